@@ -1,0 +1,85 @@
+"""Configuration: defaults, then instance/config.py, then TIMETICS_* variables; generated keys."""
+import os
+import stat
+
+import pytest
+from cryptography.fernet import Fernet
+
+from timetics import create_app
+from timetics.config import ConfigError
+
+
+@pytest.fixture
+def clean_env(monkeypatch):
+    for name in list(os.environ):
+        if name.startswith("TIMETICS_"):
+            monkeypatch.delenv(name)
+    return monkeypatch
+
+
+def make(instance, **config):
+    return create_app(config or None, instance_path=str(instance))
+
+
+def test_defaults_apply_without_any_configuration(tmp_path, clean_env):
+    app = make(tmp_path)
+    assert app.config["EXTERNAL_URL"] == "http://127.0.0.1:5000"
+    assert app.config["ZOOM_OAUTH_URL"] == "https://zoom.us"
+    assert app.config["ZOOM_API_URL"] == "https://api.zoom.us/v2"
+    assert app.config["ZOOM_TIMEOUT"] == 10
+    assert app.config["MAIL_TIMEOUT"] == 10
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'timetics.sqlite3'}"
+
+
+def test_instance_file_overrides_defaults_and_environment_overrides_both(tmp_path, clean_env):
+    (tmp_path / "config.py").write_text(
+        'EXTERNAL_URL = "https://from-file.example"\nZOOM_TIMEOUT = 4\nMAIL_PORT = 1025\n'
+    )
+    clean_env.setenv("TIMETICS_ZOOM_TIMEOUT", "7")
+    clean_env.setenv("TIMETICS_MAIL_PORT", "2525")
+    app = make(tmp_path)
+    assert app.config["EXTERNAL_URL"] == "https://from-file.example"  # file beats default
+    assert app.config["ZOOM_TIMEOUT"] == 7  # environment beats file, parsed as JSON
+    assert app.config["MAIL_PORT"] == 2525
+
+
+def test_secret_keys_are_generated_once_with_mode_0600_and_kept(tmp_path, clean_env):
+    first = make(tmp_path)
+    for name in ("secret_key", "encryption_key"):
+        mode = stat.S_IMODE((tmp_path / name).stat().st_mode)
+        assert mode == 0o600, f"{name} has mode {oct(mode)}"
+    second = make(tmp_path)
+    assert first.config["SECRET_KEY"] == second.config["SECRET_KEY"]
+    assert first.config["ENCRYPTION_KEY"] == second.config["ENCRYPTION_KEY"]
+    Fernet(first.config["ENCRYPTION_KEY"][0])  # a usable key
+
+
+def test_configured_keys_are_used_and_nothing_is_written(tmp_path, clean_env):
+    key = Fernet.generate_key().decode()
+    clean_env.setenv("TIMETICS_SECRET_KEY", "s" * 40)
+    clean_env.setenv("TIMETICS_ENCRYPTION_KEY", f"{key},{Fernet.generate_key().decode()}")
+    app = make(tmp_path)
+    assert app.config["SECRET_KEY"] == "s" * 40
+    assert app.config["ENCRYPTION_KEY"][0] == key and len(app.config["ENCRYPTION_KEY"]) == 2
+    assert not (tmp_path / "secret_key").exists()
+    assert not (tmp_path / "encryption_key").exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("SECRET_KEY", "short", "SECRET_KEY is too short"),
+        ("ENCRYPTION_KEY", "not-a-fernet-key", "ENCRYPTION_KEY must be"),
+    ],
+)
+def test_a_bad_explicit_key_is_refused_at_start(tmp_path, clean_env, name, value, message):
+    clean_env.setenv(f"TIMETICS_{name}", value)
+    with pytest.raises(ConfigError, match=message):
+        make(tmp_path)
+
+
+def test_https_external_url_makes_cookies_secure(tmp_path, clean_env):
+    clean_env.setenv("TIMETICS_EXTERNAL_URL", "https://book.example.com/")
+    app = make(tmp_path)
+    assert app.config["EXTERNAL_URL"] == "https://book.example.com"
+    assert app.config["SESSION_COOKIE_SECURE"] is True

@@ -1,0 +1,106 @@
+"""Timetics: a self-hosted booking app for small teams, with a Zoom meeting for every booking."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask, render_template
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+logger = logging.getLogger(__name__)
+
+
+def create_app(test_config: dict | None = None, instance_path: str | None = None) -> Flask:
+    """Build the app: configuration, extensions, blueprints, error pages and commands.
+
+    ``instance_path`` (default: ``instance/`` at the top of the repository) holds the optional
+    ``config.py``, the generated keys and the SQLite database.
+    """
+    app = Flask(
+        __name__,
+        instance_path=instance_path or str(PROJECT_ROOT / "instance"),
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    _load_config(app, test_config)
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_errorhandlers(app)
+    _register_cli(app)
+    return app
+
+
+def _load_config(app: Flask, test_config: dict | None) -> None:
+    from .config import load_config
+
+    load_config(app, test_config)
+
+
+def _init_extensions(app: Flask) -> None:
+    from . import auth
+    from .db import init_db
+    from .extensions import csrf, db, limiter, login_manager, mail, migrate
+    from .templating import init_templating
+
+    db.init_app(app)
+    init_db(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"),
+                     render_as_batch=True)
+    login_manager.init_app(app)
+    auth.init_login(login_manager)
+    mail.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    init_templating(app)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from .auth.views import bp as auth_bp
+    from .dashboard.views import bp as dashboard_bp
+    from .meeting_types.views import bp as meeting_types_bp
+    from .settings.views import bp as settings_bp
+    from .staff.views import bp as staff_bp
+
+    for blueprint in (auth_bp, dashboard_bp, settings_bp, staff_bp, meeting_types_bp):
+        app.register_blueprint(blueprint)
+
+
+def _register_errorhandlers(app: Flask) -> None:
+    from flask_wtf.csrf import CSRFError
+
+    def page(code: int, title: str, message: str):
+        return render_template("error.html", code=code, title=title, message=message), code
+
+    app.register_error_handler(
+        CSRFError,
+        lambda e: page(400, "Form expired", "This form has expired or was not sent by this site. "
+                       "Go back, reload the page and try again."),
+    )
+    app.register_error_handler(400, lambda e: page(400, "Bad request", e.description))
+    app.register_error_handler(
+        403, lambda e: page(403, "Not allowed", "You do not have access to this page.")
+    )
+    app.register_error_handler(
+        404, lambda e: page(404, "Not found", "There is nothing at this address.")
+    )
+    app.register_error_handler(
+        405, lambda e: page(405, "Not allowed", "This address does not accept that method.")
+    )
+    app.register_error_handler(
+        429, lambda e: page(429, "Too many requests",
+                            "You have tried this too often. Wait a minute and try again.")
+    )
+
+    def server_error(e):
+        logger.exception("Unhandled error")
+        return page(500, "Something went wrong", "The error was logged. Please try again.")
+
+    app.register_error_handler(500, server_error)
+
+
+def _register_cli(app: Flask) -> None:
+    from .cli import register_commands
+
+    register_commands(app)

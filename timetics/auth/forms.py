@@ -1,0 +1,44 @@
+from flask_wtf import FlaskForm
+from wtforms import EmailField, HiddenField, PasswordField, SubmitField
+from wtforms.validators import DataRequired, Email, EqualTo, Length
+
+from ..validation import not_a_common_password
+
+MIN_PASSWORD_LENGTH = 12
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=1000)])
+    next = HiddenField()
+    submit = SubmitField("Log in")
+
+
+class SetPasswordForm(FlaskForm):
+    password = PasswordField(
+        "New password",
+        validators=[
+            DataRequired(),
+            Length(min=MIN_PASSWORD_LENGTH, max=1000,
+                   message=f"Use at least {MIN_PASSWORD_LENGTH} characters."),
+            not_a_common_password,
+        ],
+        description=f"At least {MIN_PASSWORD_LENGTH} characters. A few unrelated words work well.",
+    )
+    confirm = PasswordField(
+        "Repeat the password",
+        validators=[DataRequired(), EqualTo("password", message="The two passwords differ.")],
+    )
+    submit = SubmitField("Set password")
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(
+        "Email",
+        validators=[DataRequired(), Email(message="Enter a valid email address."), Length(max=254)],
+    )
+    submit = SubmitField("Send reset link")
+
+
+class EmptyForm(FlaskForm):
+    """A form with only the CSRF token, for buttons that POST (Log out, Cancel, Disconnect)."""

@@ -1,0 +1,114 @@
+"""Accounts: authenticate, create users, and the single-use set-password links."""
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from flask import current_app, url_for
+
+from ..db import utcnow, write_transaction
+from ..extensions import db
+from ..models import PasswordToken, Role, TokenPurpose, User
+from ..security import hash_password, hash_token, new_token, password_needs_rehash, verify_password
+from ..validation import normalize_email, zone_or_none
+
+logger = logging.getLogger(__name__)
+
+# Checked against when the email is unknown, so a wrong email costs as long as a wrong password.
+_DUMMY_HASH = hash_password("not-a-real-password-just-for-timing")
+
+
+class AccountError(ValueError):
+    """A request about an account that cannot be done; the message says why."""
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.scalar(db.select(User).where(User.email == email.strip().lower()))
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with this email and password, or None."""
+    user = find_user_by_email(email)
+    if user is None or not user.active:
+        verify_password(_DUMMY_HASH, password)
+        return None
+    if not verify_password(user.password_hash, password):
+        return None
+    if password_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+        db.session.commit()
+    return user
+
+
+def create_user(*, email: str, name: str, role: str | Role = Role.STAFF, timezone: str = "UTC",
+                password: str | None = None) -> User:
+    """Add a user (flushes, does not commit). Raises AccountError for bad or duplicate input."""
+    try:
+        email = normalize_email(email)
+    except ValueError as e:
+        raise AccountError(f"Invalid email address: {e}") from None
+    name = name.strip()
+    if not name or len(name) > 200:
+        raise AccountError("A name of 1 to 200 characters is required.")
+    try:
+        role = Role(role)
+    except ValueError:
+        raise AccountError(f"Unknown role {role!r}: use admin or staff.") from None
+    if zone_or_none(timezone) is None:
+        raise AccountError(f"Unknown time zone {timezone!r}: use an IANA name like Europe/Berlin.")
+    if find_user_by_email(email) is not None:
+        raise AccountError(f"A user with the email {email} already exists.")
+    user = User(email=email, name=name, role=role, timezone=timezone,
+                password_hash=hash_password(password) if password else None)
+    db.session.add(user)
+    db.session.flush()
+    logger.info("User %s created with role %s", user.id, role)
+    return user
+
+
+def issue_password_link(user: User, purpose: TokenPurpose) -> str:
+    """A new set-password URL for ``user`` (flushes). Earlier unused links of that kind die."""
+    hours = current_app.config[
+        "INVITATION_MAX_AGE_HOURS" if purpose == TokenPurpose.INVITATION
+        else "PASSWORD_RESET_MAX_AGE_HOURS"
+    ]
+    now = utcnow()
+    for old in db.session.scalars(
+        db.select(PasswordToken).where(
+            PasswordToken.user_id == user.id, PasswordToken.used_at.is_(None)
+        )
+    ):
+        old.used_at = now
+    token = new_token()
+    db.session.add(PasswordToken(user_id=user.id, token_hash=hash_token(token), purpose=purpose,
+                                 expires_at=now + timedelta(hours=int(hours))))
+    db.session.flush()
+    return external_url("auth.set_password", token=token)
+
+
+def external_url(endpoint: str, **values) -> str:
+    """An absolute link for emails, always built on EXTERNAL_URL, never on the request's Host."""
+    return current_app.config["EXTERNAL_URL"] + url_for(endpoint, **values)
+
+
+def valid_password_token(token: str) -> PasswordToken | None:
+    """The unused, unexpired token row for this link, or None."""
+    row = db.session.scalar(
+        db.select(PasswordToken).where(PasswordToken.token_hash == hash_token(token))
+    )
+    if row is None or row.used_at is not None or row.expires_at <= utcnow():
+        return None
+    return row
+
+
+def set_password_with_token(token: str, password: str) -> User | None:
+    """Use the link once: set the password and spend the token. None if it is spent or expired."""
+    with write_transaction():
+        row = valid_password_token(token)
+        if row is None:
+            return None
+        row.used_at = utcnow()
+        row.user.password_hash = hash_password(password)
+        user = row.user
+    logger.info("User %s set a password through a %s link", user.id, row.purpose)
+    return user

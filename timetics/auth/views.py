@@ -1,0 +1,71 @@
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from ..extensions import db, limiter
+from ..mail import send_email
+from ..models import TokenPurpose
+from ..security import is_safe_next
+from . import services
+from .forms import EmptyForm, ForgotPasswordForm, LoginForm, SetPasswordForm
+
+bp = Blueprint("auth", __name__)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("dashboard.index"))
+    form = LoginForm(next=request.args.get("next", ""))
+    if form.validate_on_submit():
+        user = services.authenticate(form.email.data, form.password.data)
+        if user is None:
+            form.password.errors.append("Wrong email or password.")
+        else:
+            login_user(user)
+            target = form.next.data
+            return redirect(target if is_safe_next(target) else url_for("dashboard.index"))
+    return render_template("auth/login.html", form=form), 200 if not form.errors else 401
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    if EmptyForm().validate_on_submit():
+        logout_user()
+        flash("You are logged out.", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit("5 per minute", methods=["POST"])
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        user = services.find_user_by_email(form.email.data)
+        if user is not None and user.active:
+            link = services.issue_password_link(user, TokenPurpose.PASSWORD_RESET)
+            db.session.commit()
+            send_email(user.email, "Reset your Timetics password", "email/password_reset",
+                       user=user, link=link)
+        # The same answer either way: the page must not reveal who has an account.
+        flash("If that address has an account, a reset link is on its way.", "info")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/forgot_password.html", form=form)
+
+
+@bp.route("/password/set/<token>", methods=["GET", "POST"])
+def set_password(token: str):
+    row = services.valid_password_token(token)
+    if row is None:
+        return render_template("auth/link_invalid.html"), 410
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        user = services.set_password_with_token(token, form.password.data)
+        if user is None:
+            return render_template("auth/link_invalid.html"), 410
+        login_user(user)
+        flash("Your password is set. Welcome to Timetics.", "success")
+        return redirect(url_for("dashboard.index"))
+    return render_template("auth/set_password.html", form=form, user=row.user,
+                           purpose=row.purpose)

@@ -1,0 +1,93 @@
+"""Commands for operators: ``flask --app timetics <command>``."""
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import with_appcontext
+
+from .auth.services import AccountError, create_user, find_user_by_email
+from .extensions import db
+from .models import AvailabilityRule, Location, MeetingKind, MeetingType, Role, User
+from .security import hash_password
+from .validation import zone_or_none
+
+DEMO_ADMIN = ("admin@example.com", "Demo Admin")
+DEMO_STAFF = ("staff@example.com", "Alex Rivera")
+DEMO_TYPES = (
+    dict(slug="intro-call", name="Intro call", duration_minutes=30,
+         kind=MeetingKind.ONE_TO_ONE, capacity=1,
+         description="A first 30-minute conversation to see how we can help."),
+    dict(slug="group-session", name="Group session", duration_minutes=60,
+         kind=MeetingKind.ONE_TO_MANY, capacity=5,
+         description="An hour-long group session for up to five guests."),
+)
+
+
+def register_commands(app: Flask) -> None:
+    app.cli.add_command(create_user_command)
+    app.cli.add_command(seed_demo_command)
+
+
+@click.command("create-user")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--password", required=True)
+@click.option("--role", required=True, help="admin or staff")
+@click.option("--timezone", default="UTC", show_default=True, help="IANA zone, e.g. Europe/Berlin")
+@with_appcontext
+def create_user_command(email: str, name: str, password: str, role: str, timezone: str) -> None:
+    """Create a user who can log in at once."""
+    if not password:
+        raise click.ClickException("The password must not be empty.")
+    try:
+        user = create_user(email=email, name=name, role=role, timezone=timezone, password=password)
+    except AccountError as e:
+        raise click.ClickException(str(e)) from None
+    db.session.commit()
+    click.echo(f"Created {user.role} {user.email} ({user.timezone}).")
+
+
+@click.command("seed-demo")
+@click.option("--password", default="demo-password", show_default=True)
+@click.option("--timezone", default="America/New_York", show_default=True)
+@with_appcontext
+def seed_demo_command(password: str, timezone: str) -> None:
+    """Create the demo admin, staff member, hours and meeting types (safe to run again)."""
+    if zone_or_none(timezone) is None:
+        raise click.ClickException(f"Unknown time zone {timezone!r}: use an IANA name.")
+    admin = _demo_user(*DEMO_ADMIN, Role.ADMIN, password, timezone)
+    staff = _demo_user(*DEMO_STAFF, Role.STAFF, password, timezone)
+    if not staff.availability_rules:
+        for weekday in range(5):
+            staff.availability_rules.append(
+                AvailabilityRule(weekday=weekday, start_minute=9 * 60, end_minute=17 * 60)
+            )
+        click.echo("Set Monday-Friday 09:00-17:00 hours for the staff member.")
+    for values in DEMO_TYPES:
+        existing = db.session.scalar(
+            db.select(MeetingType).where(MeetingType.slug == values["slug"])
+        )
+        if existing is None:
+            db.session.add(MeetingType(
+                host=staff, location=Location.ZOOM, buffer_before_minutes=0,
+                buffer_after_minutes=0, min_notice_minutes=60, window_days=60, **values,
+            ))
+            click.echo(f"Created meeting type {values['slug']} ({values['name']}).")
+        else:
+            click.echo(f"Meeting type {values['slug']} exists.")
+    db.session.commit()
+    click.echo(f"Log in as {admin.email} or {staff.email} with the password {password!r}.")
+
+
+def _demo_user(email: str, name: str, role: Role, password: str, timezone: str) -> User:
+    user = find_user_by_email(email)
+    if user is None:
+        user = create_user(email=email, name=name, role=role, timezone=timezone,
+                           password=password)
+        click.echo(f"Created {role} {email} ({name}).")
+    else:
+        user.password_hash = hash_password(password)
+        user.timezone = timezone
+        user.active = True
+        click.echo(f"{role.capitalize()} {email} exists; password and time zone reset.")
+    return user

@@ -1,0 +1,113 @@
+"""Configuration: defaults here, then ``instance/config.py``, then ``TIMETICS_*`` variables.
+
+Secrets that an operator did not set (``SECRET_KEY``, ``ENCRYPTION_KEY``) are generated once into
+the instance folder with mode 0600, so a one-box install keeps its sessions and its encrypted
+data across restarts without anyone choosing a key.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+from flask import Flask
+
+DEFAULTS = {
+    "EXTERNAL_URL": "http://127.0.0.1:5000",
+    "ZOOM_OAUTH_URL": "https://zoom.us",
+    "ZOOM_API_URL": "https://api.zoom.us/v2",
+    "ZOOM_TIMEOUT": 10,
+    "MAIL_TIMEOUT": 10,
+    "MAIL_DEFAULT_SENDER": "Timetics <timetics@localhost>",
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "RATELIMIT_ENABLED": True,
+    # Explicit, so that Flask-Limiter knows the in-memory store is chosen on purpose.
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_HEADERS_ENABLED": True,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+    "INVITATION_MAX_AGE_HOURS": 72,
+    "PASSWORD_RESET_MAX_AGE_HOURS": 2,
+}
+
+MIN_SECRET_KEY_LENGTH = 32
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot work; raised at start-up, before serving anything."""
+
+
+def load_config(app: Flask, test_config: dict | None = None) -> None:
+    """Fill ``app.config`` in order: defaults, instance file, environment, then ``test_config``."""
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("TIMETICS")
+    if test_config:
+        app.config.from_mapping(test_config)
+
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    app.config.setdefault(
+        "SQLALCHEMY_DATABASE_URI", f"sqlite:///{instance / 'timetics.sqlite3'}"
+    )
+    app.config["EXTERNAL_URL"] = str(app.config["EXTERNAL_URL"]).rstrip("/")
+    _ensure_secret_key(app, instance)
+    _ensure_encryption_key(app, instance)
+    if app.config["EXTERNAL_URL"].startswith("https://"):
+        # Flask's defaults are False, so "unset" cannot be told apart: https always means Secure.
+        app.config["SESSION_COOKIE_SECURE"] = True
+        app.config["REMEMBER_COOKIE_SECURE"] = True
+
+
+def _ensure_secret_key(app: Flask, instance: Path) -> None:
+    key = app.config.get("SECRET_KEY")
+    if not key:
+        app.config["SECRET_KEY"] = _instance_secret(instance / "secret_key", _new_secret_key)
+    elif len(str(key)) < MIN_SECRET_KEY_LENGTH:
+        raise ConfigError(
+            f"SECRET_KEY is too short: use at least {MIN_SECRET_KEY_LENGTH} random characters "
+            "(or leave it unset to have one generated under instance/)."
+        )
+
+
+def _ensure_encryption_key(app: Flask, instance: Path) -> None:
+    keys = app.config.get("ENCRYPTION_KEY")
+    if not keys:
+        keys = _instance_secret(instance / "encryption_key", lambda: Fernet.generate_key().decode())
+    if isinstance(keys, str):
+        keys = [k.strip() for k in keys.split(",") if k.strip()]
+    for key in keys:
+        try:
+            Fernet(key)
+        except (ValueError, TypeError):
+            raise ConfigError(
+                "ENCRYPTION_KEY must be one or more comma-separated Fernet keys "
+                "(32 url-safe base64-encoded bytes each)."
+            ) from None
+    app.config["ENCRYPTION_KEY"] = list(keys)
+
+
+def _new_secret_key() -> str:
+    return secrets.token_urlsafe(48)
+
+
+def _instance_secret(path: Path, make) -> str:
+    """Read a generated secret, creating it (mode 0600) if this is the first start.
+
+    O_EXCL makes the first of several workers starting at once the only writer; the others read it.
+    """
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        value = path.read_text().strip()
+        if value:
+            return value
+        raise ConfigError(f"{path} is empty: delete it to have a new one generated.") from None
+    value = make()
+    with os.fdopen(fd, "w") as f:
+        f.write(value + "\n")
+    return value

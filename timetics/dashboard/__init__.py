@@ -1,0 +1,1 @@
+"""The dashboard: what needs attention, and the setup checklist."""

@@ -1,0 +1,103 @@
+"""Database plumbing: SQLite pragmas, UTC datetimes, and the write transaction.
+
+SQLite takes its write lock lazily, at the first write. Two requests that both read ("is this
+slot free?") and then write would each read a stale answer, and one would then fail with
+"database is locked" rather than wait. ``write_transaction()`` starts with ``BEGIN IMMEDIATE``
+instead, so the second request waits (``busy_timeout``) and then reads the first one's result.
+This is SQLAlchemy's documented pysqlite recipe: turn off the driver's own BEGIN handling and
+emit BEGIN ourselves.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import UTC, datetime
+
+from flask import Flask
+from sqlalchemy import DateTime, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+from sqlalchemy.types import TypeDecorator
+
+from .extensions import db
+
+SQLITE_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA busy_timeout=5000",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA synchronous=NORMAL",
+)
+
+_begin_immediate: ContextVar[bool] = ContextVar("begin_immediate", default=False)
+
+
+def utcnow() -> datetime:
+    """Now, as an aware UTC datetime."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """Stores aware datetimes as naive UTC; gives them back aware, in UTC.
+
+    SQLite keeps no zone, so a naive value would be ambiguous: refuse it at the boundary.
+    """
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column; attach a zone first")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+def init_db(app: Flask) -> None:
+    """Hook the SQLite connection setup into every engine the app creates."""
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name == "sqlite":
+        _install_sqlite_listeners(engine)
+
+
+def _install_sqlite_listeners(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:
+        # Let us emit BEGIN ourselves (below) instead of pysqlite's deferred one.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        for pragma in SQLITE_PRAGMAS:
+            cursor.execute(pragma)
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if _begin_immediate.get() else "BEGIN")
+
+
+@contextmanager
+def write_transaction() -> Iterator[Session]:
+    """A transaction that holds the database's write lock from its first statement.
+
+    Ends whatever transaction the session had open (committing it), begins a new one with
+    ``BEGIN IMMEDIATE`` on SQLite, and commits on success or rolls back on error. On other
+    databases it is an ordinary transaction: lock the rows you read with ``with_for_update()``.
+    """
+    session = db.session
+    session.commit()
+    token = _begin_immediate.set(True)
+    try:
+        session.connection()
+    finally:
+        _begin_immediate.reset(token)
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise

@@ -1,0 +1,50 @@
+"""The errors Timetics expects, each one a thing a user can be told about in plain words."""
+from __future__ import annotations
+
+from datetime import datetime
+
+
+class TimeticsError(Exception):
+    """Base class: an expected failure with a message fit to show a user."""
+
+
+class SlotUnavailable(TimeticsError):
+    """The chosen time is not (or no longer) free."""
+
+
+class ZoomError(TimeticsError):
+    """Zoom answered with an error, or could not be reached.
+
+    ``status`` is the HTTP status (None when there was no answer), ``code`` Zoom's
+    numeric code or OAuth error string from the error body, when it sent one.
+    """
+
+    def __init__(self, message: str, *, status: int | None = None, code: int | str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.code = code
+
+
+class ZoomTokenRefused(ZoomError):
+    """Zoom refused the access or refresh token (401 after a refresh, or ``invalid_grant``)."""
+
+
+class ZoomOAuthError(ZoomError):
+    """The OAuth token endpoint refused a request (bad code, redirect URI mismatch, bad client)."""
+
+
+class ZoomNotFound(ZoomError):
+    """The meeting (or user) does not exist at Zoom, or has ended."""
+
+
+class ZoomRateLimited(ZoomError):
+    """Zoom answered 429; ``retry_after`` is when it said to come back (UTC), if it said."""
+
+    def __init__(self, message: str, *, retry_after: datetime | None = None, **kwargs):
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+
+
+class ZoomUnavailable(ZoomError):
+    """No usable answer: connection refused, timeout, or a 5xx."""

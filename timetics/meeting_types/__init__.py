@@ -1,0 +1,1 @@
+"""Meeting types: what guests can book."""

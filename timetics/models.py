@@ -1,0 +1,375 @@
+"""The data model (SPEC §3). Datetimes are aware and UTC; local times are minutes after midnight."""
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    Enum,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .db import UTCDateTime, utcnow
+from .extensions import db
+
+MINUTES_PER_DAY = 24 * 60
+
+
+def _enum(cls: type[enum.Enum]) -> Enum:
+    # Store the values ("staff"), not the names, in a plain VARCHAR with a CHECK.
+    return Enum(
+        cls,
+        values_callable=lambda e: [m.value for m in e],
+        native_enum=False,
+        create_constraint=True,
+        length=20,
+        name=cls.__name__.lower(),
+    )
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    STAFF = "staff"
+
+
+class MeetingKind(enum.StrEnum):
+    ONE_TO_ONE = "one_to_one"
+    ONE_TO_MANY = "one_to_many"
+
+
+class Location(enum.StrEnum):
+    ZOOM = "zoom"
+    NONE = "none"
+
+
+class BookingStatus(enum.StrEnum):
+    CONFIRMED = "confirmed"
+    CANCELLED = "cancelled"
+
+
+class ZoomState(enum.StrEnum):
+    NONE = "none"
+    PENDING = "pending"
+    CREATED = "created"
+    FAILED = "failed"
+    DELETE_PENDING = "delete_pending"
+    DELETED = "deleted"
+
+
+class TokenPurpose(enum.StrEnum):
+    INVITATION = "invitation"
+    PASSWORD_RESET = "password_reset"  # noqa: S105 (a purpose, not a password)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Stored lower-cased: the unique constraint is then case-insensitive on every database.
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(_enum(Role), default=Role.STAFF)
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    availability_rules: Mapped[list[AvailabilityRule]] = relationship(
+        back_populates="user", cascade="all, delete-orphan",
+        order_by="AvailabilityRule.weekday, AvailabilityRule.start_minute",
+    )
+    date_overrides: Mapped[list[DateOverride]] = relationship(
+        back_populates="user", cascade="all, delete-orphan",
+        order_by="DateOverride.day, DateOverride.start_minute",
+    )
+    zoom_connection: Mapped[ZoomConnection | None] = relationship(
+        back_populates="user", cascade="all, delete-orphan", uselist=False
+    )
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.active
+
+    @property
+    def has_password(self) -> bool:
+        return self.password_hash is not None
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.email} {self.role}>"
+
+
+class PasswordToken(db.Model):
+    """A single-use link to set a password: an invitation or a reset. Only the hash is kept."""
+
+    __tablename__ = "password_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    purpose: Mapped[TokenPurpose] = mapped_column(_enum(TokenPurpose))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<PasswordToken {self.id} {self.purpose} user={self.user_id}>"
+
+
+class ZoomSettings(db.Model):
+    """The admin's Zoom app (one row). Secrets are Fernet-encrypted."""
+
+    __tablename__ = "zoom_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(200), default="")
+    client_secret_encrypted: Mapped[str | None] = mapped_column(Text)
+    secret_token_encrypted: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    @property
+    def is_configured(self) -> bool:
+        return bool(self.client_id and self.client_secret_encrypted)
+
+    def __repr__(self) -> str:
+        return f"<ZoomSettings client_id={self.client_id!r}>"
+
+
+class ZoomConnection(db.Model):
+    """A staff member's authorisation of the Zoom app. Deleting it deletes all their Zoom data."""
+
+    __tablename__ = "zoom_connections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    # One connection per Zoom user: a second authorisation would kill the first one's tokens.
+    zoom_user_id: Mapped[str] = mapped_column(String(64), unique=True)
+    zoom_account_id: Mapped[str] = mapped_column(String(64), default="")
+    zoom_email: Mapped[str] = mapped_column(String(254), default="")
+    zoom_display_name: Mapped[str] = mapped_column(String(200), default="")
+    scopes: Mapped[str] = mapped_column(Text, default="")
+    access_token_encrypted: Mapped[str] = mapped_column(Text)
+    refresh_token_encrypted: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Bumped on every token change: a compare-and-swap guard for concurrent refreshes.
+    version: Mapped[int] = mapped_column(default=1)
+    connected_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    reconnect_needed: Mapped[bool] = mapped_column(default=False)
+    reconnect_email_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    user: Mapped[User] = relationship(back_populates="zoom_connection")
+
+    def __repr__(self) -> str:
+        return f"<ZoomConnection user={self.user_id} zoom={self.zoom_user_id}>"
+
+
+class MeetingType(db.Model):
+    __tablename__ = "meeting_types"
+    __table_args__ = (
+        CheckConstraint("duration_minutes BETWEEN 5 AND 480", name="duration_range"),
+        CheckConstraint(
+            "(kind = 'one_to_one' AND capacity = 1) OR "
+            "(kind = 'one_to_many' AND capacity BETWEEN 2 AND 500)",
+            name="capacity_fits_kind",
+        ),
+        CheckConstraint(
+            "buffer_before_minutes >= 0 AND buffer_after_minutes >= 0 AND min_notice_minutes >= 0",
+            name="non_negative_margins",
+        ),
+        CheckConstraint("window_days BETWEEN 1 AND 730", name="window_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    host_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    duration_minutes: Mapped[int] = mapped_column(default=30)
+    kind: Mapped[MeetingKind] = mapped_column(_enum(MeetingKind), default=MeetingKind.ONE_TO_ONE)
+    capacity: Mapped[int] = mapped_column(default=1)
+    location: Mapped[Location] = mapped_column(_enum(Location), default=Location.ZOOM)
+    buffer_before_minutes: Mapped[int] = mapped_column(default=0)
+    buffer_after_minutes: Mapped[int] = mapped_column(default=0)
+    min_notice_minutes: Mapped[int] = mapped_column(default=60)
+    window_days: Mapped[int] = mapped_column(default=60)
+    step_minutes: Mapped[int | None] = mapped_column()  # None: the duration
+    description: Mapped[str] = mapped_column(Text, default="")
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    host: Mapped[User] = relationship()
+
+    @property
+    def is_group(self) -> bool:
+        return self.kind == MeetingKind.ONE_TO_MANY
+
+    def __repr__(self) -> str:
+        return f"<MeetingType {self.id} {self.slug}>"
+
+
+class AvailabilityRule(db.Model):
+    """A weekly working interval, in the user's own zone."""
+
+    __tablename__ = "availability_rules"
+    __table_args__ = (
+        CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday_range"),
+        CheckConstraint(
+            f"start_minute >= 0 AND end_minute <= {MINUTES_PER_DAY} AND start_minute < end_minute",
+            name="ordered_minutes",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    weekday: Mapped[int] = mapped_column()  # 0 = Monday
+    start_minute: Mapped[int] = mapped_column()
+    end_minute: Mapped[int] = mapped_column()  # exclusive; 1440 = midnight at the end of the day
+
+    user: Mapped[User] = relationship(back_populates="availability_rules")
+
+    def __repr__(self) -> str:
+        minutes = f"{self.start_minute}-{self.end_minute}"
+        return f"<AvailabilityRule user={self.user_id} day={self.weekday} {minutes}>"
+
+
+class DateOverride(db.Model):
+    """Other hours for one date; a row without minutes means the whole day off."""
+
+    __tablename__ = "date_overrides"
+    __table_args__ = (
+        CheckConstraint(
+            "(start_minute IS NULL AND end_minute IS NULL) OR "
+            f"(start_minute >= 0 AND end_minute <= {MINUTES_PER_DAY} "
+            "AND start_minute < end_minute)",
+            name="day_off_or_ordered",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    day: Mapped[date] = mapped_column(Date)
+    start_minute: Mapped[int | None] = mapped_column()
+    end_minute: Mapped[int | None] = mapped_column()
+
+    user: Mapped[User] = relationship(back_populates="date_overrides")
+
+    @property
+    def is_day_off(self) -> bool:
+        return self.start_minute is None
+
+    def __repr__(self) -> str:
+        minutes = f"{self.start_minute}-{self.end_minute}"
+        return f"<DateOverride user={self.user_id} {self.day} {minutes}>"
+
+
+class Booking(db.Model):
+    """One occurrence of a meeting type. A group booking holds several attendees."""
+
+    __tablename__ = "bookings"
+    __table_args__ = (
+        CheckConstraint("start_at < end_at", name="ordered_times"),
+        # The database's own guard against double booking: one live booking per host and start.
+        Index(
+            "uq_bookings_host_start_confirmed",
+            "host_id",
+            "start_at",
+            unique=True,
+            sqlite_where=text("status = 'confirmed'"),
+            postgresql_where=text("status = 'confirmed'"),
+        ),
+        Index("ix_bookings_host_id_start_at", "host_id", "start_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(16), unique=True)
+    meeting_type_id: Mapped[int] = mapped_column(ForeignKey("meeting_types.id"), index=True)
+    host_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    start_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    end_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    capacity: Mapped[int] = mapped_column(default=1)
+    status: Mapped[BookingStatus] = mapped_column(
+        _enum(BookingStatus), default=BookingStatus.CONFIRMED
+    )
+    # iCalendar SEQUENCE: raised on every reschedule so calendars replace the old copy.
+    sequence: Mapped[int] = mapped_column(default=0)
+    # A Zoom meeting id is a 64-bit integer; a string keeps it exact everywhere.
+    zoom_meeting_id: Mapped[str | None] = mapped_column(String(32))
+    zoom_join_url: Mapped[str | None] = mapped_column(Text)
+    zoom_passcode: Mapped[str | None] = mapped_column(String(32))
+    zoom_state: Mapped[ZoomState] = mapped_column(_enum(ZoomState), default=ZoomState.NONE)
+    zoom_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    meeting_type: Mapped[MeetingType] = relationship()
+    host: Mapped[User] = relationship()
+    attendees: Mapped[list[Attendee]] = relationship(
+        back_populates="booking", cascade="all, delete-orphan", order_by="Attendee.id"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Booking {self.reference} {self.start_at:%Y-%m-%dT%H:%MZ} {self.status}>"
+
+
+class Attendee(db.Model):
+    __tablename__ = "attendees"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_id: Mapped[int] = mapped_column(
+        ForeignKey("bookings.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(254))
+    timezone: Mapped[str] = mapped_column(String(64))
+    notes: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[BookingStatus] = mapped_column(
+        _enum(BookingStatus), default=BookingStatus.CONFIRMED
+    )
+    manage_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    booking: Mapped[Booking] = relationship(back_populates="attendees")
+
+    def __repr__(self) -> str:
+        return f"<Attendee {self.id} {self.email} booking={self.booking_id}>"
+
+
+class Job(db.Model):
+    """Deferred work (the outbox), written in the same transaction as the change that needs it."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_due", "done_at", "failed_at", "run_after"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    booking_id: Mapped[int | None] = mapped_column(
+        ForeignKey("bookings.id", ondelete="CASCADE"), index=True
+    )
+    payload: Mapped[dict] = mapped_column(JSON, default=dict)
+    attempts: Mapped[int] = mapped_column(default=0)
+    run_after: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    booking: Mapped[Booking | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<Job {self.id} {self.kind} attempts={self.attempts}>"

@@ -1,0 +1,1 @@
+"""Admin settings: the Zoom app credentials."""

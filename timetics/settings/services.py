@@ -1,0 +1,59 @@
+"""The admin's Zoom app settings. Secrets are stored encrypted and never shown again."""
+from __future__ import annotations
+
+import logging
+
+from flask import current_app
+
+from ..extensions import db
+from ..models import ZoomSettings
+from ..security import decrypt_secret, encrypt_secret
+
+logger = logging.getLogger(__name__)
+
+ZOOM_SCOPES = (
+    ("meeting:write:meeting", "Create a meeting for a user"),
+    ("meeting:read:meeting", "View a meeting"),
+    ("meeting:update:meeting", "Update a meeting"),
+    ("meeting:delete:meeting", "Delete a meeting"),
+    ("user:read:user", "View a user"),
+)
+
+
+def zoom_redirect_url() -> str:
+    """The OAuth Redirect URL, always from EXTERNAL_URL (never from the request's Host header)."""
+    return current_app.config["EXTERNAL_URL"] + "/integrations/zoom/callback"
+
+
+def zoom_event_url() -> str:
+    return current_app.config["EXTERNAL_URL"] + "/webhooks/zoom"
+
+
+def get_zoom_settings() -> ZoomSettings | None:
+    return db.session.get(ZoomSettings, 1)
+
+
+def save_zoom_settings(*, client_id: str, client_secret: str, secret_token: str) -> ZoomSettings:
+    """Store the settings; a blank secret keeps the one already stored."""
+    settings = get_zoom_settings() or ZoomSettings(id=1)
+    settings.client_id = client_id.strip()
+    if client_secret.strip():
+        settings.client_secret_encrypted = encrypt_secret(client_secret.strip())
+    if secret_token.strip():
+        settings.secret_token_encrypted = encrypt_secret(secret_token.strip())
+    db.session.add(settings)
+    db.session.commit()
+    logger.info("Zoom app settings saved (client id %s)", settings.client_id)
+    return settings
+
+
+def zoom_client_secret(settings: ZoomSettings) -> str | None:
+    if not settings.client_secret_encrypted:
+        return None
+    return decrypt_secret(settings.client_secret_encrypted)
+
+
+def zoom_secret_token(settings: ZoomSettings) -> str | None:
+    if not settings.secret_token_encrypted:
+        return None
+    return decrypt_secret(settings.secret_token_encrypted)

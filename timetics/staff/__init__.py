@@ -1,0 +1,1 @@
+"""Staff members: invitations, profiles, working hours and integrations."""

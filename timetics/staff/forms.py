@@ -1,0 +1,56 @@
+from flask_wtf import FlaskForm
+from wtforms import DateField, EmailField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, Email, InputRequired, Length, ValidationError
+
+from ..validation import all_timezones, valid_timezone
+from .availability import WEEKDAY_NAMES, parse_intervals
+
+
+def timezone_field(label: str = "Time zone") -> SelectField:
+    return SelectField(label, choices=all_timezones, validators=[DataRequired(), valid_timezone],
+                       validate_choice=False,
+                       description="Working hours and emails use this zone.")
+
+
+class StaffForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    email = EmailField(
+        "Email",
+        validators=[DataRequired(), Email(message="Enter a valid email address."), Length(max=254)],
+    )
+    timezone = timezone_field()
+    submit = SubmitField("Save")
+
+
+class NewStaffForm(StaffForm):
+    submit = SubmitField("Add and send invitation")
+
+
+def _intervals_validator(form, field) -> None:
+    try:
+        parse_intervals(field.data or "")
+    except ValueError as e:
+        raise ValidationError(str(e)) from None
+
+
+class WeeklyHoursForm(FlaskForm):
+    """One text field a weekday: '09:00-12:00, 13:00-17:00'; empty for a day off."""
+
+    submit = SubmitField("Save weekly hours")
+
+
+for _index, _day in enumerate(WEEKDAY_NAMES):
+    setattr(WeeklyHoursForm, f"day_{_index}", StringField(
+        _day, validators=[Length(max=200), _intervals_validator],
+        description="Example: 09:00-12:00, 13:00-17:00. Leave empty if not available.",
+    ))
+
+
+class DateOverrideForm(FlaskForm):
+    day = DateField("Date", validators=[InputRequired(message="Pick a date.")])
+    hours = StringField(
+        "Hours that day",
+        validators=[Length(max=200), _intervals_validator],
+        description="Example: 10:00-14:00. Leave empty to take the whole day off.",
+    )
+    submit = SubmitField("Add date override")

@@ -1,0 +1,59 @@
+"""Field checks shared by several forms and commands: time zones, emails, passwords."""
+from __future__ import annotations
+
+from functools import cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from email_validator import EmailNotValidError, validate_email
+from wtforms.validators import ValidationError
+
+# Kept short on purpose: the length rule does most of the work; these are the ones people pick.
+COMMON_PASSWORDS = frozenset(
+    """
+    123456789012 password1234 password12345 passwordpassword qwertyuiopas 1q2w3e4r5t6y
+    111111111111 000000000000 123123123123 abcdefghijkl iloveyou1234 letmein12345
+    welcome12345 administrator changeme1234 qwerty123456 password123! 1234567890ab
+    aaaaaaaaaaaa timetics1234 demo-password
+    """.split()
+)
+
+
+@cache
+def all_timezones() -> tuple[str, ...]:
+    """IANA zone names, sorted, for select boxes (without the legacy aliases)."""
+    legacy = ("Etc/", "SystemV/", "US/")
+    names = (z for z in available_timezones() if "/" in z and not z.startswith(legacy))
+    return (*sorted(names), "UTC")
+
+
+def zone_or_none(name: str | None) -> ZoneInfo | None:
+    """The zone named ``name``, or None for anything that is not an IANA zone name."""
+    if not name or len(name) > 64 or name.startswith("/") or ".." in name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def normalize_email(address: str) -> str:
+    """A syntactically valid address, lower-cased; ValueError with a readable message if not."""
+    try:
+        result = validate_email(address.strip(), check_deliverability=False)
+    except EmailNotValidError as e:
+        raise ValueError(str(e)) from None
+    return result.normalized.lower()
+
+
+def is_common_password(password: str) -> bool:
+    return password.lower() in COMMON_PASSWORDS
+
+
+def not_a_common_password(form, field) -> None:
+    if field.data and is_common_password(field.data):
+        raise ValidationError("That password is too common. Choose another.")
+
+
+def valid_timezone(form, field) -> None:
+    if zone_or_none(field.data) is None:
+        raise ValidationError("Choose a time zone from the list (for example Europe/Berlin).")

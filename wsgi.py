@@ -1,0 +1,4 @@
+"""The WSGI entry point: ``gunicorn wsgi:app``."""
+from timetics import create_app
+
+app = create_app()
