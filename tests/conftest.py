@@ -4,6 +4,8 @@ from __future__ import annotations
 import re
 import shutil
 import smtplib
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
@@ -14,7 +16,7 @@ from timetics.extensions import db
 from timetics.models import Role, User
 from timetics.security import hash_password
 
-from .smtp import SMTPServer
+from .smtp import SMTPServer, free_port
 
 PASSWORD = "correct horse battery"
 TEST_SECRET_KEY = "test-secret-key-" + "x" * 32
@@ -83,11 +85,13 @@ def app_config(tmp_path, smtp_server):
 
 @pytest.fixture
 def app(tmp_path, migrated_database, app_config):
+    """The app on its own database file. No app context stays pushed: requests made by
+    different test clients must not share ``g`` (the CSRF token and the logged-in user live
+    there). Tests that read the database open ``with app.app_context():``."""
     shutil.copy(migrated_database, tmp_path / "timetics.sqlite3")
     app = create_app(app_config, instance_path=str(tmp_path))
+    yield app
     with app.app_context():
-        yield app
-        db.session.remove()
         db.engine.dispose()
 
 
@@ -101,24 +105,35 @@ def runner(app):
     return app.test_cli_runner()
 
 
+@dataclass(frozen=True)
+class UserRef:
+    """What a test needs to know of a user it made, usable outside any app context."""
+
+    id: int
+    email: str
+    name: str
+    role: Role
+
+
 @pytest.fixture
 def make_user(app):
     """Create a user who can log in with PASSWORD."""
     counter = iter(range(1, 10_000))
 
     def make(role: Role = Role.STAFF, *, email: str | None = None, name: str | None = None,
-             timezone: str = "UTC", password: str | None = PASSWORD) -> User:
+             timezone: str = "UTC", password: str | None = PASSWORD) -> UserRef:
         n = next(counter)
-        user = User(
-            email=email or f"{role.value}{n}@example.com",
-            name=name or f"{role.value.capitalize()} {n}",
-            role=role,
-            timezone=timezone,
-            password_hash=hash_password(password) if password else None,
-        )
-        db.session.add(user)
-        db.session.commit()
-        return user
+        with app.app_context():
+            user = User(
+                email=email or f"{role.value}{n}@example.com",
+                name=name or f"{role.value.capitalize()} {n}",
+                role=role,
+                timezone=timezone,
+                password_hash=hash_password(password) if password else None,
+            )
+            db.session.add(user)
+            db.session.commit()
+            return UserRef(user.id, user.email, user.name, user.role)
 
     return make
 
@@ -152,3 +167,18 @@ def login(client, email: str, password: str = PASSWORD):
 def as_admin(client, admin):
     login(client, admin.email)
     return client
+
+
+def database_bytes(app) -> bytes:
+    """Every byte SQLite keeps for the app: the database file and its write-ahead log."""
+    with app.app_context():
+        db.engine.dispose()
+    path = Path(app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///"))
+    return b"".join(p.read_bytes() for p in (path, path.with_name(path.name + "-wal"))
+                    if p.exists())
+
+
+@pytest.fixture
+def smtp_down(app_config):
+    """Point the app at a loopback port where nothing listens (request it before ``app``)."""
+    app_config["MAIL_PORT"] = free_port()

@@ -33,7 +33,7 @@ def test_db_upgrade_then_create_admin_then_log_in(tmp_path, smtp_server):
 
 
 def test_every_connection_gets_the_pragmas(app):
-    with db.engine.connect() as connection:
+    with app.app_context(), db.engine.connect() as connection:
         pragma = lambda name: connection.exec_driver_sql(f"PRAGMA {name}").scalar()  # noqa: E731
         assert pragma("journal_mode") == "wal"
         assert pragma("foreign_keys") == 1
@@ -41,7 +41,8 @@ def test_every_connection_gets_the_pragmas(app):
         assert pragma("synchronous") == 1  # NORMAL
 
 
-BASE = ["create-user", "--email", "new@example.com", "--name", "New", "--password", "pw-long-enough"]
+BASE = ["create-user", "--email", "new@example.com", "--name", "New",
+        "--password", "pw-long-enough"]
 
 
 @pytest.mark.parametrize(
@@ -51,12 +52,13 @@ BASE = ["create-user", "--email", "new@example.com", "--name", "New", "--passwor
         (["--role", "staff", "--timezone", "Mars/Olympus"], "Unknown time zone 'Mars/Olympus'"),
     ],
 )
-def test_create_user_refuses_bad_arguments(runner, extra, message):
+def test_create_user_refuses_bad_arguments(app, runner, extra, message):
     result = runner.invoke(args=BASE + extra)
     assert result.exit_code != 0
     assert message in result.output
     assert len(result.output.strip().splitlines()) == 1
-    assert db.session.scalar(db.select(db.func.count(User.id))) == 0
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(User.id))) == 0
 
 
 def test_create_user_refuses_a_bad_email(runner):
@@ -86,19 +88,25 @@ def test_create_user_without_a_required_option_fails(runner):
     assert result.exit_code != 0
 
 
-def test_create_user_takes_a_timezone(runner):
+def test_create_user_takes_a_timezone(app, runner):
     result = runner.invoke(args=BASE + ["--role", "staff", "--timezone", "Asia/Kolkata"])
     assert result.exit_code == 0, result.output
-    assert db.session.scalar(db.select(User.timezone)) == "Asia/Kolkata"
+    with app.app_context():
+        assert db.session.scalar(db.select(User.timezone)) == "Asia/Kolkata"
 
 
-def test_seed_demo_makes_the_demo_data_and_is_idempotent(runner, client):
+def test_seed_demo_makes_the_demo_data_and_is_idempotent(app, runner, client):
     first = runner.invoke(args=["seed-demo", "--timezone", "Europe/Berlin"])
     assert first.exit_code == 0, first.output
     second = runner.invoke(args=["seed-demo", "--timezone", "Europe/Berlin"])
     assert second.exit_code == 0, second.output
     assert "exists" in second.output
+    with app.app_context():
+        check_demo_data()
+    login(client, "staff@example.com", "demo-password")
 
+
+def check_demo_data():
     users = {u.email: u for u in db.session.scalars(db.select(User))}
     assert set(users) == {"admin@example.com", "staff@example.com"}
     admin, staff = users["admin@example.com"], users["staff@example.com"]
@@ -120,12 +128,13 @@ def test_seed_demo_makes_the_demo_data_and_is_idempotent(runner, client):
         assert t.location.value == "zoom"
         assert (t.buffer_before_minutes, t.buffer_after_minutes) == (0, 0)
         assert (t.min_notice_minutes, t.window_days) == (60, 60)
-    login(client, "staff@example.com", "demo-password")
 
 
-def test_seed_demo_defaults_to_new_york_and_the_demo_password(runner, client):
+def test_seed_demo_defaults_to_new_york_and_the_demo_password(app, runner, client):
     assert runner.invoke(args=["seed-demo"]).exit_code == 0
-    assert {u.timezone for u in db.session.scalars(db.select(User))} == {"America/New_York"}
+    with app.app_context():
+        zones = {u.timezone for u in db.session.scalars(db.select(User))}
+    assert zones == {"America/New_York"}
     login(client, "admin@example.com", "demo-password")
 
 

@@ -5,6 +5,7 @@ from ..extensions import db, limiter
 from ..mail import send_email
 from ..models import TokenPurpose
 from ..security import is_safe_next
+from ..templating import render_form
 from . import services
 from .forms import EmptyForm, ForgotPasswordForm, LoginForm, SetPasswordForm
 
@@ -25,7 +26,9 @@ def login():
             login_user(user)
             target = form.next.data
             return redirect(target if is_safe_next(target) else url_for("dashboard.index"))
-    return render_template("auth/login.html", form=form), 200 if not form.errors else 401
+    response, status = render_form("auth/login.html", form)
+    # A failed login is "unauthorized" rather than merely unprocessable.
+    return response, 401 if status == 422 else status
 
 
 @bp.post("/logout")
@@ -51,7 +54,7 @@ def forgot_password():
         # The same answer either way: the page must not reveal who has an account.
         flash("If that address has an account, a reset link is on its way.", "info")
         return redirect(url_for("auth.login"))
-    return render_template("auth/forgot_password.html", form=form)
+    return render_form("auth/forgot_password.html", form)
 
 
 @bp.route("/password/set/<token>", methods=["GET", "POST"])
@@ -67,5 +70,4 @@ def set_password(token: str):
         login_user(user)
         flash("Your password is set. Welcome to Timetics.", "success")
         return redirect(url_for("dashboard.index"))
-    return render_template("auth/set_password.html", form=form, user=row.user,
-                           purpose=row.purpose)
+    return render_form("auth/set_password.html", form, user=row.user, purpose=row.purpose)

@@ -1,5 +1,13 @@
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import (
+    BooleanField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import (
     DataRequired,
     InputRequired,
@@ -29,15 +37,16 @@ class MeetingTypeForm(FlaskForm):
         "Duration (minutes)", default=30,
         validators=[InputRequired(), NumberRange(5, 480, "Between 5 and 480 minutes.")],
     )
-    kind = SelectField("Kind", choices=[(MeetingKind.ONE_TO_ONE.value, "One-to-one"),
-                                        (MeetingKind.ONE_TO_MANY.value, "One-to-many (group)")])
+    kind = SelectField("Kind", choices=[SelectChoice(MeetingKind.ONE_TO_ONE.value, "One-to-one"),
+                                        SelectChoice(MeetingKind.ONE_TO_MANY.value,
+                                                     "One-to-many (group)")])
     capacity = IntegerField(
         "Capacity", default=1,
         validators=[InputRequired(), NumberRange(1, 500, "Between 1 and 500.")],
         description="1 for one-to-one; 2 to 500 guests for one-to-many.",
     )
-    location = SelectField("Location", choices=[(Location.ZOOM.value, "Zoom meeting"),
-                                                (Location.NONE.value, "None")])
+    location = SelectField("Location", choices=[SelectChoice(Location.ZOOM.value, "Zoom meeting"),
+                                                SelectChoice(Location.NONE.value, "None")])
     buffer_before_minutes = IntegerField(
         "Buffer before (minutes)", default=0,
         validators=[InputRequired(), NumberRange(0, 240, "Between 0 and 240 minutes.")],

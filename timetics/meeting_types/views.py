@@ -1,4 +1,5 @@
 from flask import Blueprint, flash, redirect, render_template, url_for
+from wtforms import SelectChoice
 
 from ..auth.access import admin_required
 from ..auth.forms import EmptyForm
@@ -43,7 +44,8 @@ def toggle_active(type_id: int):
 
 def _edit(meeting_type: MeetingType):
     form = MeetingTypeForm(obj=meeting_type if meeting_type.id else None)
-    form.host_id.choices = [(u.id, f"{u.name} ({u.email})") for u in services.possible_hosts()]
+    form.host_id.choices = [SelectChoice(u.id, f"{u.name} ({u.email})")
+                            for u in services.possible_hosts()]
     if form.validate_on_submit():
         values = {name: form[name].data for name in services.FIELDS}
         try:

@@ -13,7 +13,9 @@ def timezone_field(label: str = "Time zone") -> SelectField:
 
 
 class StaffForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    name = StringField(
+        "Name", validators=[DataRequired(), Length(max=200, message="At most 200 characters.")]
+    )
     email = EmailField(
         "Email",
         validators=[DataRequired(), Email(message="Enter a valid email address."), Length(max=254)],

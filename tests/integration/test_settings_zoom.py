@@ -1,0 +1,73 @@
+"""Settings > Integrations > Zoom: credentials saved encrypted, never shown again."""
+from timetics.extensions import db
+from timetics.models import ZoomSettings
+from timetics.security import decrypt_secret
+
+from ..conftest import database_bytes, post_form
+
+SECRET = "zoom-client-secret-value-123"
+TOKEN = "zoom-secret-token-value-456"
+
+
+def test_page_shows_fields_redirect_url_event_url_scopes_and_guide(as_admin):
+    html = as_admin.get("/settings/integrations/zoom").get_data(as_text=True)
+    for label, field in (("Client ID", "client_id"), ("Client Secret", "client_secret"),
+                         ("Secret Token", "secret_token"), ("Redirect URL", "redirect_url"),
+                         ("Event notification endpoint URL", "event_url")):
+        assert f'<label for="{field}">{label}</label>' in html
+    assert 'value="http://timetics.test/integrations/zoom/callback"' in html
+    assert 'value="http://timetics.test/webhooks/zoom"' in html
+    for scope in ("meeting:write:meeting", "meeting:read:meeting", "meeting:update:meeting",
+                  "meeting:delete:meeting", "user:read:user"):
+        assert f"<code>{scope}</code>" in html
+    assert "OAuth Allow List" in html and 'value="Save"' in html
+
+
+def test_redirect_url_ignores_the_host_header(as_admin):
+    html = as_admin.get("/settings/integrations/zoom",
+                        headers={"Host": "evil.example"}).get_data(as_text=True)
+    assert "evil.example" not in html
+
+
+def test_secrets_are_encrypted_at_rest_and_never_sent_back(app, as_admin):
+    response = post_form(as_admin, "/settings/integrations/zoom",
+                         {"client_id": "abcCLIENT", "client_secret": SECRET,
+                          "secret_token": TOKEN})
+    assert response.status_code == 302
+    html = as_admin.get("/settings/integrations/zoom").get_data(as_text=True)
+    assert SECRET not in html and TOKEN not in html
+    assert 'value="abcCLIENT"' in html
+    raw = database_bytes(app)
+    assert SECRET.encode() not in raw and TOKEN.encode() not in raw
+    with app.app_context():
+        stored = db.session.get(ZoomSettings, 1)
+        assert decrypt_secret(stored.client_secret_encrypted) == SECRET
+        assert decrypt_secret(stored.secret_token_encrypted) == TOKEN
+
+
+def test_a_blank_secret_keeps_the_stored_one(app, as_admin):
+    post_form(as_admin, "/settings/integrations/zoom",
+              {"client_id": "one", "client_secret": SECRET, "secret_token": TOKEN})
+    post_form(as_admin, "/settings/integrations/zoom",
+              {"client_id": "two", "client_secret": "", "secret_token": ""})
+    with app.app_context():
+        stored = db.session.get(ZoomSettings, 1)
+        assert stored.client_id == "two"
+        assert decrypt_secret(stored.client_secret_encrypted) == SECRET
+        assert decrypt_secret(stored.secret_token_encrypted) == TOKEN
+
+
+def test_the_first_save_needs_a_client_secret(as_admin):
+    response = post_form(as_admin, "/settings/integrations/zoom",
+                         {"client_id": "abc", "client_secret": "", "secret_token": ""})
+    assert response.status_code == 422
+    assert "Paste the Client Secret" in response.get_data(as_text=True)
+
+
+def test_client_id_is_required_and_has_no_spaces(as_admin):
+    for client_id, message in (("", "This field is required."),
+                               ("abc def", "The Client ID has no spaces")):
+        response = post_form(as_admin, "/settings/integrations/zoom",
+                             {"client_id": client_id, "client_secret": SECRET})
+        assert response.status_code == 422
+        assert message in response.get_data(as_text=True)
