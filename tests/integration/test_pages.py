@@ -5,9 +5,9 @@ import pytest
 
 from timetics.models import Role
 
-ADMIN_PAGES = ["/dashboard", "/staff", "/staff/new", "/staff/{staff}", "/staff/{staff}/availability",
-               "/staff/{staff}/integrations", "/meeting-types", "/meeting-types/new",
-               "/settings/integrations/zoom", "/password/forgot"]
+ADMIN_PAGES = ["/dashboard", "/staff", "/staff/new", "/staff/{staff}",
+               "/staff/{staff}/availability", "/staff/{staff}/integrations", "/meeting-types",
+               "/meeting-types/new", "/settings/integrations/zoom", "/password/forgot"]
 
 
 @pytest.mark.parametrize("page", ADMIN_PAGES)
