@@ -1,0 +1,177 @@
+"""Scheduled meetings, each owned by one Zoom user; deleted ones are kept, flagged, for tests."""
+from __future__ import annotations
+
+import base64
+import secrets
+import string
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from .errors import meeting_not_found
+from .models import ZoomUser
+
+LIST_AGENDA_LIMIT = 250  # Zoom truncates the agenda to this in "List meetings"
+UPDATABLE_FIELDS = ("topic", "type", "start_time", "duration", "timezone", "agenda", "password")
+PASSCODE_ALPHABET = string.ascii_letters + string.digits
+
+
+def zoom_time(timestamp: float) -> str:
+    """A Unix time in Zoom's UTC format, ``yyyy-MM-ddTHH:mm:ssZ``."""
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class Meeting:
+    id: int
+    uuid: str
+    host_id: str
+    host_email: str
+    topic: str
+    type: int
+    start_time: str | None
+    duration: int
+    timezone: str
+    agenda: str
+    password: str
+    settings: dict
+    created_at: str
+    join_url: str
+    start_url: str
+    deleted: bool = False
+    delete_query: dict = field(default_factory=dict)
+
+    def as_zoom_json(self) -> dict:
+        """The body of ``POST /users/me/meetings`` (201) and ``GET /meetings/{id}``."""
+        return {
+            "id": self.id,
+            "uuid": self.uuid,
+            "host_id": self.host_id,
+            "host_email": self.host_email,
+            "topic": self.topic,
+            "type": self.type,
+            "status": "waiting",
+            "start_time": self.start_time,
+            "duration": self.duration,
+            "timezone": self.timezone,
+            "agenda": self.agenda,
+            "created_at": self.created_at,
+            "start_url": self.start_url,
+            "join_url": self.join_url,
+            "password": self.password,
+            "settings": self.settings,
+        }
+
+    def as_list_item(self) -> dict:
+        """One entry of ``GET /users/me/meetings``: fewer fields, agenda cut short."""
+        return {
+            "id": self.id,
+            "uuid": self.uuid,
+            "host_id": self.host_id,
+            "topic": self.topic,
+            "type": self.type,
+            "start_time": self.start_time,
+            "duration": self.duration,
+            "timezone": self.timezone,
+            "agenda": self.agenda[:LIST_AGENDA_LIMIT],
+            "created_at": self.created_at,
+            "join_url": self.join_url,
+        }
+
+    def as_record(self) -> dict:
+        """Everything, for the control API (tests want to see deleted meetings too)."""
+        return {**self.as_zoom_json(), "deleted": self.deleted,
+                "delete_query": self.delete_query}
+
+
+class MeetingStore:
+    """Every meeting made in the sandbox, by id, behind one lock."""
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._meetings: dict[int, Meeting] = {}
+
+    def create(self, host: ZoomUser, body: Mapping[str, Any], base_url: str) -> Meeting:
+        """Schedule a meeting from a validated request body."""
+        with self._lock:
+            meeting_id = self._new_id()
+            meeting = Meeting(
+                id=meeting_id,
+                uuid=base64.b64encode(secrets.token_bytes(16)).decode("ascii"),
+                host_id=host.id,
+                host_email=host.email,
+                topic=body.get("topic", "Zoom Meeting"),
+                type=body.get("type", 2),
+                start_time=body.get("start_time"),
+                duration=body.get("duration", 60),
+                timezone=body.get("timezone", host.timezone),
+                agenda=body.get("agenda", ""),
+                password=body.get("password") or _new_passcode(),
+                settings=dict(body.get("settings", {})),
+                created_at=zoom_time(self._clock()),
+                join_url=f"{base_url}/j/{meeting_id}?pwd={secrets.token_urlsafe(24)}",
+                start_url=f"{base_url}/s/{meeting_id}?zak={secrets.token_urlsafe(32)}",
+            )
+            self._meetings[meeting_id] = meeting
+            return meeting
+
+    def _new_id(self) -> int:
+        # Real meeting ids are 10-11 digit int64s: big enough to break a 32-bit column.
+        while True:
+            meeting_id = 80_000_000_000 + secrets.randbelow(19_999_999_999)
+            if meeting_id not in self._meetings:
+                return meeting_id
+
+    def get(self, host_id: str, meeting_id: str) -> Meeting:
+        """A live meeting of ``host_id``; someone else's or a deleted one is "not found"."""
+        with self._lock:
+            return self._owned(host_id, meeting_id)
+
+    def update(self, host_id: str, meeting_id: str, body: Mapping[str, Any]) -> Meeting:
+        with self._lock:
+            meeting = self._owned(host_id, meeting_id)
+            for name in UPDATABLE_FIELDS:
+                if name in body:
+                    setattr(meeting, name, body[name])
+            meeting.settings.update(body.get("settings", {}))
+            return meeting
+
+    def delete(self, host_id: str, meeting_id: str, query: Mapping[str, str]) -> Meeting:
+        with self._lock:
+            meeting = self._owned(host_id, meeting_id)
+            meeting.deleted = True
+            meeting.delete_query = dict(query)
+            return meeting
+
+    def scheduled_for(self, host_id: str) -> list[Meeting]:
+        """The host's live meetings in start-time order, as "List meetings" shows them."""
+        with self._lock:
+            mine = [m for m in self._meetings.values() if m.host_id == host_id and not m.deleted]
+        return sorted(mine, key=lambda m: (m.start_time or "", m.id))
+
+    def find(self, meeting_id: str) -> Meeting | None:
+        """Any live meeting by id, whoever hosts it (the join page)."""
+        with self._lock:
+            meeting = self._meetings.get(_as_id(meeting_id))
+        return None if meeting is None or meeting.deleted else meeting
+
+    def records(self) -> list[dict]:
+        with self._lock:
+            return [m.as_record() for m in self._meetings.values()]
+
+    def _owned(self, host_id: str, meeting_id: str) -> Meeting:
+        meeting = self._meetings.get(_as_id(meeting_id))
+        if meeting is None or meeting.deleted or meeting.host_id != host_id:
+            raise meeting_not_found(meeting_id)
+        return meeting
+
+
+def _as_id(meeting_id: str) -> int:
+    return int(meeting_id) if meeting_id.isascii() and meeting_id.isdigit() else -1
+
+
+def _new_passcode() -> str:
+    return "".join(secrets.choice(PASSCODE_ALPHABET) for _ in range(6))

@@ -1,0 +1,72 @@
+"""Request bodies checked against the part of Zoom's OpenAPI spec that Timetics uses.
+
+The spec file ships beside this module so that the sandbox never reads the shared docs folder
+at run time. On top of the schema it applies the rules Zoom enforces but the spec only
+describes in prose: a UTC ``start_time`` ending in ``Z`` and a passcode alphabet.
+"""
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft4Validator
+
+SPEC_PATH = Path(__file__).with_name("openapi-subset.json")
+
+CREATE_MEETING = ("/users/{userId}/meetings", "post")
+UPDATE_MEETING = ("/meetings/{meetingId}", "patch")
+
+UTC_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
+PASSCODE = re.compile(r"[A-Za-z0-9@\-_*]{1,10}")
+
+
+@cache
+def openapi_spec() -> dict:
+    return json.loads(SPEC_PATH.read_text(encoding="utf-8"))
+
+
+@cache
+def _validator(path: str, method: str) -> Draft4Validator:
+    # OpenAPI 3.0 schemas are a Draft 4 dialect; the extra keywords (example, …) are ignored.
+    operation = openapi_spec()["paths"][path][method]
+    return Draft4Validator(operation["requestBody"]["content"]["application/json"]["schema"])
+
+
+def body_errors(operation: tuple[str, str], body: Any) -> list[dict]:
+    """Zoom-style ``errors`` entries (``field``, ``message``) for ``body``; empty if valid."""
+    by_field: dict[str, str] = {}
+    for error in _validator(*operation).iter_errors(body):
+        # One message per field: a wrong type also fails its enum, which adds nothing.
+        name = ".".join(str(p) for p in error.absolute_path) or "body"
+        by_field.setdefault(name, error.message)
+    errors = [{"field": name, "message": message} for name, message in by_field.items()]
+    if errors or not isinstance(body, dict):
+        return errors
+    return _rule_errors(body)
+
+
+def _rule_errors(body: dict) -> list[dict]:
+    errors = []
+    start_time = body.get("start_time")
+    if start_time is not None and not _is_utc_time(start_time):
+        errors.append({"field": "start_time",
+                       "message": "Must be UTC in the format yyyy-MM-ddTHH:mm:ssZ."})
+    password = body.get("password")
+    if password is not None and not PASSCODE.fullmatch(password):
+        errors.append({"field": "password",
+                       "message": "Only letters, digits and @ - _ * are allowed."})
+    return errors
+
+
+def _is_utc_time(value: str) -> bool:
+    if not UTC_TIME.fullmatch(value):
+        return False
+    try:
+        datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ")
+    except ValueError:
+        return False
+    return True
