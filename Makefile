@@ -35,3 +35,33 @@ test: lint
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+
+# The whole flow with no Zoom account: demo data, the Zoom sandbox on its own port, the job
+# runner, and the app pointed at the sandbox.
+SANDBOX_PORT ?= 5001
+DEMO_URL := http://$(HOST):$(PORT)
+DEMO_ENV := TIMETICS_EXTERNAL_URL=$(DEMO_URL) \
+	TIMETICS_ZOOM_OAUTH_URL=http://127.0.0.1:$(SANDBOX_PORT) \
+	TIMETICS_ZOOM_API_URL=http://127.0.0.1:$(SANDBOX_PORT)/v2
+
+.PHONY: demo
+demo: $(VENV)/.installed
+	$(FLASK) db upgrade
+	$(FLASK) seed-demo
+	$(DEMO_ENV) $(FLASK) set-zoom-app --client-id demo-client-id \
+		--client-secret demo-client-secret --secret-token demo-secret-token
+	@echo
+	@echo "  Timetics:      $(DEMO_URL)/login  (admin@example.com / demo-password)"
+	@echo "  Booking page:  $(DEMO_URL)/book/intro-call"
+	@echo "  Zoom sandbox:  http://127.0.0.1:$(SANDBOX_PORT)  (stands in for zoom.us)"
+	@echo
+	$(DEMO_ENV) sh -c '\
+		$(PY) -m timetics.sandbox --host 127.0.0.1 --port $(SANDBOX_PORT) \
+			--client-id demo-client-id --client-secret demo-client-secret \
+			--redirect-uri $(DEMO_URL)/integrations/zoom/callback \
+			--event-url $(DEMO_URL)/webhooks/zoom --secret-token demo-secret-token & \
+		sandbox=$$!; \
+		$(FLASK) run-jobs & jobs=$$!; \
+		trap "kill $$sandbox $$jobs 2>/dev/null" EXIT INT TERM; \
+		$(VENV)/bin/gunicorn --worker-class gthread --workers 1 --threads $(THREADS) \
+			--bind $(HOST):$(PORT) wsgi:app'

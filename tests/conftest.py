@@ -182,3 +182,43 @@ def database_bytes(app) -> bytes:
 def smtp_down(app_config):
     """Point the app at a loopback port where nothing listens (request it before ``app``)."""
     app_config["MAIL_PORT"] = free_port()
+
+
+@pytest.fixture
+def zoom_site(app):
+    """The app served on loopback and pointed at a fresh Zoom sandbox that knows it."""
+    from timetics.sandbox import BackgroundServer, create_sandbox_app
+    from timetics.settings.services import save_zoom_settings
+
+    from .live import CLIENT_ID, CLIENT_SECRET, SECRET_TOKEN, LiveSite
+
+    zoom = BackgroundServer(create_sandbox_app({
+        "apps": [],
+        "users": [
+            {"id": "zoomuser-alex", "email": "alex.rivera@zoom.example", "first_name": "Alex",
+             "last_name": "Rivera", "timezone": "America/New_York"},
+            {"id": "zoomuser-sam", "email": "sam@zoom.example", "first_name": "Sam",
+             "last_name": "Second"},
+        ],
+    })).start()
+    app.config.update(ZOOM_OAUTH_URL=zoom.url, ZOOM_API_URL=zoom.url + "/v2", ZOOM_TIMEOUT=1)
+    site = BackgroundServer(app).start()
+    app.config["EXTERNAL_URL"] = site.url
+    live = LiveSite(app=app, url=site.url, zoom_url=zoom.url)
+
+    def register_app(**overrides):
+        live.zoom("post", "/apps", json={
+            "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "name": "Timetics",
+            "redirect_uris": [site.url + "/integrations/zoom/callback"],
+            "event_url": site.url + "/webhooks/zoom", "secret_token": SECRET_TOKEN,
+            **overrides,
+        })
+
+    live.register_app = register_app
+    register_app()
+    with app.app_context():
+        save_zoom_settings(client_id=CLIENT_ID, client_secret=CLIENT_SECRET,
+                           secret_token=SECRET_TOKEN)
+    yield live
+    site.stop()
+    zoom.stop()

@@ -58,17 +58,22 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from .auth.views import bp as auth_bp
+    from .booking.views import bp as booking_bp
     from .dashboard.views import bp as dashboard_bp
+    from .integrations.views import bp as integrations_bp
     from .meeting_types.views import bp as meeting_types_bp
     from .settings.views import bp as settings_bp
     from .staff.views import bp as staff_bp
+    from .webhooks.views import bp as webhooks_bp
 
-    for blueprint in (auth_bp, dashboard_bp, settings_bp, staff_bp, meeting_types_bp):
+    for blueprint in (auth_bp, dashboard_bp, settings_bp, staff_bp, meeting_types_bp,
+                      booking_bp, integrations_bp, webhooks_bp):
         app.register_blueprint(blueprint)
 
 
 def _register_errorhandlers(app: Flask) -> None:
     from flask_wtf.csrf import CSRFError
+    from werkzeug.exceptions import NotFound
 
     def page(code: int, title: str, message: str):
         return render_template("error.html", code=code, title=title, message=message), code
@@ -82,9 +87,12 @@ def _register_errorhandlers(app: Flask) -> None:
     app.register_error_handler(
         403, lambda e: page(403, "Not allowed", "You do not have access to this page.")
     )
-    app.register_error_handler(
-        404, lambda e: page(404, "Not found", "There is nothing at this address.")
-    )
+    def not_found(e: NotFound):
+        # abort(404, "…") explains itself; the routing's own 404 gets the generic sentence.
+        own = e.description != NotFound.description
+        return page(404, "Not found", e.description if own else "There is nothing at this address.")
+
+    app.register_error_handler(404, not_found)
     app.register_error_handler(
         405, lambda e: page(405, "Not allowed", "This address does not accept that method.")
     )

@@ -1,14 +1,18 @@
 """Commands for operators: ``flask --app timetics <command>``."""
 from __future__ import annotations
 
+import time
+
 import click
 from flask import Flask
 from flask.cli import with_appcontext
 
+from . import jobs
 from .auth.services import AccountError, create_user, find_user_by_email
 from .extensions import db
 from .models import AvailabilityRule, Location, MeetingKind, MeetingType, Role, User
 from .security import hash_password
+from .settings.services import save_zoom_settings, zoom_redirect_url
 from .validation import zone_or_none
 
 DEMO_ADMIN = ("admin@example.com", "Demo Admin")
@@ -26,6 +30,40 @@ DEMO_TYPES = (
 def register_commands(app: Flask) -> None:
     app.cli.add_command(create_user_command)
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(run_jobs_command)
+    app.cli.add_command(set_zoom_app_command)
+
+
+@click.command("set-zoom-app")
+@click.option("--client-id", required=True)
+@click.option("--client-secret", required=True)
+@click.option("--secret-token", default="", help="For event notifications (deauthorization).")
+@with_appcontext
+def set_zoom_app_command(client_id: str, client_secret: str, secret_token: str) -> None:
+    """Store the Zoom app's credentials (what Settings > Integrations > Zoom does)."""
+    if not client_id.strip() or not client_secret.strip():
+        raise click.ClickException("The Client ID and Client Secret must not be empty.")
+    save_zoom_settings(client_id=client_id, client_secret=client_secret,
+                       secret_token=secret_token)
+    click.echo(f"Zoom app {client_id} saved; the Redirect URL is {zoom_redirect_url()}")
+
+
+@click.command("run-jobs")
+@click.option("--once", is_flag=True, help="Work through what is due now, then exit.")
+@click.option("--all", "everything", is_flag=True,
+              help="Run every pending job, whatever its due time.")
+@click.option("--interval", default=5.0, show_default=True,
+              help="Seconds between rounds when not --once.")
+@with_appcontext
+def run_jobs_command(once: bool, everything: bool, interval: float) -> None:
+    """Retry deferred Zoom calls and emails (for cron, a systemd timer, or a service)."""
+    while True:
+        ran = jobs.run_due(everything=everything)
+        if once:
+            click.echo(f"Ran {ran} job{'s' if ran != 1 else ''}.")
+            return
+        db.session.remove()
+        time.sleep(interval)
 
 
 @click.command("create-user")

@@ -27,6 +27,8 @@ SQLITE_PRAGMAS = (
     "PRAGMA busy_timeout=5000",
     "PRAGMA foreign_keys=ON",
     "PRAGMA synchronous=NORMAL",
+    # Deleted rows (a disconnected user's Zoom data) are overwritten, not left in free pages.
+    "PRAGMA secure_delete=ON",
 )
 
 _begin_immediate: ContextVar[bool] = ContextVar("begin_immediate", default=False)

@@ -1,19 +1,27 @@
 """Outgoing email: text + HTML from templates, sent with a bounded SMTP timeout.
 
 Callers send only after their transaction has committed, so a mail failure can never undo the
-change it reports. ``send_email`` returns False instead of raising: the caller decides whether
-the failure becomes a visible state or a retry.
+change it reports. ``send_email`` returns False instead of raising; with ``queue_on_failure``
+the message waits in the outbox (a ``send_email`` job) instead of being dropped.
 """
 from __future__ import annotations
 
+import base64
+import json
 import logging
 import smtplib
 from dataclasses import dataclass
 
 from flask import current_app, render_template
-from flask_mail import Connection, Message
+from flask_mail import Connection, Message, sanitize_address, sanitize_addresses
+
+from .extensions import db
+from .models import Job
+from .security import decrypt_secret, encrypt_secret
 
 logger = logging.getLogger(__name__)
+
+SEND_EMAIL = "send_email"
 
 
 @dataclass(frozen=True)
@@ -57,14 +65,56 @@ def deliver(message: Message) -> None:
         message.send(connection)
 
 
+def deliver_sealed(sealed: str) -> None:
+    """Send a message kept by ``queue_message``; raises like ``deliver``."""
+    envelope = json.loads(decrypt_secret(sealed))
+    with _BoundedConnection(current_app.extensions["mail"]) as connection:
+        connection.host.sendmail(envelope["sender"], envelope["recipients"],
+                                 base64.b64decode(envelope["raw"]))
+
+
+def describe_mail_error(error: BaseException) -> str:
+    """The failure in words an admin can act on (never the message or its links)."""
+    if isinstance(error, TimeoutError):
+        return "The mail server did not answer in time."
+    if isinstance(error, ConnectionRefusedError):
+        return "The mail server refused the connection (is it running, is MAIL_PORT right?)."
+    if isinstance(error, smtplib.SMTPAuthenticationError):
+        return "The mail server refused the username or password."
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return "The mail server refused the recipient address."
+    if isinstance(error, smtplib.SMTPException):
+        return f"The mail server refused the message ({error.__class__.__name__})."
+    return f"The mail server could not be reached ({error.__class__.__name__})."
+
+
+def queue_message(message: Message, error: str, booking_id: int | None = None) -> Job:
+    """Keep a message that could not be sent as an outbox job, sealed: it may hold a link."""
+    envelope = {
+        "sender": sanitize_address(message.sender),
+        "recipients": list(sanitize_addresses(message.send_to)),
+        "raw": base64.b64encode(message.as_bytes()).decode(),
+    }
+    job = Job(kind=SEND_EMAIL, booking_id=booking_id, attempts=1, last_error=error,
+              payload={"to": ", ".join(message.recipients), "subject": message.subject,
+                       "sealed": encrypt_secret(json.dumps(envelope))})
+    db.session.add(job)
+    db.session.commit()
+    return job
+
+
 def send_email(to: str, subject: str, template: str,
-               attachments: tuple[Attachment, ...] = (), **context) -> bool:
+               attachments: tuple[Attachment, ...] = (), *, queue_on_failure: bool = False,
+               booking_id: int | None = None, **context) -> bool:
     """Build and send one email; True if the SMTP server accepted it."""
     message = build_message(to, subject, template, attachments, **context)
     try:
         deliver(message)
-    except (TimeoutError, OSError, smtplib.SMTPException) as e:
-        logger.warning("Email %r to user could not be sent: %s", subject, e.__class__.__name__)
+    except (OSError, smtplib.SMTPException) as e:
+        reason = describe_mail_error(e)
+        logger.warning("Email %r could not be sent: %s", subject, reason)
+        if queue_on_failure:
+            queue_message(message, reason, booking_id)
         return False
     logger.info("Email %r sent", subject)
     return True

@@ -167,6 +167,8 @@ class ZoomConnection(db.Model):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Bumped on every token change: a compare-and-swap guard for concurrent refreshes.
     version: Mapped[int] = mapped_column(default=1)
+    # Set while one worker refreshes (its lease); the others wait for its new token.
+    refresh_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     connected_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     reconnect_needed: Mapped[bool] = mapped_column(default=False)
     reconnect_email_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,8 +1,20 @@
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
+from .. import jobs
+from ..auth.forms import EmptyForm
+from ..booking import services as booking_services
 from ..extensions import db
-from ..models import AvailabilityRule, MeetingType, Role, User, ZoomSettings
+from ..models import (
+    AvailabilityRule,
+    BookingStatus,
+    MeetingType,
+    Role,
+    User,
+    ZoomSettings,
+    ZoomState,
+)
+from . import services
 
 bp = Blueprint("dashboard", __name__)
 
@@ -21,7 +33,51 @@ def healthz():
 @bp.get("/dashboard")
 @login_required
 def index():
-    return render_template("dashboard/index.html", checklist=_setup_checklist())
+    return render_template(
+        "dashboard/index.html", checklist=_setup_checklist(),
+        upcoming=services.visible_bookings(current_user, upcoming=True),
+        past=services.visible_bookings(current_user, upcoming=False, limit=20),
+        action_form=EmptyForm(), zone=current_user.timezone,
+        unsent_emails=services.unsent_emails(current_user),
+        zoom_problems=services.zoom_problems(current_user),
+        broken_connections=services.broken_connections(current_user),
+    )
+
+
+@bp.post("/dashboard/bookings/<int:booking_id>/retry")
+@login_required
+def retry_booking(booking_id: int):
+    booking = services.booking_for_user(current_user, booking_id)
+    if booking is None:
+        abort(404)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    jobs.run_jobs_of(booking)
+    db.session.refresh(booking)
+    if booking.zoom_state in (ZoomState.PENDING, ZoomState.FAILED, ZoomState.DELETE_PENDING):
+        flash(f"Zoom still fails for booking {booking.reference}: {booking.zoom_error}",
+              "error")
+    else:
+        flash(f"Done: booking {booking.reference} is in order now.", "success")
+    return redirect(url_for("dashboard.index"))
+
+
+@bp.post("/dashboard/bookings/<int:booking_id>/cancel")
+@login_required
+def cancel_booking(booking_id: int):
+    booking = services.booking_for_user(current_user, booking_id)
+    if booking is None:
+        abort(404)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    if booking.status == BookingStatus.CANCELLED:
+        flash(f"Booking {booking.reference} was already cancelled.", "info")
+    else:
+        attendees = booking_services.cancel_booking(booking)
+        booking_services.after_cancelled(booking, attendees, by_host=True, booking_ended=True)
+        flash(f"Booking {booking.reference} is cancelled; the guests were told by email.",
+              "success")
+    return redirect(url_for("dashboard.index"))
 
 
 def _setup_checklist() -> list[dict]:

@@ -5,7 +5,7 @@ from ..auth.access import admin_required, staff_member_or_403
 from ..auth.forms import EmptyForm
 from ..auth.services import AccountError
 from ..extensions import db
-from ..models import Role, User, ZoomSettings
+from ..models import User, ZoomSettings
 from ..templating import render_form
 from . import services
 from .availability import WEEKDAY_NAMES
@@ -139,5 +139,5 @@ def integrations(user_id: int):
     return render_template(
         "staff/integrations.html", member=member,
         zoom_configured=bool(zoom_settings and zoom_settings.is_configured),
-        connection=member.zoom_connection, is_staff_role=member.role == Role.STAFF,
+        connection=member.zoom_connection, action_form=EmptyForm(),
     )

@@ -120,6 +120,7 @@ def upgrade():
     sa.Column('refresh_token_encrypted', sa.Text(), nullable=False),
     sa.Column('expires_at', sa.DateTime(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('refresh_started_at', sa.DateTime(), nullable=True),
     sa.Column('connected_at', sa.DateTime(), nullable=False),
     sa.Column('reconnect_needed', sa.Boolean(), nullable=False),
     sa.Column('reconnect_email_sent_at', sa.DateTime(), nullable=True),

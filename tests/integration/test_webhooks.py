@@ -1,0 +1,106 @@
+"""POST /webhooks/zoom: only correctly signed, fresh events act; deauthorization deletes tokens."""
+import hashlib
+import hmac
+import json
+import time
+from datetime import timedelta
+
+import pytest
+
+from timetics.db import utcnow
+from timetics.extensions import db
+from timetics.models import ZoomConnection
+from timetics.security import encrypt_secret
+from timetics.settings.services import save_zoom_settings
+
+SECRET_TOKEN = "webhook-secret-token"
+
+
+@pytest.fixture
+def connected(app, make_user):
+    staff = make_user(email="zoomed@example.com")
+    with app.app_context():
+        save_zoom_settings(client_id="cid", client_secret="csecret", secret_token=SECRET_TOKEN)
+        db.session.add(ZoomConnection(
+            user_id=staff.id, zoom_user_id="zoom-user-1", zoom_email="z@zoom.example",
+            access_token_encrypted=encrypt_secret("access"),
+            refresh_token_encrypted=encrypt_secret("refresh"),
+            expires_at=utcnow() + timedelta(hours=1)))
+        db.session.commit()
+    return staff
+
+
+def signed(body: bytes, *, secret: str = SECRET_TOKEN, timestamp: int | None = None) -> dict:
+    ts = str(timestamp if timestamp is not None else int(time.time()))
+    digest = hmac.new(secret.encode(), f"v0:{ts}:".encode() + body, hashlib.sha256).hexdigest()
+    return {"x-zm-request-timestamp": ts, "x-zm-signature": f"v0={digest}",
+            "Content-Type": "application/json"}
+
+
+def deauthorization(user_id: str = "zoom-user-1") -> bytes:
+    return json.dumps({
+        "event": "app_deauthorized", "event_ts": int(time.time() * 1000),
+        "payload": {"account_id": "acc", "user_id": user_id, "client_id": "cid",
+                    "deauthorization_time": "2026-11-24T10:00:00Z", "signature": "x",
+                    "user_data_retention": "false"},
+    }).encode()
+
+
+def connection_count(app) -> int:
+    with app.app_context():
+        return db.session.scalar(db.select(db.func.count(ZoomConnection.id)))
+
+
+def test_a_signed_deauthorization_deletes_the_connection(app, client, connected):
+    body = deauthorization()
+    response = client.post("/webhooks/zoom", data=body, headers=signed(body))
+    assert response.status_code == 200
+    assert response.is_json
+    assert connection_count(app) == 0
+
+
+def test_an_unknown_zoom_user_is_fine(app, client, connected):
+    body = deauthorization("someone-else")
+    response = client.post("/webhooks/zoom", data=body, headers=signed(body))
+    assert response.status_code == 200
+    assert connection_count(app) == 1
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        lambda body: {},
+        lambda body: signed(body, secret="wrong-secret"),
+        lambda body: signed(body, timestamp=int(time.time()) - 301),
+        lambda body: {**signed(body), "x-zm-signature": "v0=" + "0" * 64},
+        lambda body: {"x-zm-request-timestamp": str(int(time.time()))},
+        lambda body: signed(body + b" "),  # signature of another body
+    ],
+    ids=["no headers", "wrong secret", "stale", "bad signature", "no signature", "body changed"],
+)
+def test_unsigned_or_stale_events_get_401_and_change_nothing(app, client, connected, headers):
+    body = deauthorization()
+    response = client.post("/webhooks/zoom", data=body, headers=headers(body))
+    assert response.status_code == 401
+    assert connection_count(app) == 1
+
+
+def test_url_validation_challenge_is_answered(app, client, connected):
+    body = json.dumps({"event": "endpoint.url_validation",
+                       "payload": {"plainToken": "qgg8vlvZRS6UYooatFL8Aw"},
+                       "event_ts": 1654503849680}).encode()
+    response = client.post("/webhooks/zoom", data=body, headers=signed(body))
+    assert response.status_code == 200
+    expected = hmac.new(SECRET_TOKEN.encode(), b"qgg8vlvZRS6UYooatFL8Aw",
+                        hashlib.sha256).hexdigest()
+    assert response.json == {"plainToken": "qgg8vlvZRS6UYooatFL8Aw", "encryptedToken": expected}
+
+
+def test_webhook_needs_no_csrf_token_but_other_posts_do(client, connected):
+    body = json.dumps({"event": "meeting.started", "payload": {}}).encode()
+    assert client.post("/webhooks/zoom", data=body, headers=signed(body)).status_code == 200
+
+
+def test_a_signed_body_that_is_not_json_is_a_400(client, connected):
+    body = b"not json"
+    assert client.post("/webhooks/zoom", data=body, headers=signed(body)).status_code == 400

@@ -1,0 +1,198 @@
+"""Connect, callback and Disconnect against the Zoom sandbox, over real HTTP."""
+from datetime import timedelta
+
+import pytest
+
+from timetics.extensions import db
+from timetics.integrations import connections
+from timetics.models import Role, ZoomConnection
+from timetics.security import decrypt_secret
+
+from ..conftest import PASSWORD, database_bytes
+from ..live import CLIENT_SECRET, SECRET_TOKEN, Browser
+
+
+@pytest.fixture
+def admin_browser(zoom_site, admin):
+    browser = Browser(zoom_site)
+    browser.login(admin.email, PASSWORD)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def staff(make_user):
+    return make_user(Role.STAFF, name="Alex Rivera", email="alex@example.com")
+
+
+def connection_of(app, user_id):
+    with app.app_context():
+        row = db.session.scalar(db.select(ZoomConnection).where(ZoomConnection.user_id == user_id))
+        if row is not None:
+            db.session.expunge(row)
+        return row
+
+
+def test_admin_connects_a_staff_members_zoom(zoom_site, admin_browser, staff):
+    page = admin_browser.get(f"/staff/{staff.id}/integrations")
+    assert "Not connected" in page.text and 'value="Connect"' not in page.text
+    assert ">Connect</button>" in page.text
+    start = admin_browser.submit(f"/staff/{staff.id}/integrations/zoom/connect",
+                                 page=f"/staff/{staff.id}/integrations", allow_redirects=False)
+    location = start.headers["Location"]
+    assert location.startswith(zoom_site.zoom_url + "/oauth/authorize?")
+    assert "code_challenge_method=S256" in location and "state=" in location
+    consent = admin_browser.get(location)
+    for scope in ("meeting:write:meeting", "meeting:read:meeting", "user:read:user"):
+        assert scope in consent.text
+    landed = admin_browser.decide(consent, "allow")
+    assert landed.url == f"{zoom_site.url}/staff/{staff.id}/integrations"
+    assert "Zoom connected as alex.rivera@zoom.example" in landed.text
+    assert "Connected as alex.rivera@zoom.example" in landed.text
+    assert ">Disconnect</button>" in landed.text
+
+    row = connection_of(zoom_site.app, staff.id)
+    assert row.zoom_user_id == "zoomuser-alex"
+    token_calls = [r for r in zoom_site.zoom_requests() if r["path"] == "/oauth/token"]
+    assert [r["status"] for r in token_calls] == [200]  # the sandbox checked PKCE and redirect
+
+
+def test_secrets_and_tokens_are_never_in_the_database_file_in_plain_text(zoom_site,
+                                                                        admin_browser, staff):
+    admin_browser.connect_zoom(staff.id)
+    with zoom_site.app.app_context():
+        row = db.session.scalar(db.select(ZoomConnection))
+        access = decrypt_secret(row.access_token_encrypted)
+        refresh = decrypt_secret(row.refresh_token_encrypted)
+    raw = database_bytes(zoom_site.app)
+    for secret in (access, refresh, CLIENT_SECRET, SECRET_TOKEN):
+        assert len(secret) >= 16
+        assert secret.encode() not in raw
+
+
+def test_deny_on_zooms_page_says_what_to_do(zoom_site, admin_browser, staff):
+    landed = admin_browser.connect_zoom(staff.id, decision="deny")
+    assert landed.status_code == 400
+    assert "You chose Deny" in landed.text and "choose Allow" in landed.text
+    assert connection_of(zoom_site.app, staff.id) is None
+
+
+def test_a_reused_callback_is_refused(zoom_site, admin_browser, staff):
+    landed = admin_browser.connect_zoom(staff.id)
+    callback = [r for r in landed.history if "/integrations/zoom/callback" in r.url][0].url
+    again = admin_browser.get(callback)
+    assert again.status_code == 400
+    assert "Start again from Connect, in the same browser." in again.text
+
+
+def test_a_callback_in_another_browser_is_refused(zoom_site, admin_browser, admin, staff):
+    start = admin_browser.submit(f"/staff/{staff.id}/integrations/zoom/connect",
+                                 page=f"/staff/{staff.id}/integrations", allow_redirects=False)
+    consent = admin_browser.get(start.headers["Location"])
+    to_callback = admin_browser.decide(consent, "allow", allow_redirects=False)
+    other = Browser(zoom_site)
+    other.login(admin.email, PASSWORD)
+    response = other.get(to_callback.headers["Location"])
+    other.close()
+    assert response.status_code == 400
+    assert "opened in another browser" in response.text
+    assert connection_of(zoom_site.app, staff.id) is None
+
+
+def test_an_expired_state_is_refused(zoom_site, admin_browser, staff, monkeypatch):
+    monkeypatch.setattr(connections, "STATE_LIFETIME", timedelta(seconds=-1))
+    landed = admin_browser.connect_zoom(staff.id)
+    assert landed.status_code == 400
+    assert "older than 10 minutes" in landed.text
+
+
+def test_a_redirect_url_mismatch_names_the_url_to_use(zoom_site, admin_browser, staff):
+    start = admin_browser.submit(f"/staff/{staff.id}/integrations/zoom/connect",
+                                 page=f"/staff/{staff.id}/integrations", allow_redirects=False)
+    consent = admin_browser.get(start.headers["Location"])
+    # The site's public URL changes between the authorize request and the code exchange.
+    zoom_site.app.config["EXTERNAL_URL"] = "http://renamed.example"
+    landed = admin_browser.decide(consent, "allow")
+    assert landed.status_code == 400
+    assert "Redirect URL in your Zoom app must match exactly" in landed.text
+    assert 'value="http://renamed.example/integrations/zoom/callback"' in landed.text
+
+
+def test_missing_scopes_are_named(zoom_site, admin_browser, staff):
+    zoom_site.register_app(scopes=["user:read:user", "meeting:read:meeting"])
+    landed = admin_browser.connect_zoom(staff.id)
+    assert landed.status_code == 400
+    assert "meeting:write:meeting" in landed.text and "meeting:delete:meeting" in landed.text
+    assert connection_of(zoom_site.app, staff.id) is None
+
+
+@pytest.mark.parametrize("mode", ["error", "hang"])
+def test_zoom_unreachable_during_connect(zoom_site, admin_browser, staff, mode):
+    zoom_site.fault(target="token", mode=mode, seconds=3, count=1)
+    landed = admin_browser.connect_zoom(staff.id)
+    assert landed.status_code == 502
+    assert "Zoom could not be reached" in landed.text
+    assert connection_of(zoom_site.app, staff.id) is None
+
+
+def test_the_same_zoom_user_cannot_serve_two_staff_members(zoom_site, admin_browser, staff,
+                                                           make_user):
+    other = make_user(Role.STAFF, name="Sam Second", email="sam@example.com")
+    admin_browser.connect_zoom(staff.id)
+    landed = admin_browser.connect_zoom(other.id, zoom_user_id="zoomuser-alex")
+    assert landed.status_code == 409
+    assert "already connected to Alex Rivera" in landed.text
+    assert connection_of(zoom_site.app, other.id) is None
+
+
+def test_staff_member_connects_their_own_zoom_but_not_anothers(zoom_site, staff, make_user):
+    other = make_user(Role.STAFF, email="other@example.com")
+    browser = Browser(zoom_site)
+    browser.login(staff.email, PASSWORD)
+    assert "Zoom connected as" in browser.connect_zoom(staff.id).text
+    response = browser.post(f"/staff/{other.id}/integrations/zoom/connect",
+                            {"csrf_token": browser.csrf(f"/staff/{staff.id}/integrations")},
+                            allow_redirects=False)
+    assert response.status_code == 403
+    browser.close()
+
+
+def test_disconnect_revokes_and_deletes_every_token(zoom_site, admin_browser, staff):
+    admin_browser.connect_zoom(staff.id)
+    with zoom_site.app.app_context():
+        row = db.session.scalar(db.select(ZoomConnection))
+        access = decrypt_secret(row.access_token_encrypted)
+        refresh = decrypt_secret(row.refresh_token_encrypted)
+    page = f"/staff/{staff.id}/integrations"
+    landed = admin_browser.submit(f"/staff/{staff.id}/integrations/zoom/disconnect", page=page)
+    assert "is disconnected and its tokens are deleted" in landed.text
+    assert "Not connected" in landed.text
+    assert [r["status"] for r in zoom_site.zoom_requests()
+            if r["path"] == "/oauth/revoke"] == [200]
+    assert connection_of(zoom_site.app, staff.id) is None
+    raw = database_bytes(zoom_site.app)
+    assert access.encode() not in raw and refresh.encode() not in raw
+    assert b"zoomuser-alex" not in raw and b"alex.rivera@zoom.example" not in raw
+
+
+def test_disconnect_deletes_the_row_even_when_zoom_is_down(zoom_site, admin_browser, staff):
+    admin_browser.connect_zoom(staff.id)
+    zoom_site.fault(target="revoke", mode="error", status=503)
+    admin_browser.submit(f"/staff/{staff.id}/integrations/zoom/disconnect",
+                         page=f"/staff/{staff.id}/integrations")
+    assert connection_of(zoom_site.app, staff.id) is None
+
+
+def test_removing_the_app_in_zoom_deletes_the_connection(zoom_site, admin_browser, staff):
+    admin_browser.connect_zoom(staff.id)
+    zoom_site.zoom("post", "/grants/revoke", json={"user_id": "zoomuser-alex"})
+    deadline = __import__("time").monotonic() + 5
+    while connection_of(zoom_site.app, staff.id) is not None:
+        assert __import__("time").monotonic() < deadline, "no deauthorization arrived"
+        __import__("time").sleep(0.05)
+
+
+def test_connect_without_zoom_app_settings_says_so(app, as_admin, staff):
+    html = as_admin.get(f"/staff/{staff.id}/integrations").get_data(as_text=True)
+    assert "The Zoom app is not configured yet." in html
+    assert ">Connect</button>" not in html

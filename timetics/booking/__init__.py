@@ -1,0 +1,1 @@
+"""The guest side: free slots, booking, the manage link, cancel and reschedule."""

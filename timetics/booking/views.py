@@ -1,0 +1,287 @@
+"""Public pages: the booking page, its JSON slots, and the guest's manage link."""
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+
+from .. import slots
+from ..db import utcnow
+from ..exceptions import SlotUnavailable
+from ..extensions import limiter
+from ..models import Attendee, BookingStatus, MeetingType
+from ..validation import all_timezones, normalize_email, zone_or_none
+from . import services
+from .forms import BookingForm, CancelForm, RescheduleForm
+
+bp = Blueprint("booking", __name__)
+
+MAX_RANGE_DAYS = 62
+
+
+def iso_utc(value: datetime) -> str:
+    """2026-12-07T14:00:00Z: how slots travel in URLs, forms and JSON."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_start(value: str | None) -> datetime | None:
+    """A UTC instant from ISO 8601 ('...Z' or with an offset); None if it is not one."""
+    if not value or len(value) > 40:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace(" ", "+"))
+    except ValueError:
+        return None
+    return parsed.astimezone(UTC) if parsed.tzinfo else None
+
+
+def _meeting_type_or_404(slug: str) -> MeetingType:
+    meeting_type = services.active_meeting_type(slug)
+    if meeting_type is None:
+        abort(404, "This booking page does not exist or is not taking bookings.")
+    return meeting_type
+
+
+def _zone_arg(meeting_type: MeetingType) -> tuple[str, ZoneInfo]:
+    name = request.args.get("tz") or request.form.get("timezone") or meeting_type.host.timezone
+    zone = zone_or_none(name)
+    if zone is None:
+        abort(400, f"Unknown time zone “{name[:64]}”. Use an IANA name such as Europe/Berlin.")
+    return name, zone
+
+
+@dataclass
+class Picker:
+    """What the slot picker shows: a month of days with free times, and one day's slots."""
+
+    timezone: str
+    month: date
+    day: date
+    days_with_slots: dict[date, int]
+    day_slots: list[slots.Slot]
+    weeks: list[list[date | None]]
+    prev_month: date | None
+    next_month: date | None
+
+
+def _picker(meeting_type: MeetingType, tz_name: str, zone: ZoneInfo,
+            exclude_booking_id: int | None = None, near: datetime | None = None) -> Picker:
+    """``near``: the time the guest asked for, whose day to show when no date is given."""
+    today = utcnow().astimezone(zone).date()
+    requested = request.args.get("date")
+    if requested:
+        try:
+            day = date.fromisoformat(requested)
+        except ValueError:
+            abort(400, f"“{requested[:20]}” is not a date: use YYYY-MM-DD.")
+    else:
+        day = near.astimezone(zone).date() if near else None
+    month_arg = request.args.get("month")
+    if month_arg:
+        try:
+            month = date.fromisoformat(month_arg + "-01")
+        except ValueError:
+            abort(400, f"“{month_arg[:20]}” is not a month: use YYYY-MM.")
+    else:
+        month = (day or today).replace(day=1)
+    last = month.replace(day=calendar.monthrange(month.year, month.month)[1])
+    start, end = slots.local_days(month, last, zone)
+    month_slots = services.free_slots(meeting_type, start, end,
+                                      exclude_booking_id=exclude_booking_id)
+    by_day: dict[date, list[slots.Slot]] = {}
+    for slot in month_slots:
+        by_day.setdefault(slot.start.astimezone(zone).date(), []).append(slot)
+    if day is None or day.replace(day=1) != month:
+        day = min(by_day) if by_day else max(today, month)
+    weeks = [[d if d.month == month.month else None for d in week]
+             for week in calendar.Calendar().monthdatescalendar(month.year, month.month)]
+    window_end = (utcnow() + timedelta(days=meeting_type.window_days)).astimezone(zone).date()
+    prev_month = (month - timedelta(days=1)).replace(day=1)
+    next_month = last + timedelta(days=1)
+    return Picker(
+        timezone=tz_name, month=month, day=day,
+        days_with_slots={d: len(s) for d, s in by_day.items()},
+        day_slots=by_day.get(day, []), weeks=weeks,
+        prev_month=prev_month if prev_month >= today.replace(day=1) else None,
+        next_month=next_month if next_month <= window_end else None,
+    )
+
+
+def _query_builder(keep: dict[str, str], tz_name: str):
+    """For the picker's links: the query string that keeps the zone (and the manage token)."""
+    return lambda **values: urlencode({**keep, "tz": tz_name, **values})
+
+
+@bp.route("/book/<slug>", methods=["GET", "POST"])
+@limiter.limit("20 per minute", methods=["POST"])
+def book(slug: str):
+    meeting_type = _meeting_type_or_404(slug)
+    tz_name, zone = _zone_arg(meeting_type)
+    form = BookingForm(timezone=tz_name)
+    status = 200
+    error = None
+    if request.method == "POST":
+        start = parse_start(form.start.data)
+        if form.validate_on_submit() and start is not None:
+            try:
+                email = normalize_email(form.email.data)
+            except ValueError:
+                form.email.errors.append("Enter a valid email address, like name@example.com.")
+            else:
+                try:
+                    result = services.book_slot(
+                        meeting_type, start=start, name=form.name.data.strip(), email=email,
+                        timezone=form.timezone.data, notes=(form.notes.data or "").strip(),
+                    )
+                except SlotUnavailable as e:
+                    error, status = f"{e} Pick another time.", 409
+                else:
+                    services.after_booked(result)
+                    return redirect(url_for("booking.manage", reference=result.booking.reference,
+                                            token=result.manage_token))
+        elif form.start.data and start is None:
+            abort(400, "The chosen time is not a valid ISO 8601 instant.")
+        if error is None:
+            status = 422
+    selected = None
+    if status != 409:
+        start_arg = request.args.get("start") or form.start.data
+        if start_arg:
+            selected_start = parse_start(start_arg)
+            if selected_start is None:
+                abort(400, "The chosen time is not a valid ISO 8601 instant.")
+            selected = services.slot_at(meeting_type, selected_start)
+            if selected is None:
+                error, status = "That time is no longer available. Pick another time.", 409
+            else:
+                form.start.data = iso_utc(selected.start)
+    picker = _picker(meeting_type, tz_name, zone, near=parse_start(
+        request.args.get("start") or form.start.data))
+    return render_template(
+        "booking/book.html", meeting_type=meeting_type, picker=picker, form=form,
+        selected=selected, error=error, zones=all_timezones(), iso_utc=iso_utc,
+        action=url_for("booking.book", slug=slug), keep_params={},
+        query=_query_builder({}, tz_name),
+    ), status
+
+
+@bp.get("/book/<slug>/slots")
+@limiter.limit("120 per minute")
+def slots_json(slug: str):
+    meeting_type = services.active_meeting_type(slug)
+    if meeting_type is None:
+        return jsonify(error="This booking page does not exist or is not taking bookings."), 404
+    tz_name = request.args.get("tz") or meeting_type.host.timezone
+    zone = zone_or_none(tz_name)
+    if zone is None:
+        return jsonify(error=f"Unknown time zone: {tz_name[:64]!r}."), 400
+    try:
+        first = (date.fromisoformat(request.args["from"]) if request.args.get("from")
+                 else utcnow().astimezone(zone).date())
+        last = (date.fromisoformat(request.args["to"]) if request.args.get("to")
+                else first + timedelta(days=6))
+    except ValueError:
+        return jsonify(error="from and to must be dates written YYYY-MM-DD."), 400
+    if last < first:
+        return jsonify(error="to is before from."), 400
+    if (last - first).days + 1 > MAX_RANGE_DAYS:
+        return jsonify(error=f"Ask for at most {MAX_RANGE_DAYS} days at a time."), 400
+    start, end = slots.local_days(first, last, zone)
+    found = services.free_slots(meeting_type, start, end)
+    return jsonify(timezone=tz_name, slots=[
+        {"start": iso_utc(s.start), "end": iso_utc(s.end), "remaining": s.remaining}
+        for s in found
+    ])
+
+
+def _attendee_or_404(reference: str) -> tuple[Attendee, str]:
+    token = request.args.get("token", "")
+    attendee = services.attendee_for_token(reference, token)
+    if attendee is None:
+        # The same answer for a wrong reference and a wrong token: nothing to learn here.
+        abort(404, "This booking link is not valid. Check that you copied the whole link.")
+    return attendee, token
+
+
+@bp.get("/bookings/<reference>")
+def manage(reference: str):
+    attendee, token = _attendee_or_404(reference)
+    return render_template("booking/manage.html", attendee=attendee, booking=attendee.booking,
+                           token=token, zone=attendee.timezone)
+
+
+@bp.route("/bookings/<reference>/cancel", methods=["GET", "POST"])
+def cancel(reference: str):
+    attendee, token = _attendee_or_404(reference)
+    booking = attendee.booking
+    form = CancelForm()
+    if attendee.status == BookingStatus.CANCELLED:
+        flash("This booking is already cancelled.", "info")
+        return redirect(url_for("booking.manage", reference=reference, token=token))
+    if form.validate_on_submit():
+        ended = services.cancel_attendee(attendee)
+        services.after_cancelled(booking, [attendee], by_host=False, booking_ended=ended)
+        flash("Your booking is cancelled. We emailed you a confirmation.", "success")
+        return redirect(url_for("booking.manage", reference=reference, token=token))
+    return render_template("booking/cancel.html", attendee=attendee, booking=booking,
+                           token=token, zone=attendee.timezone, form=form)
+
+
+@bp.route("/bookings/<reference>/reschedule", methods=["GET", "POST"])
+def reschedule(reference: str):
+    attendee, token = _attendee_or_404(reference)
+    booking = attendee.booking
+    if attendee.status == BookingStatus.CANCELLED:
+        flash("This booking is cancelled: book a new time instead.", "info")
+        return redirect(url_for("booking.manage", reference=reference, token=token))
+    meeting_type = booking.meeting_type
+    tz_name, zone = _zone_arg_for(attendee)
+    form = RescheduleForm()
+    error, status, selected = None, 200, None
+    if form.validate_on_submit():
+        new_start = parse_start(form.start.data)
+        if new_start is None:
+            abort(400, "The chosen time is not a valid ISO 8601 instant.")
+        try:
+            moved = services.reschedule(attendee, new_start)
+        except SlotUnavailable as e:
+            error, status = f"{e} Pick another time.", 409
+        else:
+            new_token = moved.manage_token or token
+            services.after_rescheduled(moved, new_token)
+            flash("Your booking has its new time. We emailed you the details.", "success")
+            return redirect(url_for("booking.manage", reference=moved.new_booking.reference,
+                                    token=new_token))
+    start_arg = request.args.get("start")
+    if start_arg and status == 200:
+        selected_start = parse_start(start_arg)
+        if selected_start is None:
+            abort(400, "The chosen time is not a valid ISO 8601 instant.")
+        alone = services.live_attendees(booking) == [attendee]
+        selected = services.slot_at(meeting_type, selected_start,
+                                    exclude_booking_id=booking.id if alone else None)
+        if selected is None or selected.start == booking.start_at:
+            error, status, selected = "That time is not available. Pick another time.", 409, None
+        else:
+            form.start.data = iso_utc(selected.start)
+    picker = _picker(meeting_type, tz_name, zone, exclude_booking_id=booking.id,
+                     near=parse_start(request.args.get("start") or form.start.data))
+    return render_template(
+        "booking/reschedule.html", meeting_type=meeting_type, picker=picker, form=form,
+        selected=selected, error=error, zones=all_timezones(), iso_utc=iso_utc,
+        attendee=attendee, booking=booking, token=token, zone=attendee.timezone,
+        action=url_for("booking.reschedule", reference=reference),
+        keep_params={"token": token}, query=_query_builder({"token": token}, tz_name),
+    ), status
+
+
+def _zone_arg_for(attendee: Attendee) -> tuple[str, ZoneInfo]:
+    name = request.args.get("tz") or attendee.timezone
+    zone = zone_or_none(name)
+    if zone is None:
+        abort(400, f"Unknown time zone “{name[:64]}”. Use an IANA name such as Europe/Berlin.")
+    return name, zone

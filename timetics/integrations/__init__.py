@@ -1,0 +1,1 @@
+"""Staff members' Zoom connections: Connect, callback, Disconnect, and meetings for bookings."""

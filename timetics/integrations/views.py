@@ -1,0 +1,140 @@
+"""Connect and Disconnect Zoom for a staff member, and Zoom's OAuth callback."""
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from .. import zoom
+from ..auth.access import staff_member_or_403
+from ..auth.forms import EmptyForm
+from ..exceptions import ZoomError, ZoomOAuthError, ZoomTokenRefused, ZoomUnavailable
+from ..extensions import db
+from ..models import User
+from ..settings.services import zoom_redirect_url
+from . import connections
+
+logger = logging.getLogger(__name__)
+
+bp = Blueprint("integrations", __name__)
+
+
+@bp.post("/staff/<int:user_id>/integrations/zoom/connect")
+@login_required
+def connect(user_id: int):
+    member = staff_member_or_403(user_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        return redirect(connections.start_authorization(member))
+    except connections.ZoomNotConfigured:
+        flash("The Zoom app is not configured yet: enter its Client ID and Client Secret "
+              "under Settings > Integrations > Zoom first.", "error")
+        return redirect(url_for("staff.integrations", user_id=member.id))
+
+
+@bp.post("/staff/<int:user_id>/integrations/zoom/disconnect")
+@login_required
+def disconnect(user_id: int):
+    member = staff_member_or_403(user_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    if member.zoom_connection is None:
+        flash("Zoom was not connected.", "info")
+    else:
+        email = member.zoom_connection.zoom_email
+        connections.disconnect(member)
+        flash(f"Zoom ({email}) is disconnected and its tokens are deleted. Existing bookings "
+              "keep their links; new bookings get none.", "success")
+    return redirect(url_for("staff.integrations", user_id=member.id))
+
+
+def failure(title: str, message: str, status: int, *, staff: User | None = None,
+            show_redirect_url: bool = False):
+    """A plain page for one thing that went wrong, with what to do next."""
+    return render_template(
+        "integrations/zoom_failed.html", title=title, message=message, staff=staff,
+        redirect_url=zoom_redirect_url() if show_redirect_url else None,
+    ), status
+
+
+@bp.get("/integrations/zoom/callback")
+@login_required
+def callback():
+    error = request.args.get("error")
+    try:
+        staff_id, verifier = connections.take_authorization(request.args.get("state"))
+    except connections.StateInvalid:
+        return failure(
+            "This Zoom sign-in has expired",
+            "The link back from Zoom was already used, is older than 10 minutes, or was "
+            "opened in another browser. Start again from Connect, in the same browser.", 400)
+    staff = db.session.get(User, staff_id)
+    if staff is None or not (current_user.is_admin or current_user.id == staff.id):
+        abort(403)
+    if error:
+        if error == "access_denied":
+            return failure("Zoom was not connected",
+                           "You chose Deny on Zoom's page, so Timetics has no access. To "
+                           "connect, click Connect again and choose Allow.", 400, staff=staff)
+        return failure("Zoom was not connected",
+                       f"Zoom answered with the error “{error[:100]}”. Check that you are "
+                       "logged into the right Zoom account, then click Connect again.", 400,
+                       staff=staff)
+    code = request.args.get("code")
+    if not code:
+        return failure("Zoom was not connected",
+                       "Zoom sent no authorization code back. Click Connect again.", 400,
+                       staff=staff)
+    try:
+        app = connections.zoom_app()
+        tokens = zoom.exchange_code(app, code, verifier)
+        me = zoom.ZoomAPI(app, _FixedToken(tokens.access_token)).get_me()
+    except connections.ZoomNotConfigured:
+        return failure("The Zoom app is not configured",
+                       "Enter the Client ID and Client Secret under Settings > Integrations > "
+                       "Zoom, then click Connect again.", 400, staff=staff)
+    except ZoomOAuthError as e:
+        logger.warning("Zoom refused the code exchange: %s", e.code)
+        if e.code == "invalid_client":
+            return failure("Zoom refused the app's credentials",
+                           "The Client ID or Client Secret in Settings > Integrations > Zoom "
+                           "does not match the Zoom app. Copy both again from the Zoom App "
+                           "Marketplace.", 400, staff=staff)
+        return failure("Zoom refused the connection",
+                       "Zoom did not accept the sign-in. The Redirect URL in your Zoom app "
+                       "must match exactly, in both the OAuth Redirect URL and the OAuth Allow "
+                       "List fields:", 400, staff=staff, show_redirect_url=True)
+    except (ZoomUnavailable, ZoomTokenRefused, ZoomError) as e:
+        logger.warning("Zoom connect failed: %s", e.__class__.__name__)
+        return failure("Zoom could not be reached",
+                       "Zoom did not answer in time. Wait a moment and click Connect again.",
+                       502, staff=staff)
+    missing = zoom.missing_scopes(tokens.scopes)
+    if missing:
+        return failure("The Zoom app lacks permissions",
+                       "Add these scopes to the Zoom app in the Zoom App Marketplace (Scopes > "
+                       f"+ Add Scopes), then disconnect and connect again: {', '.join(missing)}.",
+                       400, staff=staff)
+    try:
+        connection = connections.connect(staff, tokens, me)
+    except connections.ZoomUserTaken as e:
+        return failure("This Zoom account is already in use",
+                       f"{e.message} Each staff member connects their own Zoom account; "
+                       "disconnect it there first.", 409, staff=staff)
+    flash(f"Zoom connected as {connection.zoom_email}.", "success")
+    return redirect(url_for("staff.integrations", user_id=staff.id))
+
+
+class _FixedToken:
+    """A TokenSource for the one call made right after the code exchange."""
+
+    def __init__(self, token: str):
+        self.token = token
+
+    def access_token(self) -> str:
+        return self.token
+
+    def refreshed(self, stale: str) -> str:
+        raise ZoomTokenRefused("Zoom refused a token it had just issued.")

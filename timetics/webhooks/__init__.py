@@ -1,0 +1,1 @@
+"""Event notifications from Zoom (deauthorization), verified by their signature."""

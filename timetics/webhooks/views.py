@@ -1,0 +1,69 @@
+"""POST /webhooks/zoom: Zoom's event notifications.
+
+No session and no CSRF token here: every request proves itself with ``x-zm-signature``, an
+HMAC of the timestamp and the raw body under the app's Secret Token.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import time
+
+from flask import Blueprint, jsonify, request
+
+from ..extensions import csrf
+from ..integrations.connections import delete_connection_of_zoom_user
+from ..settings.services import get_zoom_settings, zoom_secret_token
+
+logger = logging.getLogger(__name__)
+
+bp = Blueprint("webhooks", __name__)
+
+MAX_AGE_SECONDS = 300
+
+
+def signature_for(secret: str, timestamp: str, body: bytes) -> str:
+    message = b"v0:" + timestamp.encode() + b":" + body
+    return "v0=" + hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def _verified_secret() -> str | None:
+    """The Secret Token if the request is signed with it and fresh; None otherwise."""
+    settings = get_zoom_settings()
+    secret = zoom_secret_token(settings) if settings else None
+    timestamp = request.headers.get("x-zm-request-timestamp", "")
+    signature = request.headers.get("x-zm-signature", "")
+    if not secret or not timestamp.isdigit() or not signature:
+        return None
+    if abs(time.time() - int(timestamp)) > MAX_AGE_SECONDS:
+        return None
+    expected = signature_for(secret, timestamp, request.get_data())
+    return secret if hmac.compare_digest(expected.encode(), signature.encode()) else None
+
+
+@bp.post("/webhooks/zoom")
+@csrf.exempt
+def zoom_event():
+    secret = _verified_secret()
+    if secret is None:
+        logger.warning("Zoom event refused: missing, stale or wrong signature")
+        return jsonify(error="Invalid signature."), 401
+    try:
+        event = json.loads(request.get_data())
+    except ValueError:
+        return jsonify(error="The body is not JSON."), 400
+    if not isinstance(event, dict):
+        return jsonify(error="The body is not a JSON object."), 400
+    payload = event.get("payload") if isinstance(event.get("payload"), dict) else {}
+    name = event.get("event")
+    if name == "endpoint.url_validation":
+        plain = str(payload.get("plainToken", ""))
+        encrypted = hmac.new(secret.encode(), plain.encode(), hashlib.sha256).hexdigest()
+        return jsonify(plainToken=plain, encryptedToken=encrypted)
+    if name == "app_deauthorized":
+        user_id = str(payload.get("user_id", ""))
+        deleted = delete_connection_of_zoom_user(user_id) if user_id else False
+        return jsonify(status="ok", deleted=deleted)
+    return jsonify(status="ignored")
