@@ -179,9 +179,11 @@ def database_bytes(app) -> bytes:
 
 
 @pytest.fixture
-def smtp_down(app_config):
-    """Point the app at a loopback port where nothing listens (request it before ``app``)."""
+def smtp_down(app_config) -> int:
+    """Point the app at a loopback port where nothing listens (request it before ``app``).
+    Returns the port, so a test can bring a mail server up there later."""
     app_config["MAIL_PORT"] = free_port()
+    return app_config["MAIL_PORT"]
 
 
 @pytest.fixture
@@ -211,6 +213,9 @@ def zoom_site(app):
             "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "name": "Timetics",
             "redirect_uris": [site.url + "/integrations/zoom/callback"],
             "event_url": site.url + "/webhooks/zoom", "secret_token": SECRET_TOKEN,
+            # the five required scopes and the recommended one that finds timed-out creates
+            "scopes": ["meeting:write:meeting", "meeting:read:meeting", "meeting:update:meeting",
+                       "meeting:delete:meeting", "user:read:user", "meeting:read:list_meetings"],
             **overrides,
         })
 
@@ -222,3 +227,19 @@ def zoom_site(app):
     yield live
     site.stop()
     zoom.stop()
+
+
+@pytest.fixture
+def connected_host(zoom_site, make_user, admin):
+    """The booking set-up (tests/booking_helpers.py) with Zoom, its host connected to Zoom."""
+    from timetics.models import Location
+
+    from .booking_helpers import create_booking_setup
+    from .live import Browser
+
+    setup = create_booking_setup(zoom_site.app, make_user, location=Location.ZOOM)
+    browser = Browser(zoom_site)
+    browser.login(admin.email, PASSWORD)
+    assert "Zoom connected as" in browser.connect_zoom(setup.host_id).text
+    browser.close()
+    return setup

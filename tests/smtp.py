@@ -59,9 +59,9 @@ def html_of(message: EmailMessage) -> str:
 
 
 class SMTPServer:
-    def __init__(self) -> None:
+    def __init__(self, port: int | None = None) -> None:
         self.mailbox = Mailbox()
-        self.port = free_port()
+        self.port = port or free_port()
         self._controller = Controller(self.mailbox, hostname="127.0.0.1", port=self.port)
 
     def start(self) -> SMTPServer:
@@ -70,3 +70,39 @@ class SMTPServer:
 
     def stop(self) -> None:
         self._controller.stop()
+
+
+class SilentSMTPServer:
+    """Accepts connections and never says a word: a mail server that hangs."""
+
+    def __init__(self, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self._socket = socket.socket()
+        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._held: list[socket.socket] = []
+        self._stopped = threading.Event()
+
+    def start(self) -> SilentSMTPServer:
+        self._socket.bind(("127.0.0.1", self.port))
+        self._socket.listen()
+        self._socket.settimeout(0.1)
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+        return self
+
+    def _accept(self) -> None:
+        while not self._stopped.is_set():
+            try:
+                connection, _ = self._socket.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            self._held.append(connection)
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._thread.join()  # the listening socket is free only once accept() has returned
+        for connection in self._held:
+            connection.close()
+        self._socket.close()

@@ -75,7 +75,8 @@ def deliver_sealed(sealed: str) -> None:
 
 def describe_mail_error(error: BaseException) -> str:
     """The failure in words an admin can act on (never the message or its links)."""
-    if isinstance(error, TimeoutError):
+    # smtplib reports a read timeout as "Connection unexpectedly closed: timed out".
+    if isinstance(error, TimeoutError) or "timed out" in str(error):
         return "The mail server did not answer in time."
     if isinstance(error, ConnectionRefusedError):
         return "The mail server refused the connection (is it running, is MAIL_PORT right?)."

@@ -2,7 +2,6 @@
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
-import pytest
 import requests
 from icalendar import Calendar
 
@@ -21,16 +20,6 @@ from ..booking_helpers import (
 from ..conftest import PASSWORD
 from ..live import Browser
 from ..smtp import text_of
-
-
-@pytest.fixture
-def connected_host(zoom_site, make_user, admin):
-    setup = create_booking_setup(zoom_site.app, make_user, location=Location.ZOOM)
-    browser = Browser(zoom_site)
-    browser.login(admin.email, PASSWORD)
-    assert "Zoom connected as" in browser.connect_zoom(setup.host_id).text
-    yield setup
-    browser.close()
 
 
 def booking_row(app, **where):

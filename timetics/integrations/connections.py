@@ -16,10 +16,12 @@ from flask import current_app, session
 from sqlalchemy import delete, or_, select, update
 
 from .. import zoom
+from ..auth.services import external_url
 from ..db import utcnow
 from ..exceptions import ZoomError, ZoomTokenRefused, ZoomUnavailable
 from ..extensions import db
-from ..models import User, ZoomConnection
+from ..mail import send_email
+from ..models import Role, User, ZoomConnection
 from ..security import decrypt_secret, encrypt_secret
 from ..settings.services import get_zoom_settings, zoom_client_secret, zoom_redirect_url
 
@@ -257,11 +259,27 @@ def _needs_refresh(expires_at: datetime) -> bool:
 
 
 def mark_reconnect_needed(row: ZoomConnection, reason: str) -> None:
+    """Zoom refused the refresh token: nothing works until the staff member connects again.
+    They (and the admins) are told once, by email, with the link to do it."""
     row.reconnect_needed = True
     row.refresh_started_at = None
     row.last_error = reason
+    first_time = row.reconnect_email_sent_at is None
+    if first_time:
+        row.reconnect_email_sent_at = utcnow()
     db.session.commit()
     logger.warning("Zoom refused the refresh for connection %s: reconnect needed", row.id)
+    if first_time:
+        _send_reconnect_emails(row.user)
+
+
+def _send_reconnect_emails(staff: User) -> None:
+    link = external_url("staff.integrations", user_id=staff.id)
+    admins = db.session.scalars(select(User).where(User.role == Role.ADMIN,
+                                                   User.active.is_(True), User.id != staff.id))
+    for person in [staff, *admins]:
+        send_email(person.email, "Zoom needs to be connected again", "email/zoom_reconnect",
+                   queue_on_failure=True, person=person, staff=staff, link=link)
 
 
 def api_for(host: User) -> zoom.ZoomAPI | None:

@@ -18,6 +18,9 @@ ZOOM_SCOPES = (
     ("meeting:delete:meeting", "Delete a meeting"),
     ("user:read:user", "View a user"),
 )
+# Not required, but lets Timetics find a meeting whose creation timed out at Zoom's end
+# instead of creating a second one.
+RECOMMENDED_SCOPES = (("meeting:read:list_meetings", "View a user's meetings (recommended)"),)
 
 
 def zoom_redirect_url() -> str:

@@ -39,5 +39,5 @@ def zoom():
         "settings/zoom.html", form, stored=stored,
         extra_errors=bool(form.client_secret.errors),
         redirect_url=services.zoom_redirect_url(), event_url=services.zoom_event_url(),
-        scopes=services.ZOOM_SCOPES,
+        scopes=services.ZOOM_SCOPES, recommended_scopes=services.RECOMMENDED_SCOPES,
     )

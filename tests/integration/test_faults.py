@@ -1,0 +1,259 @@
+"""Nothing is lost when Zoom or mail fails: the booking stands, a job remembers the work, the
+dashboard shows it, and after the fault clears the job runner finishes it exactly once."""
+import re
+import time
+
+import pytest
+import requests
+
+from timetics.extensions import db
+from timetics.models import Booking, BookingStatus, Job, ZoomConnection, ZoomState
+from timetics.security import decrypt_secret
+
+from ..booking_helpers import at, iso, weekday_ahead
+from ..conftest import PASSWORD
+from ..live import Browser
+from ..smtp import SilentSMTPServer, SMTPServer, text_of
+
+LINK_WILL_FOLLOW = "Your Zoom link will follow by email."
+
+
+def guest_books(site, start, *, email="gina@example.com", slug="intro-call"):
+    """A guest in Tokyo books ``start`` through the live site; returns (browser, landing)."""
+    guest = Browser(site)
+    page = guest.get(f"/book/{slug}?tz=Asia/Tokyo&start={iso(start)}")
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text).group(1)
+    landed = guest.post(f"/book/{slug}", {
+        "csrf_token": token, "start": iso(start), "timezone": "Asia/Tokyo",
+        "name": "Gina Guest", "email": email, "notes": ""})
+    assert landed.status_code == 200, landed.text
+    assert "You are booked, Gina Guest" in landed.text
+    return guest, landed
+
+
+def the_booking(app) -> Booking:
+    with app.app_context():
+        booking = db.session.scalar(db.select(Booking))
+        db.session.expunge(booking)
+        return booking
+
+
+def open_jobs(app, kind=None) -> list[Job]:
+    with app.app_context():
+        query = db.select(Job).where(Job.done_at.is_(None), Job.failed_at.is_(None))
+        if kind:
+            query = query.where(Job.kind == kind)
+        rows = db.session.scalars(query).all()
+        db.session.expunge_all()
+        return rows
+
+
+def run_jobs(app, *args):
+    result = app.test_cli_runner().invoke(args=["run-jobs", "--once", *args])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def meetings_for(site, booking) -> list[dict]:
+    return [m for m in site.zoom_meetings() if booking.reference in (m.get("agenda") or "")]
+
+
+def dashboard_of(site, email) -> str:
+    admin = Browser(site)
+    admin.login(email, PASSWORD)
+    html = admin.get("/dashboard").text
+    admin.close()
+    return html
+
+
+def assert_link_followed_once(site, booking, mailbox):
+    """After recovery: one meeting, its link on the booking and in one follow-up per person."""
+    [meeting] = meetings_for(site, booking)
+    assert booking.zoom_join_url == meeting["join_url"]
+    assert booking.zoom_state == ZoomState.CREATED
+    mailbox.wait_for(4)
+    for address in ("gina@example.com", "host@example.com"):
+        follow_ups = [m for m in mailbox.to(address) if m["Subject"].startswith("Zoom link:")]
+        assert len(follow_ups) == 1
+        assert meeting["join_url"] in text_of(follow_ups[0])
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        {"mode": "error", "status": 500},
+        {"mode": "error", "status": 503, "format": "xml"},
+        {"mode": "hang", "seconds": 3},
+    ],
+    ids=["zoom 500", "zoom 503 xml", "zoom hangs past the timeout"],
+)
+def test_zoom_failing_at_booking_time(zoom_site, connected_host, mailbox, admin, fault):
+    zoom_site.fault(target="create_meeting", **fault)
+    started = time.monotonic()
+    _, landed = guest_books(zoom_site, at(weekday_ahead(), 10))
+    assert time.monotonic() - started < 6, "a hanging Zoom held the guest's request"
+    assert LINK_WILL_FOLLOW in landed.text
+    booking = the_booking(zoom_site.app)
+    assert booking.status == BookingStatus.CONFIRMED
+    assert booking.zoom_state == ZoomState.PENDING and booking.zoom_error
+    assert [j.kind for j in open_jobs(zoom_site.app)] == ["zoom_create"]
+    mailbox.wait_for(2)
+    for address in ("gina@example.com", "host@example.com"):
+        assert "your Zoom link will follow by email" in text_of(mailbox.to(address)[0])
+    assert "Zoom link pending" in dashboard_of(zoom_site, admin.email)
+
+    zoom_site.clear_faults()
+    run_jobs(zoom_site.app)
+    booking = the_booking(zoom_site.app)
+    assert_link_followed_once(zoom_site, booking, mailbox)
+    assert open_jobs(zoom_site.app) == []
+    assert "Zoom link pending" not in dashboard_of(zoom_site, admin.email)
+
+
+def test_zoom_429_waits_until_retry_after(zoom_site, connected_host, mailbox):
+    zoom_site.fault(target="create_meeting", mode="rate_limit", retry_after_seconds=120,
+                    limit_type="QPS", count=1)
+    guest_books(zoom_site, at(weekday_ahead(), 10))
+    [job] = open_jobs(zoom_site.app, "zoom_create")
+    assert job.run_after.timestamp() > time.time() + 100  # Zoom's Retry-After, not 30 s
+    assert "Ran 0 jobs." in run_jobs(zoom_site.app)  # not due yet
+    assert "Ran 1 job." in run_jobs(zoom_site.app, "--all")
+    assert_link_followed_once(zoom_site, the_booking(zoom_site.app), mailbox)
+
+
+def test_a_create_that_timed_out_after_zoom_made_it_ends_with_one_meeting(zoom_site,
+                                                                         connected_host,
+                                                                         mailbox):
+    zoom_site.fault(target="create_meeting", mode="drop_after_success", seconds=3, count=1)
+    guest_books(zoom_site, at(weekday_ahead(), 10))
+    booking = the_booking(zoom_site.app)
+    assert booking.zoom_state == ZoomState.PENDING
+    assert len(meetings_for(zoom_site, booking)) == 1  # Zoom made it; we never heard back
+    run_jobs(zoom_site.app, "--all")
+    assert_link_followed_once(zoom_site, the_booking(zoom_site.app), mailbox)
+    creates = [r for r in zoom_site.zoom_requests()
+               if r["method"] == "POST" and r["path"] == "/v2/users/me/meetings"]
+    assert len(creates) == 1
+
+
+def test_cancelling_while_the_create_is_pending_leaves_no_meeting(zoom_site, connected_host,
+                                                                mailbox):
+    zoom_site.fault(target="create_meeting", mode="drop_after_success", seconds=3, count=1)
+    guest, landed = guest_books(zoom_site, at(weekday_ahead(), 10))
+    cancel_url = landed.url.replace("?token=", "/cancel?token=")
+    page = guest.get(cancel_url)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text).group(1)
+    assert "This booking is cancelled" in guest.post(cancel_url, {"csrf_token": token}).text
+    run_jobs(zoom_site.app, "--all")
+    booking = the_booking(zoom_site.app)
+    assert zoom_site.zoom_meetings() == []
+    assert booking.zoom_state in (ZoomState.DELETED, ZoomState.NONE)
+    assert open_jobs(zoom_site.app) == []
+
+
+def test_an_expired_access_token_is_refreshed_inline(zoom_site, connected_host, mailbox):
+    zoom_site.zoom("post", "/tokens/expire", json={"user_id": "zoomuser-alex"})
+    _, landed = guest_books(zoom_site, at(weekday_ahead(), 10))
+    assert "Join Zoom meeting" in landed.text
+    assert zoom_site.zoom("get", "/state").json()["refresh_count"] == 1
+    assert open_jobs(zoom_site.app) == []
+    assert len(meetings_for(zoom_site, the_booking(zoom_site.app))) == 1
+
+
+def test_a_refused_refresh_asks_for_a_reconnect_and_the_booking_waits(zoom_site,
+                                                                      connected_host, mailbox,
+                                                                      admin):
+    with zoom_site.app.app_context():
+        stored = decrypt_secret(db.session.scalar(
+            db.select(ZoomConnection.refresh_token_encrypted)))
+    # The stored refresh token gets spent elsewhere (as when a response was lost in transit).
+    spent = requests.post(f"{zoom_site.zoom_url}/oauth/token", timeout=5,
+                          data={"grant_type": "refresh_token", "refresh_token": stored},
+                          auth=("live-client-id", "live-client-secret-0123456789"))
+    assert spent.status_code == 200
+    zoom_site.zoom("post", "/tokens/expire", json={"user_id": "zoomuser-alex"})
+
+    _, landed = guest_books(zoom_site, at(weekday_ahead(), 10))
+    assert LINK_WILL_FOLLOW in landed.text
+    with zoom_site.app.app_context():
+        assert db.session.scalar(db.select(ZoomConnection.reconnect_needed)) is True
+    assert [j.kind for j in open_jobs(zoom_site.app)] == ["zoom_create"]
+    mailbox.wait_for(4)
+    for address in ("host@example.com", admin.email):
+        assert len([m for m in mailbox.to(address)
+                    if m["Subject"] == "Zoom needs to be connected again"]) == 1
+    assert "Zoom reconnect needed" in dashboard_of(zoom_site, admin.email)
+    guest_books(zoom_site, at(weekday_ahead(), 11), email="second@example.com")
+    assert len([m for m in mailbox.messages
+                if m["Subject"] == "Zoom needs to be connected again"]) == 2  # still once each
+
+    run_jobs(zoom_site.app, "--all")  # waits for the reconnect
+    assert len(open_jobs(zoom_site.app, "zoom_create")) == 1
+    admin_browser = Browser(zoom_site)
+    admin_browser.login(admin.email, PASSWORD)
+    assert "Zoom connected as" in admin_browser.connect_zoom(connected_host.host_id).text
+    mailbox.clear()
+    run_jobs(zoom_site.app, "--all")
+    with zoom_site.app.app_context():
+        booking = db.session.scalar(db.select(Booking).order_by(Booking.id))
+        assert booking.zoom_state == ZoomState.CREATED and booking.zoom_join_url
+
+
+def test_smtp_refusing_connections_keeps_the_emails_until_it_is_back(smtp_down, zoom_site,
+                                                                    connected_host, admin):
+    _, landed = guest_books(zoom_site, at(weekday_ahead(), 10))
+    assert "Join Zoom meeting" in landed.text  # the booking does not wait for mail
+    jobs = open_jobs(zoom_site.app, "send_email")
+    assert len(jobs) == 2 and all("refused the connection" in j.last_error for j in jobs)
+    html = dashboard_of(zoom_site, admin.email)
+    assert "Email not sent yet" in html and "gina@example.com" in html
+
+    server = SMTPServer(port=smtp_down).start()
+    try:
+        run_jobs(zoom_site.app, "--all")
+        messages = server.mailbox.wait_for(2)
+        assert sorted(m["To"] for m in messages) == ["gina@example.com", "host@example.com"]
+        assert open_jobs(zoom_site.app) == []
+        run_jobs(zoom_site.app, "--all")
+        assert len(server.mailbox.messages) == 2  # exactly once
+    finally:
+        server.stop()
+    with zoom_site.app.app_context():
+        assert all("sealed" not in job.payload for job in db.session.scalars(db.select(Job)))
+
+
+def test_smtp_hanging_does_not_hold_the_guest(smtp_down, app_config, zoom_site,
+                                              connected_host):
+    zoom_site.app.config["MAIL_TIMEOUT"] = 1
+    silent = SilentSMTPServer(port=smtp_down).start()
+    try:
+        started = time.monotonic()
+        _, landed = guest_books(zoom_site, at(weekday_ahead(), 10))
+        assert time.monotonic() - started < 8
+    finally:
+        silent.stop()
+    assert "You are booked" in landed.text
+    jobs = open_jobs(zoom_site.app, "send_email")
+    assert len(jobs) == 2 and all("did not answer in time" in j.last_error for j in jobs)
+    server = SMTPServer(port=smtp_down).start()
+    try:
+        run_jobs(zoom_site.app, "--all")
+        assert len(server.mailbox.wait_for(2)) == 2
+    finally:
+        server.stop()
+
+
+def test_retry_now_on_the_dashboard_clears_a_problem(zoom_site, connected_host, admin,
+                                                     mailbox):
+    zoom_site.fault(target="create_meeting", mode="error", status=500)
+    guest_books(zoom_site, at(weekday_ahead(), 10))
+    browser = Browser(zoom_site)
+    browser.login(admin.email, PASSWORD)
+    booking = the_booking(zoom_site.app)
+    still = browser.submit(f"/dashboard/bookings/{booking.id}/retry", page="/dashboard")
+    assert f"Zoom still fails for booking {booking.reference}" in still.text
+    zoom_site.clear_faults()
+    done = browser.submit(f"/dashboard/bookings/{booking.id}/retry", page="/dashboard")
+    assert f"Done: booking {booking.reference} is in order now." in done.text
+    assert "Needs attention" not in done.text
+    assert len(meetings_for(zoom_site, booking)) == 1
