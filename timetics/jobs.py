@@ -75,7 +75,15 @@ def run_due(*, everything: bool = False) -> int:
 
 
 def run_jobs_of(booking: Booking) -> None:
-    """Retry now: run the booking's open jobs at once, whatever their due time."""
+    """Retry now: run the booking's unfinished jobs at once, whatever their due time. A job
+    that had given up is revived, with its maximum age counted afresh from now."""
+    now = utcnow()
+    db.session.execute(
+        update(Job)
+        .where(Job.booking_id == booking.id, Job.done_at.is_(None), Job.failed_at.is_not(None))
+        .values(failed_at=None, created_at=now, run_after=now)
+    )
+    db.session.commit()
     ids = list(db.session.scalars(
         open_jobs_query().with_only_columns(Job.id).where(Job.booking_id == booking.id)))
     for job_id in ids:

@@ -257,3 +257,41 @@ def test_retry_now_on_the_dashboard_clears_a_problem(zoom_site, connected_host, 
     assert f"Done: booking {booking.reference} is in order now." in done.text
     assert "Needs attention" not in done.text
     assert len(meetings_for(zoom_site, booking)) == 1
+
+
+def test_a_job_past_its_maximum_age_is_marked_failed_and_shown(zoom_site, connected_host,
+                                                             admin):
+    from datetime import timedelta
+
+    zoom_site.fault(target="create_meeting", mode="error", status=500)
+    guest_books(zoom_site, at(weekday_ahead(), 10))
+    with zoom_site.app.app_context():
+        job = db.session.scalar(db.select(Job))
+        job.created_at -= timedelta(days=4)
+        db.session.commit()
+    run_jobs(zoom_site.app, "--all")
+    with zoom_site.app.app_context():
+        job = db.session.scalar(db.select(Job))
+        assert job.failed_at is not None and job.attempts == 2
+        assert db.session.scalar(db.select(Booking.zoom_state)) == ZoomState.FAILED
+    assert "Zoom failed" in dashboard_of(zoom_site, admin.email)
+    assert "Ran 0 jobs." in run_jobs(zoom_site.app, "--all")  # a failed job is not retried
+
+
+def test_retry_now_revives_a_job_that_gave_up(zoom_site, connected_host, admin, mailbox):
+    from datetime import timedelta
+
+    zoom_site.fault(target="create_meeting", mode="error", status=500)
+    guest_books(zoom_site, at(weekday_ahead(), 10))
+    with zoom_site.app.app_context():
+        db.session.scalar(db.select(Job)).created_at -= timedelta(days=4)
+        db.session.commit()
+    run_jobs(zoom_site.app, "--all")
+    zoom_site.clear_faults()
+    browser = Browser(zoom_site)
+    browser.login(admin.email, PASSWORD)
+    booking = the_booking(zoom_site.app)
+    assert booking.zoom_state == ZoomState.FAILED
+    done = browser.submit(f"/dashboard/bookings/{booking.id}/retry", page="/dashboard")
+    assert f"Done: booking {booking.reference} is in order now." in done.text
+    assert_link_followed_once(zoom_site, the_booking(zoom_site.app), mailbox)
