@@ -39,13 +39,15 @@ clean:
 # The whole flow with no Zoom account: demo data, the Zoom sandbox on its own port, the job
 # runner, and the app pointed at the sandbox.
 SANDBOX_PORT ?= 5001
+MAIL_SINK_PORT ?= 1025
 DEMO_URL := http://$(HOST):$(PORT)
 DEMO_ENV := TIMETICS_EXTERNAL_URL=$(DEMO_URL) \
 	TIMETICS_ZOOM_OAUTH_URL=http://127.0.0.1:$(SANDBOX_PORT) \
-	TIMETICS_ZOOM_API_URL=http://127.0.0.1:$(SANDBOX_PORT)/v2
+	TIMETICS_ZOOM_API_URL=http://127.0.0.1:$(SANDBOX_PORT)/v2 \
+	TIMETICS_MAIL_SERVER=127.0.0.1 TIMETICS_MAIL_PORT=$(MAIL_SINK_PORT)
 
 .PHONY: demo
-demo: $(VENV)/.installed
+demo: $(VENV)/.installed-test
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo
 	$(DEMO_ENV) $(FLASK) set-zoom-app --client-id demo-client-id \
@@ -54,6 +56,7 @@ demo: $(VENV)/.installed
 	@echo "  Timetics:      $(DEMO_URL)/login  (admin@example.com / demo-password)"
 	@echo "  Booking page:  $(DEMO_URL)/book/intro-call"
 	@echo "  Zoom sandbox:  http://127.0.0.1:$(SANDBOX_PORT)  (stands in for zoom.us)"
+	@echo "  Emails:        printed below by a mail sink on 127.0.0.1:$(MAIL_SINK_PORT)"
 	@echo
 	$(DEMO_ENV) sh -c '\
 		$(PY) -m timetics.sandbox --host 127.0.0.1 --port $(SANDBOX_PORT) \
@@ -61,7 +64,9 @@ demo: $(VENV)/.installed
 			--redirect-uri $(DEMO_URL)/integrations/zoom/callback \
 			--event-url $(DEMO_URL)/webhooks/zoom --secret-token demo-secret-token & \
 		sandbox=$$!; \
+		$(PY) -m aiosmtpd -n -l 127.0.0.1:$(MAIL_SINK_PORT) -c aiosmtpd.handlers.Debugging & \
+		mail=$$!; \
 		$(FLASK) run-jobs & jobs=$$!; \
-		trap "kill $$sandbox $$jobs 2>/dev/null" EXIT INT TERM; \
+		trap "kill $$sandbox $$mail $$jobs 2>/dev/null" EXIT INT TERM; \
 		$(VENV)/bin/gunicorn --worker-class gthread --workers 1 --threads $(THREADS) \
 			--bind $(HOST):$(PORT) wsgi:app'
