@@ -29,6 +29,7 @@ run: $(VENV)/.installed
 
 lint: $(VENV)/.installed-test
 	$(PY) -m ruff check timetics tests wsgi.py
+	$(PY) -m bandit --quiet -c pyproject.toml -r timetics
 
 test: lint
 	$(PY) -m pytest

@@ -42,6 +42,7 @@ def _init_extensions(app: Flask) -> None:
     from . import auth
     from .db import init_db
     from .extensions import csrf, db, limiter, login_manager, mail, migrate
+    from .security_headers import init_security_headers
     from .templating import init_templating
 
     db.init_app(app)
@@ -54,6 +55,7 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     init_templating(app)
+    init_security_headers(app)
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -73,7 +75,7 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_errorhandlers(app: Flask) -> None:
     from flask_wtf.csrf import CSRFError
-    from werkzeug.exceptions import NotFound
+    from werkzeug.exceptions import NotFound, SecurityError
 
     def page(code: int, title: str, message: str):
         return render_template("error.html", code=code, title=title, message=message), code
@@ -82,6 +84,11 @@ def _register_errorhandlers(app: Flask) -> None:
         CSRFError,
         lambda e: page(400, "Form expired", "This form has expired or was not sent by this site. "
                        "Go back, reload the page and try again."),
+    )
+    # A Host header outside TRUSTED_HOSTS fails before routing exists: no template can build
+    # URLs then, so answer in plain text.
+    app.register_error_handler(
+        SecurityError, lambda e: ("Bad request: unknown host.", 400, {"Content-Type": "text/plain"})
     )
     app.register_error_handler(400, lambda e: page(400, "Bad request", e.description))
     app.register_error_handler(

@@ -10,6 +10,7 @@ from flask.cli import with_appcontext
 from . import jobs
 from .auth.services import AccountError, create_user, find_user_by_email
 from .extensions import db
+from .keys import rotate_secrets
 from .models import AvailabilityRule, Location, MeetingKind, MeetingType, Role, User
 from .security import hash_password
 from .settings.services import save_zoom_settings, zoom_redirect_url
@@ -32,6 +33,19 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(run_jobs_command)
     app.cli.add_command(set_zoom_app_command)
+    app.cli.add_command(rotate_encryption_key_command)
+
+
+@click.command("rotate-encryption-key")
+@with_appcontext
+def rotate_encryption_key_command() -> None:
+    """Re-encrypt every stored secret under the first key of ENCRYPTION_KEY.
+
+    Put the new key first and keep the old ones after it, run this, then drop the old keys.
+    """
+    counts = rotate_secrets()
+    db.session.commit()
+    click.echo("Re-encrypted " + ", ".join(f"{n} {what}" for what, n in counts.items()) + ".")
 
 
 @click.command("set-zoom-app")

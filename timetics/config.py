@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
 from flask import Flask
@@ -57,10 +58,19 @@ def load_config(app: Flask, test_config: dict | None = None) -> None:
     app.config["EXTERNAL_URL"] = str(app.config["EXTERNAL_URL"]).rstrip("/")
     _ensure_secret_key(app, instance)
     _ensure_encryption_key(app, instance)
+    if not app.config.get("TRUSTED_HOSTS"):
+        app.config["TRUSTED_HOSTS"] = trusted_hosts(app.config["EXTERNAL_URL"])
     if app.config["EXTERNAL_URL"].startswith("https://"):
         # Flask's defaults are False, so "unset" cannot be told apart: https always means Secure.
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["REMEMBER_COOKIE_SECURE"] = True
+
+
+def trusted_hosts(external_url: str) -> list[str]:
+    """The Host headers we answer: EXTERNAL_URL's host, and loopback for health checks and a
+    reverse proxy on the same box. Absolute URLs never come from the Host header anyway."""
+    host = urlsplit(external_url).hostname or "127.0.0.1"
+    return list(dict.fromkeys([host, "127.0.0.1", "localhost", "::1", "[::1]"]))
 
 
 def _ensure_secret_key(app: Flask, instance: Path) -> None:

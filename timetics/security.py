@@ -53,6 +53,14 @@ def decrypt_secret(token: str) -> str:
         raise ValueError("a stored secret cannot be decrypted with ENCRYPTION_KEY") from None
 
 
+def rotate_secret(token: str) -> str:
+    """The same secret, encrypted under the first key (MultiFernet.rotate)."""
+    try:
+        return _fernet().rotate(token.encode()).decode()
+    except InvalidToken:
+        raise ValueError("a stored secret cannot be decrypted with ENCRYPTION_KEY") from None
+
+
 def new_token(nbytes: int = 32) -> str:
     """A URL-safe random token (256 bits by default)."""
     return secrets.token_urlsafe(nbytes)

@@ -23,10 +23,17 @@ def test_page_shows_fields_redirect_url_event_url_scopes_and_guide(as_admin):
     assert "OAuth Allow List" in html and 'value="Save"' in html
 
 
-def test_redirect_url_ignores_the_host_header(as_admin):
-    html = as_admin.get("/settings/integrations/zoom",
-                        headers={"Host": "evil.example"}).get_data(as_text=True)
-    assert "evil.example" not in html
+def test_an_unknown_host_header_is_refused(as_admin):
+    response = as_admin.get("/settings/integrations/zoom", headers={"Host": "evil.example"})
+    assert response.status_code == 400
+    assert "evil.example" not in response.get_data(as_text=True)
+
+
+def test_redirect_url_comes_from_external_url_not_the_host_header(as_admin):
+    """The test client talks to "localhost"; the page names EXTERNAL_URL's host only."""
+    html = as_admin.get("/settings/integrations/zoom").get_data(as_text=True)
+    assert 'value="http://timetics.test/integrations/zoom/callback"' in html
+    assert "localhost" not in html
 
 
 def test_secrets_are_encrypted_at_rest_and_never_sent_back(app, as_admin):

@@ -1,4 +1,4 @@
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db, limiter
@@ -23,6 +23,8 @@ def login():
         if user is None:
             form.password.errors.append("Wrong email or password.")
         else:
+            # A fresh session: nothing from before the login (or planted in it) carries over.
+            session.clear()
             login_user(user)
             target = form.next.data
             return redirect(target if is_safe_next(target) else url_for("dashboard.index"))

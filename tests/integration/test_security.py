@@ -1,0 +1,129 @@
+"""Headers, cookies, rate limits and the host check."""
+import pytest
+
+from timetics import create_app
+
+from ..booking_helpers import at, create_booking_setup, iso, session_csrf, weekday_ahead
+from ..conftest import PASSWORD, base_config, login, post_form
+
+
+def test_every_page_has_the_security_headers(client, admin):
+    for path in ("/login", "/healthz", "/static/css/app.css", "/no-such-page"):
+        response = client.get(path)
+        headers = response.headers
+        csp = headers["Content-Security-Policy"]
+        assert "default-src 'self'" in csp and "object-src 'none'" in csp
+        assert "base-uri 'none'" in csp and "frame-ancestors 'none'" in csp
+        assert "unsafe-inline" not in csp
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+        assert "Strict-Transport-Security" not in headers  # plain http here
+        response.close()
+
+
+def test_pages_whose_url_holds_a_secret_send_no_referrer(client):
+    response = client.get("/bookings/ANY?token=forged")
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert client.get("/password/set/forged").headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_https_adds_hsts_and_secure_cookies(tmp_path, migrated_database):
+    import shutil
+
+    shutil.copy(migrated_database, tmp_path / "timetics.sqlite3")
+    app = create_app(base_config(tmp_path / "timetics.sqlite3",
+                                 EXTERNAL_URL="https://book.example.com"),
+                     instance_path=str(tmp_path))
+    client = app.test_client()
+    response = client.get("/login", base_url="https://book.example.com")
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+    cookie = response.headers["Set-Cookie"]
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_the_session_cookie_is_httponly_and_samesite_lax(client):
+    cookie = client.get("/login").headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+@pytest.fixture
+def limited(app_config):
+    app_config["RATELIMIT_ENABLED"] = True
+
+
+def test_the_eleventh_wrong_password_in_a_minute_gets_429(limited, client, admin):
+    token = session_csrf(client)
+    for _ in range(10):
+        response = client.post("/login", data={"csrf_token": token, "email": admin.email,
+                                                "password": "wrong password!"})
+        assert response.status_code == 401
+    response = client.post("/login", data={"csrf_token": token, "email": admin.email,
+                                            "password": PASSWORD})
+    assert response.status_code == 429
+    assert "You have tried this too often" in response.get_data(as_text=True)
+
+
+def test_booking_posts_are_limited_too(limited, app, make_user, client):
+    create_booking_setup(app, make_user)
+    token = session_csrf(client)
+    day = weekday_ahead()
+    statuses = []
+    for n in range(21):
+        response = client.post("/book/intro-call", data={
+            "csrf_token": token, "start": iso(at(day, 3)), "timezone": "UTC",
+            "name": f"Guest {n}", "email": f"g{n}@example.com"})
+        statuses.append(response.status_code)
+    assert statuses[:20] == [409] * 20 and statuses[20] == 429
+
+
+def test_a_new_session_on_login(client, admin):
+    client.get("/login")
+    before = client.get_cookie("session").value
+    login(client, admin.email)
+    assert client.get_cookie("session").value != before
+
+
+def test_logout_clears_the_session(client, admin):
+    login(client, admin.email)
+    post_form(client, "/logout", {}, page="/dashboard")
+    assert client.get("/dashboard").status_code == 302
+
+
+def test_rotate_encryption_key_reencrypts_everything_under_the_new_key(app, make_user):
+    from datetime import timedelta
+
+    from cryptography.fernet import Fernet
+
+    from timetics.db import utcnow
+    from timetics.extensions import db
+    from timetics.models import ZoomConnection, ZoomSettings
+    from timetics.security import decrypt_secret, encrypt_secret
+    from timetics.settings.services import save_zoom_settings
+
+    old_key = app.config["ENCRYPTION_KEY"][0]
+    staff = make_user()
+    with app.app_context():
+        save_zoom_settings(client_id="cid", client_secret="the-client-secret",
+                           secret_token="the-secret-token")
+        db.session.add(ZoomConnection(
+            user_id=staff.id, zoom_user_id="z1", access_token_encrypted=encrypt_secret("acc"),
+            refresh_token_encrypted=encrypt_secret("ref"), expires_at=utcnow() + timedelta(1)))
+        db.session.commit()
+
+    new_key = Fernet.generate_key().decode()
+    app.config["ENCRYPTION_KEY"] = [new_key, old_key]
+    app.extensions.pop("timetics_fernet")
+    result = app.test_cli_runner().invoke(args=["rotate-encryption-key"])
+    assert result.exit_code == 0, result.output
+    assert "2 Zoom app secrets, 1 Zoom token pairs" in result.output
+
+    app.config["ENCRYPTION_KEY"] = [new_key]  # the old key is gone now
+    app.extensions.pop("timetics_fernet")
+    with app.app_context():
+        settings = db.session.get(ZoomSettings, 1)
+        assert decrypt_secret(settings.client_secret_encrypted) == "the-client-secret"
+        assert decrypt_secret(settings.secret_token_encrypted) == "the-secret-token"
+        connection = db.session.scalar(db.select(ZoomConnection))
+        assert decrypt_secret(connection.access_token_encrypted) == "acc"
+        assert decrypt_secret(connection.refresh_token_encrypted) == "ref"
+        assert Fernet(new_key).decrypt(connection.access_token_encrypted.encode()) == b"acc"
