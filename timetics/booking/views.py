@@ -256,6 +256,8 @@ def reschedule(reference: str):
             flash("Your booking has its new time. We emailed you the details.", "success")
             return redirect(url_for("booking.manage", reference=moved.new_booking.reference,
                                     token=new_token))
+    elif request.method == "POST":
+        error, status = "Pick a new time first.", 422
     start_arg = request.args.get("start")
     if start_arg and status == 200:
         selected_start = parse_start(start_arg)
