@@ -40,6 +40,7 @@ def _load_config(app: Flask, test_config: dict | None) -> None:
 
 def _init_extensions(app: Flask) -> None:
     from . import auth
+    from .auth.sessions import init_session_limits
     from .db import init_db
     from .extensions import csrf, db, limiter, login_manager, mail, migrate
     from .security_headers import init_security_headers
@@ -51,6 +52,7 @@ def _init_extensions(app: Flask) -> None:
                      render_as_batch=True)
     login_manager.init_app(app)
     auth.init_login(login_manager)
+    init_session_limits(app)
     mail.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)

@@ -81,6 +81,8 @@ class User(UserMixin, db.Model):
     role: Mapped[Role] = mapped_column(_enum(Role), default=Role.STAFF)
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     active: Mapped[bool] = mapped_column(default=True)
+    # Part of the login cookie's user id: raising it (on a password change) ends every session.
+    session_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     availability_rules: Mapped[list[AvailabilityRule]] = relationship(
@@ -102,6 +104,9 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return self.active
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
 
     @property
     def has_password(self) -> bool:

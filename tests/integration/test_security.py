@@ -127,3 +127,59 @@ def test_rotate_encryption_key_reencrypts_everything_under_the_new_key(app, make
         assert decrypt_secret(connection.access_token_encrypted) == "acc"
         assert decrypt_secret(connection.refresh_token_encrypted) == "ref"
         assert Fernet(new_key).decrypt(connection.access_token_encrypted.encode()) == b"acc"
+
+
+def test_setting_a_new_password_ends_the_other_sessions(app, client, make_user, mailbox):
+    import re as _re
+
+    from ..conftest import csrf_token
+
+    user = make_user(email="sam@example.com")
+    login(client, user.email)
+    assert client.get("/dashboard").status_code == 200
+    other = app.test_client()
+    post_form(other, "/password/forgot", {"email": user.email})
+    link = _re.search(r"http://timetics\.test(/password/set/[\w-]+)",
+                      mailbox.wait_for(1)[0].get_body(("plain",)).get_content()).group(1)
+    page = other.get(link).get_data(as_text=True)
+    other.post(link, data={"csrf_token": csrf_token(page), "password": "a brand new phrase",
+                           "confirm": "a brand new phrase"})
+    assert other.get("/dashboard").status_code == 200  # the browser that changed it stays in
+    assert client.get("/dashboard").status_code == 302  # every other session ends
+
+
+@pytest.mark.parametrize(("key", "age"), [("seen_at", 121 * 60), ("auth_at", 13 * 3600)],
+                         ids=["idle", "absolute"])
+def test_sessions_end_after_idle_and_absolute_timeouts(client, admin, key, age):
+    login(client, admin.email)
+    with client.session_transaction() as session:
+        session[key] -= age
+    response = client.get("/dashboard")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+    assert "Your session has ended" in client.get("/login").get_data(as_text=True)
+
+
+def test_an_active_session_is_kept_alive(client, admin):
+    login(client, admin.email)
+    with client.session_transaction() as session:
+        session["seen_at"] -= 119 * 60
+    assert client.get("/dashboard").status_code == 200
+    with client.session_transaction() as session:
+        session["seen_at"] -= 119 * 60  # measured from the last request, not the login
+    assert client.get("/dashboard").status_code == 200
+
+
+def test_a_password_hash_with_old_parameters_is_upgraded_at_login(app, client, make_user):
+    from argon2 import PasswordHasher
+
+    from timetics.extensions import db
+    from timetics.models import User
+
+    user = make_user(email="old@example.com")
+    with app.app_context():
+        row = db.session.get(User, user.id)
+        row.password_hash = PasswordHasher(time_cost=1, memory_cost=8 * 1024).hash(PASSWORD)
+        db.session.commit()
+    login(client, user.email)
+    with app.app_context():
+        assert "m=19456,t=2,p=1" in db.session.get(User, user.id).password_hash

@@ -12,5 +12,10 @@ def init_login(login_manager: LoginManager) -> None:
     login_manager.session_protection = "strong"
 
     @login_manager.user_loader
-    def load_user(user_id: str) -> User | None:
-        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    def load_user(session_id: str) -> User | None:
+        """``<id>:<session version>``: a cookie from before a password change loads nobody."""
+        user_id, _, version = session_id.partition(":")
+        if not (user_id.isdigit() and version.isdigit()):
+            return None
+        user = db.session.get(User, int(user_id))
+        return user if user is not None and user.session_version == int(version) else None

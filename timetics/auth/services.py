@@ -109,6 +109,7 @@ def set_password_with_token(token: str, password: str) -> User | None:
             return None
         row.used_at = utcnow()
         row.user.password_hash = hash_password(password)
+        row.user.session_version += 1  # every other session of this user ends here
         user = row.user
     logger.info("User %s set a password through a %s link", user.id, row.purpose)
     return user

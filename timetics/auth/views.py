@@ -8,6 +8,7 @@ from ..security import is_safe_next
 from ..templating import render_form
 from . import services
 from .forms import EmptyForm, ForgotPasswordForm, LoginForm, SetPasswordForm
+from .sessions import start_session
 
 bp = Blueprint("auth", __name__)
 
@@ -26,6 +27,7 @@ def login():
             # A fresh session: nothing from before the login (or planted in it) carries over.
             session.clear()
             login_user(user)
+            start_session()
             target = form.next.data
             return redirect(target if is_safe_next(target) else url_for("dashboard.index"))
     response, status = render_form("auth/login.html", form)
@@ -69,7 +71,9 @@ def set_password(token: str):
         user = services.set_password_with_token(token, form.password.data)
         if user is None:
             return render_template("auth/link_invalid.html"), 410
+        session.clear()
         login_user(user)
+        start_session()
         flash("Your password is set. Welcome to Timetics.", "success")
         return redirect(url_for("dashboard.index"))
     return render_form("auth/set_password.html", form, user=row.user, purpose=row.purpose)

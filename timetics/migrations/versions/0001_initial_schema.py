@@ -26,6 +26,7 @@ def upgrade():
     sa.Column('role', sa.Enum('admin', 'staff', name='role', native_enum=False, create_constraint=True, length=20), nullable=False),
     sa.Column('timezone', sa.String(length=64), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('session_version', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
     sa.UniqueConstraint('email', name=op.f('uq_users_email'))
