@@ -25,6 +25,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
         static_folder=str(PROJECT_ROOT / "static"),
     )
     _load_config(app, test_config)
+    _trust_proxy(app)
     _init_extensions(app)
     _register_blueprints(app)
     _register_errorhandlers(app)
@@ -36,6 +37,16 @@ def _load_config(app: Flask, test_config: dict | None) -> None:
     from .config import load_config
 
     load_config(app, test_config)
+
+
+def _trust_proxy(app: Flask) -> None:
+    """Behind nginx, PROXY_FIX_X_FOR = 1 (the number of proxies) lets the client's address
+    through to the rate limits; off by default, since headers a client sets must not count."""
+    hops = int(app.config.get("PROXY_FIX_X_FOR", 0))
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
 
 def _init_extensions(app: Flask) -> None:

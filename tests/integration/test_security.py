@@ -183,3 +183,20 @@ def test_a_password_hash_with_old_parameters_is_upgraded_at_login(app, client, m
     login(client, user.email)
     with app.app_context():
         assert "m=19456,t=2,p=1" in db.session.get(User, user.id).password_hash
+
+
+@pytest.mark.parametrize(("hops", "eleventh"), [(0, 429), (1, 401)],
+                         ids=["no proxy: the header is ignored", "behind one proxy"])
+def test_x_forwarded_for_counts_only_behind_a_configured_proxy(app_config, limited, hops,
+                                                               eleventh, request):
+    app_config["PROXY_FIX_X_FOR"] = hops  # before the app exists
+    admin = request.getfixturevalue("admin")
+    client = request.getfixturevalue("client")
+    token = session_csrf(client)
+
+    def attempt(address):
+        return client.post("/login", headers={"X-Forwarded-For": address}, data={
+            "csrf_token": token, "email": admin.email, "password": "wrong password!"}).status_code
+
+    assert [attempt("203.0.113.1") for _ in range(10)] == [401] * 10
+    assert attempt("203.0.113.2") == eleventh
