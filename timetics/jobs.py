@@ -8,15 +8,20 @@ from __future__ import annotations
 
 import logging
 import random
+import smtplib
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import or_, select, update
 
+from .booking.notifications import send_zoom_link
 from .db import utcnow
 from .exceptions import ZoomError, ZoomRateLimited
 from .extensions import db
+from .integrations import meetings
+from .integrations.connections import api_for
+from .mail import SEND_EMAIL, deliver_sealed, describe_mail_error
 from .models import Booking, BookingStatus, Job, ZoomState
 
 logger = logging.getLogger(__name__)
@@ -75,21 +80,26 @@ def run_due(*, everything: bool = False) -> int:
 
 
 def run_jobs_of(booking: Booking) -> None:
-    """Retry now: run the booking's unfinished jobs at once, whatever their due time. A job
-    that had given up is revived, with its maximum age counted afresh from now."""
+    """Retry now: run the booking's unfinished jobs at once."""
+    ids = db.session.scalars(select(Job.id).where(Job.booking_id == booking.id,
+                                                  Job.done_at.is_(None)))
+    for job_id in list(ids):
+        retry_now(job_id)
+
+
+def retry_now(job_id: int) -> None:
+    """Run one unfinished job at once, whatever its due time. A job that had given up is
+    revived, with its maximum age counted afresh from now."""
     now = utcnow()
     db.session.execute(
         update(Job)
-        .where(Job.booking_id == booking.id, Job.done_at.is_(None), Job.failed_at.is_not(None))
+        .where(Job.id == job_id, Job.done_at.is_(None), Job.failed_at.is_not(None))
         .values(failed_at=None, created_at=now, run_after=now)
     )
     db.session.commit()
-    ids = list(db.session.scalars(
-        open_jobs_query().with_only_columns(Job.id).where(Job.booking_id == booking.id)))
-    for job_id in ids:
-        job = claim(job_id, utcnow(), everything=True)
-        if job is not None:
-            run(job)
+    job = claim(job_id, utcnow(), everything=True)
+    if job is not None:
+        run(job)
 
 
 def run(job: Job) -> None:
@@ -109,7 +119,7 @@ def run(job: Job) -> None:
     job.done_at = utcnow()
     job.locked_until = None
     job.last_error = None
-    if job.kind == SEND_EMAIL_KIND:
+    if job.kind == SEND_EMAIL:
         job.payload = {k: v for k, v in job.payload.items() if k != "sealed"}
     db.session.commit()
     logger.info("Job %s (%s) done after %s attempts", job.id, job.kind, job.attempts + 1)
@@ -145,20 +155,14 @@ def _mark_booking_failed(job: Job) -> None:
 
 # --- handlers -------------------------------------------------------------------------------
 
-SEND_EMAIL_KIND = "send_email"
-
-
 def _send_email(job: Job) -> None:
-    from .mail import deliver_sealed
-
-    deliver_sealed(job.payload["sealed"])
+    try:
+        deliver_sealed(job.payload["sealed"])
+    except (OSError, smtplib.SMTPException) as error:
+        raise RetryLater(describe_mail_error(error)) from error
 
 
 def _zoom_create(job: Job) -> None:
-    from .booking.notifications import send_zoom_link
-    from .integrations import meetings
-    from .integrations.connections import api_for
-
     booking = job.booking
     if booking.zoom_meeting_id:
         return
@@ -182,9 +186,6 @@ def _zoom_create(job: Job) -> None:
 
 
 def _zoom_update(job: Job) -> None:
-    from .integrations import meetings
-    from .integrations.connections import api_for
-
     booking = job.booking
     if booking.status == BookingStatus.CANCELLED or not booking.zoom_meeting_id:
         return
@@ -195,8 +196,6 @@ def _zoom_update(job: Job) -> None:
 
 
 def _zoom_delete(job: Job) -> None:
-    from .integrations.connections import api_for
-
     booking = job.booking
     if not booking.zoom_meeting_id or booking.zoom_state == ZoomState.DELETED:
         return
@@ -209,7 +208,7 @@ def _zoom_delete(job: Job) -> None:
 
 
 HANDLERS: dict[str, Callable[[Job], None]] = {
-    SEND_EMAIL_KIND: _send_email,
+    SEND_EMAIL: _send_email,
     "zoom_create": _zoom_create,
     "zoom_update": _zoom_update,
     "zoom_delete": _zoom_delete,

@@ -28,6 +28,7 @@ EXPECTED = {
     "dashboard.index": {"GET": (LOGIN, 200, 200, 200)},
     "dashboard.cancel_booking": {"POST": (LOGIN, 302, 404, 302)},
     "dashboard.retry_booking": {"POST": (LOGIN, 302, 404, 302)},
+    "dashboard.retry_job": {"POST": (LOGIN, 404, 404, 404)},  # the world has no job
     "settings.index": {"GET": (LOGIN, 403, 403, 302)},
     "settings.zoom": {"GET": (LOGIN, 403, 403, 200), "POST": (LOGIN, 403, 403, 422)},
     "staff.index": {"GET": (LOGIN, 403, 403, 200)},
@@ -69,7 +70,7 @@ def world(app, make_user, admin):
         type_id = db.session.scalar(db.select(MeetingType.id))
     values = {"user_id": setup.host_id, "type_id": type_id, "booking_id": booking_id,
               "slug": "intro-call", "reference": reference, "token": "not-a-real-token",
-              "day": "2030-01-01", "filename": "css/app.css"}
+              "day": "2030-01-01", "filename": "css/app.css", "job_id": 999}
     return {"values": values, "token": token, "emails": {
         "staff_a": setup.host_email, "staff_b": "b@example.com", "admin": admin.email}}
 

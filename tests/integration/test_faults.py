@@ -295,3 +295,55 @@ def test_retry_now_revives_a_job_that_gave_up(zoom_site, connected_host, admin, 
     done = browser.submit(f"/dashboard/bookings/{booking.id}/retry", page="/dashboard")
     assert f"Done: booking {booking.reference} is in order now." in done.text
     assert_link_followed_once(zoom_site, the_booking(zoom_site.app), mailbox)
+
+
+def test_retry_now_sends_a_waiting_email(smtp_down, zoom_site, connected_host, admin):
+    guest_books(zoom_site, at(weekday_ahead(), 10))
+    browser = Browser(zoom_site)
+    browser.login(admin.email, PASSWORD)
+    html = browser.get("/dashboard").text
+    job_ids = re.findall(r'action="/dashboard/jobs/(\d+)/retry"', html)
+    assert len(job_ids) == 2
+    still = browser.submit(f"/dashboard/jobs/{job_ids[0]}/retry", page="/dashboard")
+    assert "Still failing: The mail server refused the connection" in still.text
+    server = SMTPServer(port=smtp_down).start()
+    try:
+        for job_id in job_ids:
+            done = browser.submit(f"/dashboard/jobs/{job_id}/retry", page="/dashboard")
+            assert "Done: the email was sent." in done.text
+        assert len(server.mailbox.wait_for(2)) == 2
+        assert "Email not sent yet" not in browser.get("/dashboard").text
+    finally:
+        server.stop()
+
+
+def test_staff_cannot_retry_another_hosts_email(smtp_down, zoom_site, connected_host,
+                                                make_user):
+    guest_books(zoom_site, at(weekday_ahead(), 10))
+    other = make_user(email="other-staff@example.com")
+    browser = Browser(zoom_site)
+    browser.login(other.email, PASSWORD)
+    with zoom_site.app.app_context():
+        job_id = db.session.scalar(db.select(Job.id))
+    response = browser.post(f"/dashboard/jobs/{job_id}/retry",
+                            {"csrf_token": browser.csrf("/dashboard")}, allow_redirects=False)
+    assert response.status_code == 404
+
+
+def test_a_token_about_to_expire_is_refreshed_before_the_call(zoom_site, connected_host):
+    from datetime import timedelta
+
+    from timetics.db import utcnow
+
+    with zoom_site.app.app_context():
+        connection = db.session.scalar(db.select(ZoomConnection))
+        connection.expires_at = utcnow() + timedelta(minutes=4)  # inside the 5-minute margin
+        db.session.commit()
+    _, landed = guest_books(zoom_site, at(weekday_ahead(), 10))
+    assert "Join Zoom meeting" in landed.text
+    assert zoom_site.zoom("get", "/state").json()["refresh_count"] == 1
+    statuses = [r["status"] for r in zoom_site.zoom_requests() if r["path"].startswith("/v2/")]
+    assert 401 not in statuses  # refreshed first, not after a refusal
+    with zoom_site.app.app_context():
+        assert db.session.scalar(db.select(ZoomConnection.expires_at)) > utcnow() + timedelta(
+            minutes=50)

@@ -34,6 +34,14 @@ def booking_for_user(user: User, booking_id: int) -> Booking | None:
     return booking
 
 
+def job_for_user(user: User, job_id: int) -> Job | None:
+    """The job if ``user`` may retry it: an admin any, staff those of their own bookings."""
+    job = db.session.get(Job, job_id)
+    if job is None or user.is_admin:
+        return job
+    return job if job.booking is not None and job.booking.host_id == user.id else None
+
+
 def unsent_emails(user: User, limit: int = 50) -> list[Job]:
     """Emails that SMTP refused and that wait in the outbox (own bookings' only, for staff)."""
     query = (

@@ -44,6 +44,23 @@ def index():
     )
 
 
+@bp.post("/dashboard/jobs/<int:job_id>/retry")
+@login_required
+def retry_job(job_id: int):
+    job = services.job_for_user(current_user, job_id)
+    if job is None:
+        abort(404)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    jobs.retry_now(job.id)
+    db.session.refresh(job)
+    if job.done_at is None:
+        flash(f"Still failing: {job.last_error}", "error")
+    else:
+        flash("Done: the email was sent.", "success")
+    return redirect(url_for("dashboard.index"))
+
+
 @bp.post("/dashboard/bookings/<int:booking_id>/retry")
 @login_required
 def retry_booking(booking_id: int):
