@@ -28,10 +28,14 @@ run: $(VENV)/.installed
 		--bind $(HOST):$(PORT) --access-logfile - wsgi:app
 
 lint: $(VENV)/.installed-test
-	$(PY) -m ruff check timetics tests wsgi.py
+	$(PY) -m ruff check timetics tests scripts wsgi.py
 	$(PY) -m bandit --quiet -c pyproject.toml -r timetics
 
+# The browser suite (tests/e2e) drives Debian's Chromium, installed here when it is missing.
+INSTALL_CHROMIUM := command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+
 test: lint
+	$(INSTALL_CHROMIUM)
 	$(PY) -m pytest
 
 clean:
@@ -71,3 +75,9 @@ demo: $(VENV)/.installed-test
 		trap "kill $$sandbox $$mail $$jobs 2>/dev/null" EXIT INT TERM; \
 		$(VENV)/bin/gunicorn --worker-class gthread --workers 1 --threads $(THREADS) \
 			--bind $(HOST):$(PORT) wsgi:app'
+
+# PNGs of the main pages for the README, from the demo flow in headless Chromium.
+.PHONY: screenshots
+screenshots: $(VENV)/.installed-test
+	$(INSTALL_CHROMIUM)
+	$(PY) scripts/screenshots.py docs/screenshots

@@ -1,0 +1,69 @@
+"""axe-core finds nothing serious or critical on the pages people use most."""
+import re
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Page, expect
+
+from ..booking_helpers import at, weekday_ahead
+from .conftest import book_as_guest, log_in, open_day
+
+pytestmark = pytest.mark.e2e
+
+BLOCKING = ("serious", "critical")
+TOKYO = "Asia/Tokyo"
+
+
+def serious_violations(page: Page) -> list[str]:
+    """axe-core's serious and critical findings on the page, one line each."""
+    found = Axe().run(page).response["violations"]
+    return [f"{v['id']} ({v['impact']}): {v['help']} at "
+            + ", ".join(" ".join(node["target"]) for node in v["nodes"][:5])
+            for v in found if v["impact"] in BLOCKING]
+
+
+def test_the_main_pages_pass_an_accessibility_audit(zoom_site, connected_host, admin, new_page):
+    """Login, dashboard, Zoom settings, staff integrations, booking, confirmation, cancel."""
+    day = weekday_ahead()
+    report: dict[str, list[str]] = {}
+
+    def audit(name: str, page: Page) -> None:
+        report[name] = serious_violations(page)
+
+    guest = new_page(timezone_id=TOKYO)
+    guest.goto("/book/intro-call")
+    expect(guest.get_by_label("Time zone")).to_have_value(TOKYO)
+    slot = open_day(guest, at(day, 10), TOKYO)
+    audit("booking page, date step", guest)
+    slot.click()
+    expect(guest.get_by_role("button", name="Confirm booking")).to_be_visible()
+    audit("booking page, slot step", guest)
+    guest.get_by_label("Name").fill("Gina Guest")
+    guest.get_by_label("Email").fill("gina@example.com")
+    guest.get_by_role("button", name="Confirm booking").click()
+    expect(guest.get_by_role("link", name="Join Zoom meeting")).to_be_visible()
+    audit("booking confirmation", guest)
+    guest.get_by_role("link", name="Cancel booking").click()
+    expect(guest.get_by_role("button", name="Cancel booking")).to_be_visible()
+    audit("cancel page", guest)
+
+    # A second booking whose Zoom meeting is still pending fills the dashboard's problem panel.
+    zoom_site.fault(target="create_meeting", mode="error", status=503)
+    book_as_guest(new_page(timezone_id=TOKYO), "intro-call", at(day, 11), TOKYO,
+                  name="Pat Pending", email="pat@example.com")
+    zoom_site.clear_faults()
+
+    admin_page = new_page()
+    admin_page.goto("/login")
+    audit("login", admin_page)
+    log_in(admin_page, admin.email)
+    expect(admin_page.get_by_role("region", name="Needs attention")).to_be_visible()
+    audit("dashboard", admin_page)
+    admin_page.get_by_role("link", name="Settings").click()
+    expect(admin_page.get_by_label("Redirect URL")).to_be_visible()
+    audit("Zoom settings", admin_page)
+    admin_page.goto(f"/staff/{connected_host.host_id}/integrations")
+    expect(admin_page.get_by_text(re.compile("Connected as"))).to_be_visible()
+    audit("staff integrations", admin_page)
+
+    assert {page: found for page, found in report.items() if found} == {}
