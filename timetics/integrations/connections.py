@@ -17,7 +17,7 @@ from sqlalchemy import delete, or_, select, update
 
 from .. import zoom
 from ..auth.services import external_url
-from ..db import utcnow
+from ..db import utcnow, write_transaction
 from ..exceptions import ZoomError, ZoomTokenRefused, ZoomUnavailable
 from ..extensions import db
 from ..mail import send_email
@@ -156,8 +156,10 @@ def _forget(connection_id: int) -> None:
     at the same moment; secure_delete (set per connection) zeroes the freed page, and the
     checkpoint moves that into the main file so the write-ahead log keeps no old copy.
     """
-    db.session.execute(delete(ZoomConnection).where(ZoomConnection.id == connection_id))
-    db.session.commit()
+    # The write lock up front: a read transaction that tried to become a write one would fail
+    # at once if the webhook's delete committed in between.
+    with write_transaction() as session:
+        session.execute(delete(ZoomConnection).where(ZoomConnection.id == connection_id))
     db.session.expire_all()
     if db.engine.dialect.name == "sqlite":
         with db.engine.connect() as connection:
