@@ -32,6 +32,7 @@ SQLITE_PRAGMAS = (
 )
 
 _begin_immediate: ContextVar[bool] = ContextVar("begin_immediate", default=False)
+_READ_ONLY_SO_FAR = "timetics_read_only_so_far"  # key in the DBAPI connection's info
 
 
 def utcnow() -> datetime:
@@ -79,7 +80,31 @@ def _install_sqlite_listeners(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if _begin_immediate.get() else "BEGIN")
+        immediate = _begin_immediate.get()
+        connection.info[_READ_ONLY_SO_FAR] = False
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        # Until its first statement other than a SELECT, a deferred transaction has only read.
+        connection.info[_READ_ONLY_SO_FAR] = not immediate
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _before_execute(connection, cursor, statement, parameters, context, executemany):
+        if not connection.info.get(_READ_ONLY_SO_FAR):
+            return
+        verb = statement.lstrip()[:7].upper()
+        if verb.startswith("SELECT"):
+            return
+        connection.info[_READ_ONLY_SO_FAR] = False
+        if verb.startswith(("INSERT", "UPDATE", "DELETE", "REPLACE")):
+            # In WAL mode a read transaction cannot become a write transaction once anyone
+            # else has committed since its first read: SQLite answers "database is locked" at
+            # once, busy_timeout or not (a request that read a booking, waited for Zoom, then
+            # saved the meeting, failed whenever another guest booked meanwhile). It has only
+            # read, so nothing is lost by starting it again as a write transaction that waits
+            # its turn and writes onto the latest data. Code that must decide on what it read
+            # uses write_transaction() or a compare-and-swap, as before.
+            driver = connection.connection.driver_connection
+            driver.execute("ROLLBACK")
+            driver.execute("BEGIN IMMEDIATE")
 
 
 @contextmanager

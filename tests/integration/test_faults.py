@@ -347,3 +347,23 @@ def test_a_token_about_to_expire_is_refreshed_before_the_call(zoom_site, connect
     with zoom_site.app.app_context():
         assert db.session.scalar(db.select(ZoomConnection.expires_at)) > utcnow() + timedelta(
             minutes=50)
+
+
+def test_a_refresh_refused_inside_the_job_runner_still_emails_the_staff_member(
+        zoom_site, connected_host, mailbox, admin):
+    zoom_site.fault(target="create_meeting", mode="error", status=500, count=1)
+    guest_books(zoom_site, at(weekday_ahead(), 10))
+    with zoom_site.app.app_context():
+        stored = decrypt_secret(db.session.scalar(
+            db.select(ZoomConnection.refresh_token_encrypted)))
+    requests.post(f"{zoom_site.zoom_url}/oauth/token", timeout=5,
+                  data={"grant_type": "refresh_token", "refresh_token": stored},
+                  auth=("live-client-id", "live-client-secret-0123456789"))
+    zoom_site.zoom("post", "/tokens/expire", json={"user_id": "zoomuser-alex"})
+    mailbox.wait_for(2)
+    mailbox.clear()
+    run_jobs(zoom_site.app, "--all")  # outside any web request
+    messages = mailbox.wait_for(2)
+    reconnect = [m for m in messages if m["Subject"] == "Zoom needs to be connected again"]
+    assert sorted(m["To"] for m in reconnect) == sorted(["host@example.com", admin.email])
+    assert f"{zoom_site.url}/staff/{connected_host.host_id}/integrations" in text_of(reconnect[0])

@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from flask import current_app, url_for
+from flask import current_app, has_request_context, url_for
 
 from ..db import utcnow, write_transaction
 from ..extensions import db
@@ -87,8 +87,14 @@ def issue_password_link(user: User, purpose: TokenPurpose) -> str:
 
 
 def external_url(endpoint: str, **values) -> str:
-    """An absolute link for emails, always built on EXTERNAL_URL, never on the request's Host."""
-    return current_app.config["EXTERNAL_URL"] + url_for(endpoint, **values)
+    """An absolute link for emails, always built on EXTERNAL_URL, never on the request's Host.
+
+    Works outside a request too (the job runner sends emails): url_for then needs a request
+    context only to know the URL map, not to know the host."""
+    if has_request_context():
+        return current_app.config["EXTERNAL_URL"] + url_for(endpoint, **values)
+    with current_app.test_request_context():
+        return current_app.config["EXTERNAL_URL"] + url_for(endpoint, **values)
 
 
 def valid_password_token(token: str) -> PasswordToken | None:

@@ -8,8 +8,9 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from flask import current_app, url_for
+from flask import current_app
 
+from ..auth.services import external_url
 from ..ics import Invitation, booking_uid, build_ics
 from ..mail import Attachment, send_email
 from ..models import Attendee, Booking
@@ -19,9 +20,7 @@ logger = logging.getLogger(__name__)
 
 def manage_url(booking: Booking, token: str) -> str:
     """The guest's secret link: view, reschedule, cancel. Always built on EXTERNAL_URL."""
-    return current_app.config["EXTERNAL_URL"] + url_for(
-        "booking.manage", reference=booking.reference, token=token
-    )
+    return external_url("booking.manage", reference=booking.reference, token=token)
 
 
 def _invitation(booking: Booking, attendees: list[Attendee]) -> Invitation:

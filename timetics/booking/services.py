@@ -11,8 +11,10 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from time import sleep
 from zoneinfo import ZoneInfo
 
+from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -21,7 +23,8 @@ from ..db import utcnow, write_transaction
 from ..exceptions import SlotUnavailable
 from ..extensions import db
 from ..integrations import meetings
-from ..models import Attendee, Booking, BookingStatus, MeetingType, User
+from ..integrations.connections import ZoomNotConfigured, api_for
+from ..models import Attendee, Booking, BookingStatus, MeetingType, User, ZoomState
 from ..security import hash_token, new_token
 from . import notifications
 
@@ -304,8 +307,38 @@ def reschedule(attendee: Attendee, new_start: datetime, *,
 # meeting is created, moved or deleted first, so that the emails can carry its link.
 
 def after_booked(result: BookingResult) -> None:
+    if not result.first_attendee:
+        _await_group_meeting(result.booking)
     meetings.create_meeting_for(result.booking)
     notifications.send_confirmation(result.booking, result.attendee, result.manage_token)
+
+
+GROUP_MEETING_POLL = 0.05  # seconds between looks at the booking
+
+
+def _await_group_meeting(booking: Booking) -> None:
+    """Let the first guest's request make the group's meeting (SPEC §4.3), and wait for it.
+
+    A later guest who joins while that request is still at Zoom would otherwise make a second
+    meeting, and the group would end up with two links. The wait ends when the meeting exists
+    or its create was deferred to a job (whose follow-up email reaches every guest), and at
+    the latest when the first request has had time for a refresh, a create and one retry;
+    after that the booking is old enough that making the meeting here is the right thing (the
+    host may have connected Zoom only after the first guest booked).
+    """
+    try:
+        usable = meetings.wants_zoom(booking) and api_for(booking.host) is not None
+    except ZoomNotConfigured:
+        usable = False
+    if not usable:
+        return  # the first request made no meeting either: nothing to wait for
+    limit = booking.created_at + timedelta(
+        seconds=3 * float(current_app.config["ZOOM_TIMEOUT"]) + 1)
+    while not booking.zoom_meeting_id and booking.zoom_state == ZoomState.NONE \
+            and utcnow() < limit:
+        db.session.commit()  # a new snapshot, to see the first request's commit
+        sleep(GROUP_MEETING_POLL)
+        db.session.refresh(booking)
 
 
 def after_cancelled(booking: Booking, attendees: list[Attendee], *, by_host: bool,

@@ -247,6 +247,10 @@ class StoredTokens:
         """The token another worker is fetching, once it is stored."""
         deadline = time.monotonic() + self._lease_timeout().total_seconds()
         while time.monotonic() < deadline:
+            # Each look in a new transaction: within one, SQLite (WAL) keeps showing the
+            # snapshot of its first read, so the winner's commit would never appear. (Nothing
+            # is pending here: _refresh committed just before.)
+            db.session.commit()
             row = self._row()
             if row.version != version:
                 return decrypt_secret(row.access_token_encrypted)
