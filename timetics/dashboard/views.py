@@ -7,6 +7,7 @@ from ..booking import services as booking_services
 from ..extensions import db
 from ..models import (
     AvailabilityRule,
+    Booking,
     BookingStatus,
     MeetingType,
     Role,
@@ -61,14 +62,20 @@ def retry_job(job_id: int):
     return redirect(url_for("dashboard.index"))
 
 
-@bp.post("/dashboard/bookings/<int:booking_id>/retry")
-@login_required
-def retry_booking(booking_id: int):
+def _own_booking_for_post(booking_id: int) -> Booking:
+    """The booking a dashboard button acts on: 404 unless the user may, 400 without CSRF."""
     booking = services.booking_for_user(current_user, booking_id)
     if booking is None:
         abort(404)
     if not EmptyForm().validate_on_submit():
         abort(400)
+    return booking
+
+
+@bp.post("/dashboard/bookings/<int:booking_id>/retry")
+@login_required
+def retry_booking(booking_id: int):
+    booking = _own_booking_for_post(booking_id)
     jobs.run_jobs_of(booking)
     db.session.refresh(booking)
     if booking.zoom_state in (ZoomState.PENDING, ZoomState.FAILED, ZoomState.DELETE_PENDING):
@@ -82,11 +89,7 @@ def retry_booking(booking_id: int):
 @bp.post("/dashboard/bookings/<int:booking_id>/cancel")
 @login_required
 def cancel_booking(booking_id: int):
-    booking = services.booking_for_user(current_user, booking_id)
-    if booking is None:
-        abort(404)
-    if not EmptyForm().validate_on_submit():
-        abort(400)
+    booking = _own_booking_for_post(booking_id)
     if booking.status == BookingStatus.CANCELLED:
         flash(f"Booking {booking.reference} was already cancelled.", "info")
     else:
