@@ -66,6 +66,10 @@ def load_config(app: Flask, test_config: dict | None = None) -> None:
         # Flask's defaults are False, so "unset" cannot be told apart: https always means Secure.
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["REMEMBER_COOKIE_SECURE"] = True
+        # __Host-: the browser accepts it only over https, for this host, on path /.
+        if not app.config.get("SESSION_COOKIE_DOMAIN") and \
+                app.config["SESSION_COOKIE_NAME"] == "session":
+            app.config["SESSION_COOKIE_NAME"] = "__Host-session"
 
 
 def trusted_hosts(external_url: str) -> list[str]:

@@ -38,7 +38,9 @@ def test_https_adds_hsts_and_secure_cookies(tmp_path, migrated_database):
     response = client.get("/login", base_url="https://book.example.com")
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
     cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith("__Host-session=")
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "Path=/" in cookie and "Domain" not in cookie
 
 
 def test_the_session_cookie_is_httponly_and_samesite_lax(client):
@@ -200,3 +202,34 @@ def test_x_forwarded_for_counts_only_behind_a_configured_proxy(app_config, limit
 
     assert [attempt("203.0.113.1") for _ in range(10)] == [401] * 10
     assert attempt("203.0.113.2") == eleventh
+
+
+def test_sessions_survive_a_secret_key_change_through_the_fallbacks(tmp_path, migrated_database):
+    import shutil
+
+    shutil.copy(migrated_database, tmp_path / "timetics.sqlite3")
+    database = tmp_path / "timetics.sqlite3"
+    old_key, new_key = "old-secret-key-" + "o" * 32, "new-secret-key-" + "n" * 32
+    before = create_app(base_config(database, SECRET_KEY=old_key), instance_path=str(tmp_path))
+    with before.app_context():
+        from timetics.extensions import db
+        from timetics.models import Role, User
+        from timetics.security import hash_password
+
+        db.session.add(User(email="k@example.com", name="K", role=Role.ADMIN,
+                            password_hash=hash_password(PASSWORD)))
+        db.session.commit()
+    client = before.test_client()
+    login(client, "k@example.com")
+    cookie = client.get_cookie("session").value
+
+    rotated = create_app(base_config(database, SECRET_KEY=new_key,
+                                     SECRET_KEY_FALLBACKS=[old_key]),
+                         instance_path=str(tmp_path))
+    other = rotated.test_client()
+    other.set_cookie("session", cookie)
+    assert other.get("/dashboard").status_code == 200
+    without = create_app(base_config(database, SECRET_KEY=new_key), instance_path=str(tmp_path))
+    stranger = without.test_client()
+    stranger.set_cookie("session", cookie)
+    assert stranger.get("/dashboard").status_code == 302
