@@ -1,0 +1,65 @@
+"""With RATELIMIT_STORAGE_URI pointing at Redis, the limits hold across processes.
+
+Runs when a Redis server binary is at hand (`apt-get install redis-server`); the test starts
+its own server on a free loopback port and stops it afterwards.
+"""
+import shutil
+import subprocess
+import time
+
+import pytest
+
+from timetics import create_app
+
+from ..booking_helpers import session_csrf
+from ..conftest import base_config
+from ..smtp import free_port
+
+pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None,
+                                reason="no redis-server on this machine")
+
+
+@pytest.fixture
+def redis_url(tmp_path):
+    pytest.importorskip("redis")
+    port = free_port()
+    server = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+         "--appendonly", "no", "--dir", str(tmp_path)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    import redis
+
+    client = redis.Redis(port=port)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            assert time.monotonic() < deadline, "redis-server did not start"
+            time.sleep(0.05)
+    client.close()
+    yield f"redis://127.0.0.1:{port}/0"
+    server.terminate()
+    server.wait(timeout=10)
+
+
+def test_two_app_processes_share_the_login_limit(redis_url, tmp_path, migrated_database, admin):
+    """Two app instances (as two gunicorn workers would be) count one client's attempts together."""
+    database = tmp_path / "timetics.sqlite3"  # the `admin` fixture's database
+    workers = [create_app(base_config(database, RATELIMIT_ENABLED=True,
+                                      RATELIMIT_STORAGE_URI=redis_url),
+                          instance_path=str(tmp_path)) for _ in range(2)]
+    clients = [worker.test_client() for worker in workers]
+    statuses = []
+    for attempt in range(11):
+        client = clients[attempt % 2]
+        statuses.append(client.post("/login", data={
+            "csrf_token": session_csrf(client), "email": admin.email,
+            "password": "wrong password!"}).status_code)
+    assert statuses == [401] * 10 + [429]
+    import redis
+
+    # The counts live in Redis, where every process and host sees them.
+    keys = redis.Redis.from_url(redis_url).keys("LIMITS*")
+    assert any(b"login" in key for key in keys), keys
