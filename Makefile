@@ -76,6 +76,13 @@ demo: $(VENV)/.installed-test
 		$(VENV)/bin/gunicorn --worker-class gthread --workers 1 --threads $(THREADS) \
 			--bind $(HOST):$(PORT) wsgi:app'
 
+# The benchmark (issue 7): Timetics and a bare Flask baseline under the same gunicorn, loaded
+# with wrk (installed from Debian when missing); prints the table and writes bench/RESULTS.md.
+.PHONY: bench
+bench: $(VENV)/.installed-test
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(PY) bench/run.py
+
 # PNGs of the main pages for the README, from the demo flow in headless Chromium.
 .PHONY: screenshots
 screenshots: $(VENV)/.installed-test
