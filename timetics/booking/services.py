@@ -15,8 +15,9 @@ from time import sleep
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from .. import slots
 from ..db import utcnow, write_transaction
@@ -46,7 +47,8 @@ class BookingResult:
 
 def active_meeting_type(slug: str) -> MeetingType | None:
     return db.session.scalar(
-        select(MeetingType).where(MeetingType.slug == slug, MeetingType.active.is_(True))
+        select(MeetingType).options(joinedload(MeetingType.host))
+        .where(MeetingType.slug == slug, MeetingType.active.is_(True))
     )
 
 
@@ -88,10 +90,12 @@ def busy_times(meeting_type: MeetingType, start: datetime, end: datetime,
     Each is widened by its own meeting type's buffers. Group bookings of this same meeting type
     come back as seats taken per start instead, so that their slot stays open until full.
     """
+    # Seats are counted only where they matter: for this group type's own bookings.
     seats = (
         select(func.count(Attendee.id))
         .where(Attendee.booking_id == Booking.id, Attendee.status == BookingStatus.CONFIRMED)
         .scalar_subquery()
+        if meeting_type.is_group else literal(0)
     )
     rows = db.session.execute(
         select(Booking.id, Booking.start_at, Booking.end_at, Booking.meeting_type_id,

@@ -14,7 +14,7 @@ from ..db import utcnow
 from ..exceptions import SlotUnavailable
 from ..extensions import limiter
 from ..models import Attendee, BookingStatus, MeetingType
-from ..validation import all_timezones, normalize_email, zone_or_none
+from ..validation import normalize_email, zone_or_none
 from . import services
 from .forms import BookingForm, CancelForm, RescheduleForm
 
@@ -25,7 +25,7 @@ MAX_RANGE_DAYS = 62
 
 def iso_utc(value: datetime) -> str:
     """2026-12-07T14:00:00Z: how slots travel in URLs, forms and JSON."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
 
 
 def parse_start(value: str | None) -> datetime | None:
@@ -163,7 +163,7 @@ def book(slug: str):
         request.args.get("start") or form.start.data))
     return render_template(
         "booking/book.html", meeting_type=meeting_type, picker=picker, form=form,
-        selected=selected, error=error, zones=all_timezones(), iso_utc=iso_utc,
+        selected=selected, error=error, iso_utc=iso_utc,
         action=url_for("booking.book", slug=slug), keep_params={},
         query=_query_builder({}, tz_name),
     ), status
@@ -274,7 +274,7 @@ def reschedule(reference: str):
                      near=parse_start(request.args.get("start") or form.start.data))
     return render_template(
         "booking/reschedule.html", meeting_type=meeting_type, picker=picker, form=form,
-        selected=selected, error=error, zones=all_timezones(), iso_utc=iso_utc,
+        selected=selected, error=error, iso_utc=iso_utc,
         attendee=attendee, booking=booking, token=token, zone=attendee.timezone,
         action=url_for("booking.reschedule", reference=reference),
         keep_params={"token": token}, query=_query_builder({"token": token}, tz_name),
