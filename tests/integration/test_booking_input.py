@@ -169,3 +169,19 @@ def test_slots_json_refuses_bad_queries_with_a_json_error(client, setup, query):
 def test_slots_json_takes_up_to_62_days(client, setup):
     assert client.get("/book/intro-call/slots?from=2030-01-01&to=2030-03-03").status_code == 200
     assert client.get("/book/intro-call/slots?from=2030-01-01&to=2030-03-04").status_code == 400
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["month=0001-01", "date=0001-01-01", "date=9999-12-31", "month=9999-12",
+     "start=0001-01-01T00:00:00Z", "start=9999-12-31T23:59:59Z"],
+)
+def test_dates_at_the_ends_of_the_calendar_are_a_400(client, setup, query):
+    assert client.get(f"/book/intro-call?{query}").status_code == 400
+
+
+@pytest.mark.parametrize("query",
+                         ["from=9999-12-25&to=9999-12-31", "from=0001-01-01&to=0001-01-05"])
+def test_slots_json_refuses_dates_at_the_ends_of_the_calendar(client, setup, query):
+    response = client.get(f"/book/intro-call/slots?{query}")
+    assert response.status_code == 400 and response.json["error"]

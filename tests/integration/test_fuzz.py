@@ -19,7 +19,8 @@ junk = st.one_of(
     st.integers().map(str),
     st.floats(allow_nan=True).map(str),
     st.sampled_from(["", " ", "0", "-1", "1e309", "null", "[]", "{}", "9" * 400, "../../etc",
-                     "2030-02-30", "Mars/Olympus", "2030-01-01T10:00:00", "\x00", "%00"]),
+                     "2030-02-30", "Mars/Olympus", "2030-01-01T10:00:00", "\x00", "%00",
+                     "0001-01-01", "9999-12-31", "9999-12", "0001-01-01T00:00:00Z"]),
 ).map(lambda s: s.replace("\x00", "") + MARK)
 
 FORMS = {

@@ -28,6 +28,10 @@ def iso_utc(value: datetime) -> str:
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
 
 
+# Dates outside these are nobody's booking, and near year 1 or 9999 date arithmetic overflows.
+EARLIEST_DAY, LATEST_DAY = date(2000, 1, 1), date(2200, 12, 31)
+
+
 def parse_start(value: str | None) -> datetime | None:
     """A UTC instant from ISO 8601 ('...Z' or with an offset); None if it is not one."""
     if not value or len(value) > 40:
@@ -36,7 +40,17 @@ def parse_start(value: str | None) -> datetime | None:
         parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace(" ", "+"))
     except ValueError:
         return None
-    return parsed.astimezone(UTC) if parsed.tzinfo else None
+    if parsed.tzinfo is None or not EARLIEST_DAY <= parsed.date() <= LATEST_DAY:
+        return None
+    return parsed.astimezone(UTC)
+
+
+def parse_day(value: str) -> date:
+    """A date written YYYY-MM-DD within the years bookings can have; ValueError if not."""
+    day = date.fromisoformat(value)
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise ValueError(f"{value} is out of range")
+    return day
 
 
 def _meeting_type_or_404(slug: str) -> MeetingType:
@@ -75,7 +89,7 @@ def _picker(meeting_type: MeetingType, tz_name: str, zone: ZoneInfo,
     requested = request.args.get("date")
     if requested:
         try:
-            day = date.fromisoformat(requested)
+            day = parse_day(requested)
         except ValueError:
             abort(400, f"“{requested[:20]}” is not a date: use YYYY-MM-DD.")
     else:
@@ -83,7 +97,7 @@ def _picker(meeting_type: MeetingType, tz_name: str, zone: ZoneInfo,
     month_arg = request.args.get("month")
     if month_arg:
         try:
-            month = date.fromisoformat(month_arg + "-01")
+            month = parse_day(month_arg + "-01")
         except ValueError:
             abort(400, f"“{month_arg[:20]}” is not a month: use YYYY-MM.")
     else:
@@ -180,12 +194,13 @@ def slots_json(slug: str):
     if zone is None:
         return jsonify(error=f"Unknown time zone: {tz_name[:64]!r}."), 400
     try:
-        first = (date.fromisoformat(request.args["from"]) if request.args.get("from")
+        first = (parse_day(request.args["from"]) if request.args.get("from")
                  else utcnow().astimezone(zone).date())
-        last = (date.fromisoformat(request.args["to"]) if request.args.get("to")
+        last = (parse_day(request.args["to"]) if request.args.get("to")
                 else first + timedelta(days=6))
     except ValueError:
-        return jsonify(error="from and to must be dates written YYYY-MM-DD."), 400
+        return jsonify(error="from and to must be dates written YYYY-MM-DD, "
+                             f"between {EARLIEST_DAY} and {LATEST_DAY}."), 400
     if last < first:
         return jsonify(error="to is before from."), 400
     if (last - first).days + 1 > MAX_RANGE_DAYS:
