@@ -38,6 +38,32 @@ test: lint
 	$(INSTALL_CHROMIUM)
 	$(PY) -m pytest
 
+# The whole suite on PostgreSQL, as CI runs it on a fresh machine (as root): Debian's
+# postgresql is installed and its cluster started when missing, and a throwaway role and
+# database named $(PG_NAME) are made once. pytest then gets TIMETICS_SQLALCHEMY_DATABASE_URI
+# pointing there; tests/conftest.py builds a migrated template database beside it and gives
+# every test a clone of its own, dropped afterwards. On a server of your own, set that
+# variable to a role with CREATEDB and run pytest yourself.
+PG_NAME ?= timetics_test
+PG_SQL = runuser -u postgres -- psql --quiet --no-psqlrc -p $$3 -v ON_ERROR_STOP=1
+PG_URL = postgresql+psycopg://$(PG_NAME):$(PG_NAME)@127.0.0.1:$$3/$(PG_NAME)
+
+.PHONY: test-postgres
+test-postgres: $(VENV)/.installed-test
+	command -v pg_ctlcluster >/dev/null || (apt-get update && apt-get install -y postgresql)
+	$(INSTALL_CHROMIUM)
+	set -e; set -- $$(pg_lsclusters --no-header | head -n 1); \
+	if [ -z "$$1" ]; then \
+		pg_createcluster $$(ls /usr/lib/postgresql | sort -n | tail -n 1) main; \
+		set -- $$(pg_lsclusters --no-header | head -n 1); \
+	fi; \
+	[ "$$4" = online ] || pg_ctlcluster $$1 $$2 start; \
+	$(PG_SQL) -tAc "SELECT 1 FROM pg_roles WHERE rolname = '$(PG_NAME)'" | grep -q 1 || \
+		$(PG_SQL) -c "CREATE ROLE $(PG_NAME) LOGIN CREATEDB PASSWORD '$(PG_NAME)'"; \
+	$(PG_SQL) -tAc "SELECT 1 FROM pg_database WHERE datname = '$(PG_NAME)'" | grep -q 1 || \
+		$(PG_SQL) -c "CREATE DATABASE $(PG_NAME) OWNER $(PG_NAME)"; \
+	TIMETICS_SQLALCHEMY_DATABASE_URI=$(PG_URL) $(PY) -m pytest
+
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
 

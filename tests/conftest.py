@@ -1,15 +1,28 @@
-"""Fixtures: an app on a fresh SQLite file per test, a real SMTP server, users, and logging in."""
+"""Fixtures: an app on a fresh database per test, a real SMTP server, users, and logging in.
+
+The database is a SQLite file by default. With ``TIMETICS_SQLALCHEMY_DATABASE_URI`` set to a
+PostgreSQL URL (``make test-postgres``), every test gets a database of its own on that server,
+cloned from a template that the real migrations built; the named database itself is only used
+to create and drop those, so its role needs CREATEDB.
+"""
 from __future__ import annotations
 
+import itertools
+import os
 import re
 import shutil
 import smtplib
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
 from flask_migrate import upgrade
+from sqlalchemy import create_engine, make_url, select
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import NullPool
 
 from timetics import create_app
 from timetics.extensions import db
@@ -48,24 +61,134 @@ def mail_only_to_loopback(monkeypatch):
     monkeypatch.setattr(smtplib.SMTP, "connect", guarded_connect)
 
 
+class PostgresServer:
+    """Throwaway databases on the server of a PostgreSQL URL, named after this process.
+
+    Making and dropping a database takes a tenth of a second or more, so a background thread
+    drops each test's database and makes the next test's clone while the tests run.
+    """
+
+    def __init__(self, url: str):
+        self.url = make_url(url)
+        self.prefix = f"{self.url.database}_{os.getpid()}"
+        self._numbers = itertools.count(1)
+        self._admin = create_engine(self.url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+        self._background = ThreadPoolExecutor(max_workers=1)
+        self._next_clone: Future[str] | None = None
+        self._drops: list[Future[None]] = []
+
+    def url_of(self, name: str) -> str:
+        return self.url.set(database=name).render_as_string(hide_password=False)
+
+    def create(self, template: str | None = None) -> str:
+        """A new database (a clone of ``template``, which must have no connections)."""
+        name = f"{self.prefix}_{next(self._numbers)}"
+        clone = f" TEMPLATE {template}" if template else ""
+        with self._admin.connect() as connection:
+            connection.exec_driver_sql(f"CREATE DATABASE {name}{clone}")
+        return name
+
+    def clone(self, template: str) -> str:
+        """A fresh clone of ``template`` (made in advance), and the next one started."""
+        ready = self._next_clone.result() if self._next_clone else self.create(template)
+        self._next_clone = self._background.submit(self.create, template)
+        return ready
+
+    def drop(self, name: str, *, wait: bool = True) -> None:
+        if wait:
+            self._drop(name)
+        else:
+            self._drops.append(self._background.submit(self._drop, name))
+
+    def close(self) -> None:
+        """Drop the clone made in advance; wait for the other drops, and raise their errors."""
+        if self._next_clone:
+            self._drop(self._next_clone.result())
+        self._background.shutdown()
+        for dropped in self._drops:
+            dropped.result()
+
+    def _drop(self, name: str) -> None:
+        # FORCE ends the connections a served app or a subprocess may still hold. It refuses
+        # while autovacuum works in the database (a role without pg_signal_backend may not end
+        # that): try again once autovacuum has given way, as it does to a DROP.
+        for attempt in itertools.count(1):
+            try:
+                with self._admin.connect() as connection:
+                    connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+                return
+            except DBAPIError:
+                if attempt == 20:
+                    raise
+                time.sleep(0.25)
+
+
+def _postgres_url() -> str | None:
+    url = os.environ.get("TIMETICS_SQLALCHEMY_DATABASE_URI")
+    return url if url and make_url(url).get_backend_name() == "postgresql" else None
+
+
+ON_POSTGRES = _postgres_url() is not None
+sqlite_only = pytest.mark.skipif(ON_POSTGRES, reason="checks SQLite itself (its file, pragmas)")
+
+
 @pytest.fixture(scope="session")
-def migrated_database(tmp_path_factory):
-    """A database file built by the real migrations once; each test gets a copy."""
+def postgres() -> PostgresServer | None:
+    """The PostgreSQL server the suite runs on, or None on SQLite."""
+    return PostgresServer(_postgres_url()) if ON_POSTGRES else None
+
+
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory, postgres):
+    """A database built by the real migrations once; each test gets a copy. On SQLite the
+    path of a file, on PostgreSQL the name of a template database."""
     folder = tmp_path_factory.mktemp("template")
-    path = folder / "timetics.sqlite3"
-    app = create_app(base_config(path), instance_path=str(folder))
+    name = postgres.create() if postgres else None
+    target = postgres.url_of(name) if postgres else folder / "timetics.sqlite3"
+    app = create_app(base_config(target), instance_path=str(folder))
     with app.app_context():
         upgrade()
         db.engine.dispose()
-    return path
+    if postgres is None:
+        yield target
+        return
+    yield name
+    postgres.close()
+    postgres.drop(name)
 
 
-def base_config(database_path, **overrides) -> dict:
+@pytest.fixture
+def database_url(tmp_path, migrated_database, postgres):
+    """A migrated database of the test's own: ``tmp_path/timetics.sqlite3``, a copy of the
+    template file, or a clone of the template database on PostgreSQL (dropped afterwards)."""
+    if postgres is None:
+        shutil.copy(migrated_database, tmp_path / "timetics.sqlite3")
+        yield f"sqlite:///{tmp_path / 'timetics.sqlite3'}"
+        return
+    name = postgres.clone(migrated_database)
+    yield postgres.url_of(name)
+    postgres.drop(name, wait=False)
+
+
+@pytest.fixture
+def empty_database(tmp_path, postgres):
+    """The URL of an empty database (no tables), for `db upgrade` to create the schema in."""
+    if postgres is None:
+        yield f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+        return
+    name = postgres.create()
+    yield postgres.url_of(name)
+    postgres.drop(name)
+
+
+def base_config(database: Path | str, **overrides) -> dict:
+    """Test settings on ``database``: a SQLite file's path, or any SQLAlchemy URL."""
     config = {
         "TESTING": True,
         "SECRET_KEY": TEST_SECRET_KEY,
         "ENCRYPTION_KEY": Fernet.generate_key().decode(),
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database_path}",
+        "SQLALCHEMY_DATABASE_URI": database if isinstance(database, str)
+        else f"sqlite:///{database}",
         "EXTERNAL_URL": "http://timetics.test",
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": 9,  # discard: replaced by the test SMTP server where a test needs mail
@@ -78,21 +201,37 @@ def base_config(database_path, **overrides) -> dict:
 
 
 @pytest.fixture
-def app_config(tmp_path, smtp_server):
+def app_config(database_url, smtp_server):
     """The configuration of the ``app`` fixture; a test may change it before using ``app``."""
-    return base_config(tmp_path / "timetics.sqlite3", MAIL_PORT=smtp_server.port)
+    return base_config(database_url, MAIL_PORT=smtp_server.port)
 
 
 @pytest.fixture
-def app(tmp_path, migrated_database, app_config):
-    """The app on its own database file. No app context stays pushed: requests made by
+def app(tmp_path, app_config):
+    """The app on its own database. No app context stays pushed: requests made by
     different test clients must not share ``g`` (the CSRF token and the logged-in user live
     there). Tests that read the database open ``with app.app_context():``."""
-    shutil.copy(migrated_database, tmp_path / "timetics.sqlite3")
     app = create_app(app_config, instance_path=str(tmp_path))
     yield app
     with app.app_context():
         db.engine.dispose()
+
+
+@pytest.fixture
+def make_app(tmp_path, database_url):
+    """More apps on the test's database, as other worker processes with other settings would
+    be; closed after the test (psycopg warns about connections left to the garbage collector)."""
+    apps = []
+
+    def make(**overrides):
+        apps.append(create_app(base_config(database_url, **overrides),
+                               instance_path=str(tmp_path)))
+        return apps[-1]
+
+    yield make
+    for app in apps:
+        with app.app_context():
+            db.engine.dispose()
 
 
 @pytest.fixture
@@ -176,6 +315,25 @@ def database_bytes(app) -> bytes:
     path = Path(app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///"))
     return b"".join(p.read_bytes() for p in (path, path.with_name(path.name + "-wal"))
                     if p.exists())
+
+
+def database_text(app) -> str:
+    """Every value in every table, as text: what any database gives back to SQL."""
+    with app.app_context():
+        values = [str(value) for table in db.metadata.sorted_tables
+                  for row in db.session.execute(select(table)) for value in row]
+    return "\n".join(values)
+
+
+def assert_not_stored(app, *secrets: str) -> None:
+    """None of ``secrets`` is in any column of any table, nor (on SQLite) in any byte of the
+    database file and its write-ahead log, where deleted rows would linger."""
+    text = database_text(app)
+    raw = database_bytes(app) if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite") \
+        else b""
+    for secret in secrets:
+        assert secret not in text
+        assert secret.encode() not in raw
 
 
 @pytest.fixture

@@ -6,9 +6,12 @@ import time
 import click
 from flask import Flask
 from flask.cli import with_appcontext
+from sqlalchemy import create_engine, make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
 
 from . import jobs
 from .auth.services import AccountError, create_user, find_user_by_email
+from .datamove import MoveRefused, copy_data
 from .extensions import db
 from .keys import rotate_secrets
 from .models import AvailabilityRule, Location, MeetingKind, MeetingType, Role, User
@@ -34,6 +37,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(run_jobs_command)
     app.cli.add_command(set_zoom_app_command)
     app.cli.add_command(rotate_encryption_key_command)
+    app.cli.add_command(copy_data_command)
 
 
 @click.command("rotate-encryption-key")
@@ -46,6 +50,39 @@ def rotate_encryption_key_command() -> None:
     counts = rotate_secrets()
     db.session.commit()
     click.echo("Re-encrypted " + ", ".join(f"{n} {what}" for what, n in counts.items()) + ".")
+
+
+@click.command("copy-data")
+@click.option("--to", "target_url", required=True, metavar="URL",
+              help="The new database, e.g. postgresql+psycopg://timetics:PASSWORD@HOST/timetics")
+@with_appcontext
+def copy_data_command(target_url: str) -> None:
+    """Copy every row of this app's database into an empty one that `db upgrade` made.
+
+    The move from SQLite to PostgreSQL (docs/deploy.md): stop the app and the job runner
+    first, so that nothing is written meanwhile.
+    """
+    try:
+        target = create_engine(target_url)
+    except ArgumentError:  # the message would repeat the URL, password included
+        raise click.ClickException("--to is not a database URL that SQLAlchemy knows, e.g. "
+                                   "postgresql+psycopg://USER:PASSWORD@HOST/NAME") from None
+    except ImportError as e:
+        raise click.ClickException(f"The database driver {e.name} is not installed (for "
+                                   "PostgreSQL: pip install 'psycopg[binary]').") from None
+    try:
+        counts = copy_data(db.engine, target)
+    except MoveRefused as e:
+        raise click.ClickException(str(e)) from None
+    except OperationalError as e:
+        reason = " ".join(str(e.orig).split())  # psycopg's message spans lines
+        raise click.ClickException(f"Cannot reach the target database: {reason}") from None
+    finally:
+        target.dispose()
+    for name, rows in counts.items():
+        click.echo(f"{name}: {rows}")
+    where = make_url(target_url).render_as_string(hide_password=True)
+    click.echo(f"Copied {sum(counts.values())} rows into {where}.")
 
 
 @click.command("set-zoom-app")

@@ -8,7 +8,7 @@ from timetics.db import utcnow
 from timetics.extensions import db
 from timetics.models import PasswordToken, User
 
-from ..conftest import PASSWORD, csrf_token, database_bytes, login, post_form
+from ..conftest import PASSWORD, assert_not_stored, csrf_token, login, post_form
 from ..smtp import html_of, text_of
 
 
@@ -146,7 +146,7 @@ def test_invitation_links_expire_after_72_hours(app, as_admin, mailbox):
 def test_only_the_hash_of_the_link_is_stored(app, as_admin, mailbox):
     invite(as_admin)
     token = invitation_link(mailbox, "sam@example.com").rsplit("/", 1)[1]
-    assert token.encode() not in database_bytes(app)
+    assert_not_stored(app, token)
 
 
 def test_a_new_invitation_kills_the_old_link(as_admin, mailbox, app):

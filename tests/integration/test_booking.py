@@ -268,11 +268,11 @@ def test_the_database_refuses_two_live_bookings_for_one_host_and_start(app, setu
 
 
 def test_only_the_hash_of_the_manage_token_is_stored(client, setup, app):
-    from ..conftest import database_bytes
+    from ..conftest import assert_not_stored
 
     path = manage_path(book(client, "intro-call", at(weekday_ahead(), 10)))
     token = path.split("?token=")[1]
     assert len(token) >= 40
-    assert token.encode() not in database_bytes(app)
+    assert_not_stored(app, token)
     with app.app_context():
         assert db.session.scalar(db.select(Attendee.manage_token_hash)) != token

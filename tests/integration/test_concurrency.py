@@ -30,6 +30,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import func, select, update
 
 from timetics import PROJECT_ROOT
+from timetics.booking import services as booking_services
 from timetics.db import utcnow
 from timetics.extensions import db
 from timetics.integrations.connections import StoredTokens, api_for, zoom_app
@@ -206,8 +207,8 @@ def operator_env(app, **extra: object) -> dict[str, str]:
 @contextmanager
 def gunicorn(app, folder: Path) -> Iterator[tuple[str, Path]]:
     """The app served by gunicorn as in production: 2 gthread worker processes of 4 threads
-    on the app's database file. Yields the base URL and the access log (one line per request,
-    with the worker's pid)."""
+    on the app's database (its SQLite file, or its PostgreSQL database). Yields the base URL
+    and the access log (one line per request, with the worker's pid)."""
     with app.app_context():
         db.engine.dispose()  # the test's own connections must not hold the file
     port = free_port()
@@ -254,7 +255,8 @@ def served_by(access_log: Path, method: str) -> Counter:
 def test_two_gunicorn_worker_processes_racing_for_a_slot_give_one_booking(app, make_user,
                                                                          tmp_path):
     """The race across processes: each worker has its own connections, so only the
-    database's own lock (BEGIN IMMEDIATE) can keep the second booking out."""
+    database's own lock (BEGIN IMMEDIATE on SQLite, the host's row lock on PostgreSQL) can
+    keep the second booking out."""
     create_booking_setup(app, make_user)
     start = at(weekday_ahead(), 14)
     with gunicorn(app, tmp_path) as (url, access_log):
@@ -408,6 +410,7 @@ def test_two_job_runners_started_together_send_every_email_once(smtp_down, app, 
         jobs = db.session.scalars(select(Job)).all()
         assert len(jobs) == 30 and {j.kind for j in jobs} == {"send_email"}
         expected = Counter((j.payload["subject"], j.payload["to"]) for j in jobs)
+        db.session.remove()  # hand the connection back: dispose() closes only those
         db.engine.dispose()
     assert len(expected) == 30
 
@@ -441,3 +444,40 @@ def test_two_job_runners_started_together_send_every_email_once(smtp_down, app, 
             assert job.done_at is not None and job.failed_at is None, job.last_error
             assert job.attempts == 1  # the failed inline send; the runner's send succeeded
             assert job.locked_until is None and job.last_error is None
+
+
+# --- 4. the last two guests of a group leave at once -----------------------------------------
+
+def cancel_together(app, attendee_ids: list[int]) -> list[bool]:
+    """Each guest cancels from their manage page at the same moment; who ended the booking."""
+
+    def open_manage_page(i: int):
+        context = app.app_context()  # popped in leave, by the same thread
+        context.push()
+        return context, db.session.get(Attendee, attendee_ids[i])
+
+    def leave(i: int, prepared) -> bool:
+        context, attendee = prepared
+        try:
+            return booking_services.cancel_attendee(attendee)
+        finally:
+            context.pop()
+
+    return race(len(attendee_ids), open_manage_page, leave)
+
+
+def test_the_last_two_guests_of_a_group_cancelling_at_once_end_the_booking(app, make_user):
+    """Each sees the other's cancellation (a row lock on PostgreSQL, BEGIN IMMEDIATE on
+    SQLite), so the booking ends, rather than staying live with nobody in it."""
+    create_booking_setup(app, make_user)
+    for hour in range(9, 14):
+        start = at(weekday_ahead(), hour)
+        with app.app_context():
+            group = booking_services.active_meeting_type("group-session")
+            guests = [booking_services.book_slot(
+                group, start=start, name=f"Guest {i}", email=f"guest{i}@example.com",
+                timezone="UTC").attendee.id for i in range(2)]
+        assert sorted(cancel_together(app, guests)) == [False, True]  # one of them ended it
+        with app.app_context():
+            status = db.session.scalar(select(Booking.status).where(Booking.start_at == start))
+            assert status == BookingStatus.CANCELLED

@@ -9,10 +9,7 @@ import time
 
 import pytest
 
-from timetics import create_app
-
 from ..booking_helpers import session_csrf
-from ..conftest import base_config
 from ..smtp import free_port
 
 pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None,
@@ -44,12 +41,10 @@ def redis_url(tmp_path):
     server.wait(timeout=10)
 
 
-def test_two_app_processes_share_the_login_limit(redis_url, tmp_path, migrated_database, admin):
+def test_two_app_processes_share_the_login_limit(redis_url, make_app, admin):
     """Two app instances (as two gunicorn workers would be) count one client's attempts together."""
-    database = tmp_path / "timetics.sqlite3"  # the `admin` fixture's database
-    workers = [create_app(base_config(database, RATELIMIT_ENABLED=True,
-                                      RATELIMIT_STORAGE_URI=redis_url),
-                          instance_path=str(tmp_path)) for _ in range(2)]
+    workers = [make_app(RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI=redis_url)
+               for _ in range(2)]
     clients = [worker.test_client() for worker in workers]
     statuses = []
     for attempt in range(11):

@@ -1,10 +1,8 @@
 """Headers, cookies, rate limits and the host check."""
 import pytest
 
-from timetics import create_app
-
 from ..booking_helpers import at, create_booking_setup, iso, session_csrf, weekday_ahead
-from ..conftest import PASSWORD, base_config, login, post_form
+from ..conftest import PASSWORD, login, post_form
 
 
 def test_every_page_has_the_security_headers(client, admin):
@@ -27,13 +25,8 @@ def test_pages_whose_url_holds_a_secret_send_no_referrer(client):
     assert client.get("/password/set/forged").headers["Referrer-Policy"] == "no-referrer"
 
 
-def test_https_adds_hsts_and_secure_cookies(tmp_path, migrated_database):
-    import shutil
-
-    shutil.copy(migrated_database, tmp_path / "timetics.sqlite3")
-    app = create_app(base_config(tmp_path / "timetics.sqlite3",
-                                 EXTERNAL_URL="https://book.example.com"),
-                     instance_path=str(tmp_path))
+def test_https_adds_hsts_and_secure_cookies(make_app):
+    app = make_app(EXTERNAL_URL="https://book.example.com")
     client = app.test_client()
     response = client.get("/login", base_url="https://book.example.com")
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
@@ -204,13 +197,9 @@ def test_x_forwarded_for_counts_only_behind_a_configured_proxy(app_config, limit
     assert attempt("203.0.113.2") == eleventh
 
 
-def test_sessions_survive_a_secret_key_change_through_the_fallbacks(tmp_path, migrated_database):
-    import shutil
-
-    shutil.copy(migrated_database, tmp_path / "timetics.sqlite3")
-    database = tmp_path / "timetics.sqlite3"
+def test_sessions_survive_a_secret_key_change_through_the_fallbacks(make_app):
     old_key, new_key = "old-secret-key-" + "o" * 32, "new-secret-key-" + "n" * 32
-    before = create_app(base_config(database, SECRET_KEY=old_key), instance_path=str(tmp_path))
+    before = make_app(SECRET_KEY=old_key)
     with before.app_context():
         from timetics.extensions import db
         from timetics.models import Role, User
@@ -223,13 +212,11 @@ def test_sessions_survive_a_secret_key_change_through_the_fallbacks(tmp_path, mi
     login(client, "k@example.com")
     cookie = client.get_cookie("session").value
 
-    rotated = create_app(base_config(database, SECRET_KEY=new_key,
-                                     SECRET_KEY_FALLBACKS=[old_key]),
-                         instance_path=str(tmp_path))
+    rotated = make_app(SECRET_KEY=new_key, SECRET_KEY_FALLBACKS=[old_key])
     other = rotated.test_client()
     other.set_cookie("session", cookie)
     assert other.get("/dashboard").status_code == 200
-    without = create_app(base_config(database, SECRET_KEY=new_key), instance_path=str(tmp_path))
+    without = make_app(SECRET_KEY=new_key)
     stranger = without.test_client()
     stranger.set_cookie("session", cookie)
     assert stranger.get("/dashboard").status_code == 302

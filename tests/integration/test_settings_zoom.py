@@ -3,7 +3,7 @@ from timetics.extensions import db
 from timetics.models import ZoomSettings
 from timetics.security import decrypt_secret
 
-from ..conftest import database_bytes, post_form
+from ..conftest import assert_not_stored, post_form
 
 SECRET = "zoom-client-secret-value-123"
 TOKEN = "zoom-secret-token-value-456"
@@ -44,8 +44,7 @@ def test_secrets_are_encrypted_at_rest_and_never_sent_back(app, as_admin):
     html = as_admin.get("/settings/integrations/zoom").get_data(as_text=True)
     assert SECRET not in html and TOKEN not in html
     assert 'value="abcCLIENT"' in html
-    raw = database_bytes(app)
-    assert SECRET.encode() not in raw and TOKEN.encode() not in raw
+    assert_not_stored(app, SECRET, TOKEN)
     with app.app_context():
         stored = db.session.get(ZoomSettings, 1)
         assert decrypt_secret(stored.client_secret_encrypted) == SECRET

@@ -221,10 +221,18 @@ def live_attendees(booking: Booking) -> list[Attendee]:
     return [a for a in booking.attendees if a.status == BookingStatus.CONFIRMED]
 
 
+def _locked_booking(booking_id: int) -> Booking:
+    # On PostgreSQL this row lock queues changes to one booking (the two last guests of a
+    # group cancelling at once must each see the other's cancellation); SQLite ignores it and
+    # relies on BEGIN IMMEDIATE.
+    return db.session.get(Booking, booking_id, with_for_update=True, populate_existing=True)
+
+
 def cancel_attendee(attendee: Attendee) -> bool:
     """Give back the guest's place; True when that ended the whole booking (last guest)."""
     with write_transaction():
-        attendee = db.session.get(Attendee, attendee.id)
+        _locked_booking(attendee.booking_id)
+        attendee = db.session.get(Attendee, attendee.id, populate_existing=True)
         if attendee.status == BookingStatus.CANCELLED:
             return False
         now = utcnow()
@@ -241,7 +249,7 @@ def cancel_attendee(attendee: Attendee) -> bool:
 def cancel_booking(booking: Booking) -> list[Attendee]:
     """The host cancels the whole booking; returns the attendees who had a place."""
     with write_transaction():
-        booking = db.session.get(Booking, booking.id)
+        booking = _locked_booking(booking.id)
         if booking.status == BookingStatus.CANCELLED:
             return []
         now = utcnow()
@@ -272,8 +280,8 @@ def reschedule(attendee: Attendee, new_start: datetime, *,
     """
     try:
         with write_transaction():
-            attendee = db.session.get(Attendee, attendee.id)
-            booking = attendee.booking
+            booking = _locked_booking(attendee.booking_id)
+            attendee = db.session.get(Attendee, attendee.id, populate_existing=True)
             if booking.status != BookingStatus.CONFIRMED or \
                     attendee.status != BookingStatus.CONFIRMED:
                 raise SlotUnavailable("This booking was cancelled.")
