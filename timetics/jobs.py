@@ -42,7 +42,7 @@ def backoff(attempts: int, rng: Callable[[], float] = random.random) -> timedelt
 
 
 def max_age() -> timedelta:
-    return timedelta(hours=float(current_app.config.get("JOB_MAX_AGE_HOURS", 72)))
+    return timedelta(hours=float(current_app.config["JOB_MAX_AGE_HOURS"]))
 
 
 def open_jobs_query():
