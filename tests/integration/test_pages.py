@@ -54,3 +54,18 @@ def test_admin_dashboard_shows_the_setup_checklist(as_admin):
     for step in ("Configure the Zoom app", "Add a staff member", "Set working hours",
                  "Create a meeting type"):
         assert step in html
+
+
+def test_a_staff_members_checklist_is_about_their_own_setup(client, make_user):
+    from ..conftest import login, post_form
+
+    staff = make_user(Role.STAFF)
+    login(client, staff.email)
+    html = client.get("/dashboard").get_data(as_text=True)
+    assert f'href="/staff/{staff.id}/availability">Set your working hours</a>' in html
+    assert f'href="/staff/{staff.id}/integrations">Connect Zoom</a>' in html
+    assert "Configure the Zoom app" not in html
+    post_form(client, f"/staff/{staff.id}/availability", {"day_0": "09:00-17:00"})
+    html = client.get("/dashboard").get_data(as_text=True)
+    assert re.search(r'<li class="done">\s*<span class="check" aria-hidden="true">✓</span>\s*'
+                     r'<a href="[^"]+">Set your working hours', html)

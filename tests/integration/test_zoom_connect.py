@@ -193,3 +193,12 @@ def test_connect_without_zoom_app_settings_says_so(app, as_admin, staff):
     html = as_admin.get(f"/staff/{staff.id}/integrations").get_data(as_text=True)
     assert "The Zoom app is not configured yet." in html
     assert ">Connect</button>" not in html
+
+
+def test_missing_user_read_scope_is_named_not_called_an_outage(zoom_site, admin_browser, staff):
+    zoom_site.register_app(scopes=["meeting:write:meeting", "meeting:read:meeting",
+                                   "meeting:update:meeting", "meeting:delete:meeting"])
+    landed = admin_browser.connect_zoom(staff.id)
+    assert landed.status_code == 400
+    assert "The Zoom app lacks permissions" in landed.text and "user:read:user" in landed.text
+    assert connection_of(zoom_site.app, staff.id) is None

@@ -135,13 +135,6 @@ def free_slots(meeting_type: MeetingType, start: datetime, end: datetime, *,
     )
 
 
-def slots_on(meeting_type: MeetingType, day: date, zone: ZoneInfo,
-             now: datetime | None = None) -> list[slots.Slot]:
-    """The free slots whose start falls on ``day`` in the guest's ``zone``."""
-    start, end = slots.local_days(day, day, zone)
-    return free_slots(meeting_type, start, end, now=now)
-
-
 def slot_at(meeting_type: MeetingType, start: datetime, *, now: datetime | None = None,
             exclude_booking_id: int | None = None) -> slots.Slot | None:
     """The free slot starting exactly at ``start``, if there is one."""
@@ -176,7 +169,7 @@ def book_slot(meeting_type: MeetingType, *, start: datetime, name: str, email: s
 
 
 def _take_place(meeting_type: MeetingType, *, start, name, email, timezone, notes, token,
-                now, existing_booking: Booking | None = None) -> BookingResult:
+                now) -> BookingResult:
     # On PostgreSQL this row lock serialises bookings per host; SQLite ignores it and relies
     # on BEGIN IMMEDIATE.
     db.session.execute(select(User.id).where(User.id == meeting_type.host_id).with_for_update())

@@ -1,13 +1,25 @@
 """What the dashboard lists: bookings the user may see, each query filtered by the user."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from ..db import utcnow
 from ..extensions import db
 from ..mail import SEND_EMAIL
-from ..models import Booking, Job, User, ZoomConnection, ZoomState
+from ..models import (
+    AvailabilityRule,
+    Booking,
+    Job,
+    MeetingType,
+    Role,
+    User,
+    ZoomConnection,
+    ZoomSettings,
+    ZoomState,
+)
 
 
 def visible_bookings(user: User, *, upcoming: bool, limit: int = 100) -> list[Booking]:
@@ -77,3 +89,36 @@ def broken_connections(user: User) -> list[ZoomConnection]:
     if not user.is_admin:
         query = query.where(ZoomConnection.user_id == user.id)
     return list(db.session.scalars(query))
+
+
+@dataclass(frozen=True)
+class SetupStep:
+    label: str
+    done: bool
+    endpoint: str  # where to do it, for url_for
+    values: dict = field(default_factory=dict)
+
+
+def setup_checklist(user: User) -> list[SetupStep]:
+    """What is left to do before guests can book: the admin's steps, or a staff member's own."""
+    count = lambda query: db.session.scalar(query) or 0  # noqa: E731
+    if not user.is_admin:
+        own_hours = count(select(func.count(AvailabilityRule.id))
+                          .where(AvailabilityRule.user_id == user.id))
+        return [
+            SetupStep("Set your working hours", bool(own_hours), "staff.availability",
+                      {"user_id": user.id}),
+            SetupStep("Connect Zoom", user.zoom_connection is not None, "staff.integrations",
+                      {"user_id": user.id}),
+        ]
+    zoom = db.session.get(ZoomSettings, 1)
+    return [
+        SetupStep("Configure the Zoom app", bool(zoom and zoom.is_configured), "settings.zoom"),
+        SetupStep("Add a staff member",
+                  bool(count(select(func.count(User.id)).where(User.role == Role.STAFF))),
+                  "staff.new"),
+        SetupStep("Set working hours", bool(count(select(func.count(AvailabilityRule.id)))),
+                  "staff.index"),
+        SetupStep("Create a meeting type", bool(count(select(func.count(MeetingType.id)))),
+                  "meeting_types.new"),
+    ]

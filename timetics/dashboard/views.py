@@ -6,13 +6,8 @@ from ..auth.forms import EmptyForm
 from ..booking import services as booking_services
 from ..extensions import db
 from ..models import (
-    AvailabilityRule,
     Booking,
     BookingStatus,
-    MeetingType,
-    Role,
-    User,
-    ZoomSettings,
     ZoomState,
 )
 from . import services
@@ -35,7 +30,7 @@ def healthz():
 @login_required
 def index():
     return render_template(
-        "dashboard/index.html", checklist=_setup_checklist(),
+        "dashboard/index.html", checklist=services.setup_checklist(current_user),
         upcoming=services.visible_bookings(current_user, upcoming=True),
         past=services.visible_bookings(current_user, upcoming=False, limit=20),
         action_form=EmptyForm(), zone=current_user.timezone,
@@ -98,33 +93,3 @@ def cancel_booking(booking_id: int):
         flash(f"Booking {booking.reference} is cancelled; the guests were told by email.",
               "success")
     return redirect(url_for("dashboard.index"))
-
-
-def _setup_checklist() -> list[dict]:
-    """What an admin still has to do before guests can book, each step with its link."""
-    if not current_user.is_admin:
-        has_hours = db.session.scalar(
-            db.select(db.func.count(AvailabilityRule.id))
-            .where(AvailabilityRule.user_id == current_user.id)
-        )
-        return [
-            {"label": "Set your working hours", "done": bool(has_hours),
-             "url": url_for("staff.availability", user_id=current_user.id)},
-            {"label": "Connect Zoom", "done": current_user.zoom_connection is not None,
-             "url": url_for("staff.integrations", user_id=current_user.id)},
-        ]
-    zoom = db.session.get(ZoomSettings, 1)
-    staff_count = db.session.scalar(
-        db.select(db.func.count(User.id)).where(User.role == Role.STAFF)
-    )
-    hours_count = db.session.scalar(db.select(db.func.count(AvailabilityRule.id)))
-    types_count = db.session.scalar(db.select(db.func.count(MeetingType.id)))
-    return [
-        {"label": "Configure the Zoom app", "done": bool(zoom and zoom.is_configured),
-         "url": url_for("settings.zoom")},
-        {"label": "Add a staff member", "done": bool(staff_count),
-         "url": url_for("staff.new")},
-        {"label": "Set working hours", "done": bool(hours_count), "url": url_for("staff.index")},
-        {"label": "Create a meeting type", "done": bool(types_count),
-         "url": url_for("meeting_types.new")},
-    ]

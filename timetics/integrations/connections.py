@@ -84,6 +84,26 @@ def _same(a: str, b: str) -> bool:
     return hmac.compare_digest(a.encode(), b.encode())
 
 
+def exchange_code(code: str, verifier: str) -> tuple[zoom.TokenSet, dict]:
+    """Trade the callback's code for tokens, and read who authorised them (GET /users/me)."""
+    app = zoom_app()
+    tokens = zoom.exchange_code(app, code, verifier)
+    return tokens, zoom.ZoomAPI(app, _FixedToken(tokens.access_token)).get_me()
+
+
+class _FixedToken:
+    """A TokenSource for the one call made right after the code exchange."""
+
+    def __init__(self, token: str):
+        self.token = token
+
+    def access_token(self) -> str:
+        return self.token
+
+    def refreshed(self, stale: str) -> str:
+        raise ZoomTokenRefused("Zoom refused a token it had just issued.")
+
+
 class ZoomUserTaken(ZoomError):
     """That Zoom account is connected to another staff member already."""
 
@@ -261,7 +281,7 @@ class StoredTokens:
 
 
 def _needs_refresh(expires_at: datetime) -> bool:
-    return expires_at - timedelta(minutes=5) <= utcnow()
+    return expires_at - zoom.REFRESH_MARGIN <= utcnow()
 
 
 def mark_reconnect_needed(row: ZoomConnection, reason: str) -> None:

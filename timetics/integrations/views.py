@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 from .. import zoom
 from ..auth.access import staff_member_or_403
 from ..auth.forms import EmptyForm
-from ..exceptions import ZoomError, ZoomOAuthError, ZoomTokenRefused, ZoomUnavailable
+from ..exceptions import ZoomError, ZoomOAuthError
 from ..extensions import db
 from ..models import User
 from ..settings.services import zoom_redirect_url
@@ -88,9 +88,7 @@ def callback():
                        "Zoom sent no authorization code back. Click Connect again.", 400,
                        staff=staff)
     try:
-        app = connections.zoom_app()
-        tokens = zoom.exchange_code(app, code, verifier)
-        me = zoom.ZoomAPI(app, _FixedToken(tokens.access_token)).get_me()
+        tokens, me = connections.exchange_code(code, verifier)
     except connections.ZoomNotConfigured:
         return failure("The Zoom app is not configured",
                        "Enter the Client ID and Client Secret under Settings > Integrations > "
@@ -106,17 +104,16 @@ def callback():
                        "Zoom did not accept the sign-in. The Redirect URL in your Zoom app "
                        "must match exactly, in both the OAuth Redirect URL and the OAuth Allow "
                        "List fields:", 400, staff=staff, show_redirect_url=True)
-    except (ZoomUnavailable, ZoomTokenRefused, ZoomError) as e:
+    except ZoomError as e:
         logger.warning("Zoom connect failed: %s", e.__class__.__name__)
+        if e.code == MISSING_SCOPE:  # GET /users/me without user:read:user
+            return _missing_scopes_page(["user:read:user"], staff)
         return failure("Zoom could not be reached",
                        "Zoom did not answer in time. Wait a moment and click Connect again.",
                        502, staff=staff)
     missing = zoom.missing_scopes(tokens.scopes)
     if missing:
-        return failure("The Zoom app lacks permissions",
-                       "Add these scopes to the Zoom app in the Zoom App Marketplace (Scopes > "
-                       f"+ Add Scopes), then disconnect and connect again: {', '.join(missing)}.",
-                       400, staff=staff)
+        return _missing_scopes_page(missing, staff)
     try:
         connection = connections.connect(staff, tokens, me)
     except connections.ZoomUserTaken as e:
@@ -127,14 +124,11 @@ def callback():
     return redirect(url_for("staff.integrations", user_id=staff.id))
 
 
-class _FixedToken:
-    """A TokenSource for the one call made right after the code exchange."""
+MISSING_SCOPE = 4711  # Zoom's code for a call the granted scopes do not cover
 
-    def __init__(self, token: str):
-        self.token = token
 
-    def access_token(self) -> str:
-        return self.token
-
-    def refreshed(self, stale: str) -> str:
-        raise ZoomTokenRefused("Zoom refused a token it had just issued.")
+def _missing_scopes_page(missing: list[str], staff: User):
+    return failure("The Zoom app lacks permissions",
+                   "Add these scopes to the Zoom app in the Zoom App Marketplace (Scopes > "
+                   f"+ Add Scopes), then disconnect and connect again: {', '.join(missing)}.",
+                   400, staff=staff)
