@@ -51,6 +51,7 @@ def _trust_proxy(app: Flask) -> None:
 
 def _init_extensions(app: Flask) -> None:
     from . import auth
+    from .answer_cache import init_answer_cache
     from .auth.sessions import init_session_limits
     from .db import init_db
     from .extensions import csrf, db, limiter, login_manager, mail, migrate
@@ -69,6 +70,7 @@ def _init_extensions(app: Flask) -> None:
     limiter.init_app(app)
     init_templating(app)
     init_security_headers(app)
+    init_answer_cache(app)
 
 
 def _register_blueprints(app: Flask) -> None:

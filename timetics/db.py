@@ -9,13 +9,15 @@ emit BEGIN ourselves.
 """
 from __future__ import annotations
 
+import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
-from flask import Flask
-from sqlalchemy import DateTime, event
+from flask import Flask, current_app
+from sqlalchemy import DateTime, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
@@ -64,8 +66,47 @@ def init_db(app: Flask) -> None:
     """Hook the SQLite connection setup into every engine the app creates."""
     with app.app_context():
         engine = db.engine
+    version = None
     if engine.dialect.name == "sqlite":
         _install_sqlite_listeners(engine)
+        if engine.url.database and engine.url.database != ":memory:":
+            version = _SqliteDataVersion(engine.url.database)
+    elif engine.dialect.name == "postgresql":
+        version = _postgresql_snapshot
+    app.extensions["timetics_database_version"] = version
+
+
+def database_version() -> object | None:
+    """A value that changes whenever anyone commits to the database; None where unknown.
+
+    Two reads that give equal values saw the same committed data in between, whichever process
+    or connection wrote. Read it before the queries whose results it is meant to stamp.
+    """
+    version = current_app.extensions["timetics_database_version"]
+    return None if version is None else version()
+
+
+class _SqliteDataVersion:
+    """``PRAGMA data_version`` on a connection of its own, which never writes: SQLite moves it
+    at every commit of any other connection. A few microseconds, no transaction."""
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+        self._connection: sqlite3.Connection | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self) -> int:
+        with self._lock:
+            if self._connection is None:  # opened at first use, so never before a fork
+                self._connection = sqlite3.connect(self._path, isolation_level=None,
+                                                   check_same_thread=False)
+                self._connection.execute("PRAGMA query_only=ON")
+            return self._connection.execute("PRAGMA data_version").fetchone()[0]
+
+
+def _postgresql_snapshot() -> str:
+    # Equal snapshots (xmin:xmax:in-progress ids) make the same committed transactions visible.
+    return db.session.execute(text("SELECT pg_current_snapshot()::text")).scalar_one()
 
 
 def _install_sqlite_listeners(engine: Engine) -> None:

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 
 from .. import slots
+from ..answer_cache import cached_answer, changes_at
 from ..db import utcnow
 from ..exceptions import SlotUnavailable
 from ..extensions import limiter
@@ -68,6 +69,17 @@ def _zone_arg(meeting_type: MeetingType) -> tuple[str, ZoneInfo]:
     return name, zone
 
 
+def _clock_change(meeting_type: MeetingType, found: list[slots.Slot], zone: ZoneInfo
+                  ) -> datetime:
+    """When these free slots change with no write to the database: the first one comes inside
+    the minimum notice, or midnight in ``zone`` changes which day is today."""
+    today = utcnow().astimezone(zone).date()
+    midnight = datetime.combine(today + timedelta(days=1), time(), tzinfo=zone)
+    if not found:
+        return midnight
+    return min(midnight, found[0].start - timedelta(minutes=meeting_type.min_notice_minutes))
+
+
 @dataclass
 class Picker:
     """What the slot picker shows: a month of days with free times, and one day's slots."""
@@ -106,6 +118,7 @@ def _picker(meeting_type: MeetingType, tz_name: str, zone: ZoneInfo,
     start, end = slots.local_days(month, last, zone)
     month_slots = services.free_slots(meeting_type, start, end,
                                       exclude_booking_id=exclude_booking_id)
+    changes_at(_clock_change(meeting_type, month_slots, zone))
     by_day: dict[date, list[slots.Slot]] = {}
     for slot in month_slots:
         by_day.setdefault(slot.start.astimezone(zone).date(), []).append(slot)
@@ -132,10 +145,14 @@ def _query_builder(keep: dict[str, str], tz_name: str):
 
 @bp.route("/book/<slug>", methods=["GET", "POST"])
 @limiter.limit("20 per minute", methods=["POST"])
+@cached_answer(when=lambda: "start" not in request.args)  # a chosen slot shows the form
 def book(slug: str):
     meeting_type = _meeting_type_or_404(slug)
     tz_name, zone = _zone_arg(meeting_type)
-    form = BookingForm(timezone=tz_name)
+    # Built only where it is shown: its CSRF token would otherwise put a session cookie on
+    # every visitor of the page (and make the page differ between visitors).
+    wants_form = request.method == "POST" or "start" in request.args
+    form = BookingForm(timezone=tz_name) if wants_form else None
     status = 200
     error = None
     if request.method == "POST":
@@ -162,19 +179,17 @@ def book(slug: str):
         if error is None:
             status = 422
     selected = None
-    if status != 409:
-        start_arg = request.args.get("start") or form.start.data
-        if start_arg:
-            selected_start = parse_start(start_arg)
-            if selected_start is None:
-                abort(400, "The chosen time is not a valid ISO 8601 instant.")
-            selected = services.slot_at(meeting_type, selected_start)
-            if selected is None:
-                error, status = "That time is no longer available. Pick another time.", 409
-            else:
-                form.start.data = iso_utc(selected.start)
-    picker = _picker(meeting_type, tz_name, zone, near=parse_start(
-        request.args.get("start") or form.start.data))
+    chosen = request.args.get("start") or (form.start.data if form else None)
+    if status != 409 and chosen:
+        selected_start = parse_start(chosen)
+        if selected_start is None:
+            abort(400, "The chosen time is not a valid ISO 8601 instant.")
+        selected = services.slot_at(meeting_type, selected_start)
+        if selected is None:
+            error, status = "That time is no longer available. Pick another time.", 409
+        else:
+            form.start.data = iso_utc(selected.start)
+    picker = _picker(meeting_type, tz_name, zone, near=parse_start(chosen))
     return render_template(
         "booking/book.html", meeting_type=meeting_type, picker=picker, form=form,
         selected=selected, error=error, iso_utc=iso_utc,
@@ -185,6 +200,7 @@ def book(slug: str):
 
 @bp.get("/book/<slug>/slots")
 @limiter.limit("120 per minute")
+@cached_answer()
 def slots_json(slug: str):
     meeting_type = services.active_meeting_type(slug)
     if meeting_type is None:
@@ -207,6 +223,7 @@ def slots_json(slug: str):
         return jsonify(error=f"Ask for at most {MAX_RANGE_DAYS} days at a time."), 400
     start, end = slots.local_days(first, last, zone)
     found = services.free_slots(meeting_type, start, end)
+    changes_at(_clock_change(meeting_type, found, zone))
     return jsonify(timezone=tz_name, slots=[
         {"start": iso_utc(s.start), "end": iso_utc(s.end), "remaining": s.remaining}
         for s in found

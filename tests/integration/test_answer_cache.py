@@ -1,0 +1,196 @@
+"""The answer cache: public booking answers are reused only while they are still true."""
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import event
+
+from timetics.answer_cache import AnswerCache, _Answer
+from timetics.extensions import db
+from timetics.models import DateOverride
+
+from ..booking_helpers import at, book, create_booking_setup, csrf_of, iso, weekday_ahead
+from ..conftest import csrf_token, login
+
+
+@pytest.fixture
+def setup(app, make_user):
+    return create_booking_setup(app, make_user)
+
+
+@pytest.fixture
+def statements(app):
+    """The SQL statements the app runs, as a list the test can clear and count."""
+    seen: list[str] = []
+    with app.app_context():
+        engine = db.engine
+    listener = lambda conn, cursor, statement, *args: seen.append(statement)  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    yield seen
+    event.remove(engine, "before_cursor_execute", listener)
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The app's "now", set by the test: [value]."""
+    from timetics import answer_cache
+    from timetics.booking import services, views
+    now = [at(weekday_ahead(), 12)]
+    for module in (answer_cache, services, views):
+        monkeypatch.setattr(module, "utcnow", lambda: now[0])
+    return now
+
+
+def slots_url(day) -> str:
+    return f"/book/intro-call/slots?from={day}&to={day}&tz=America/New_York"
+
+
+def starts(client, day) -> list[str]:
+    response = client.get(slots_url(day))
+    assert response.status_code == 200
+    return [slot["start"] for slot in response.get_json()["slots"]]
+
+
+def reading_statements(seen: list[str]) -> list[str]:
+    # PostgreSQL's version check is one statement; everything else is the answer's own work.
+    return [s for s in seen if "pg_current_snapshot" not in s]
+
+
+def test_an_unchanged_answer_is_served_without_querying_again(client, setup, statements):
+    day = weekday_ahead()
+    first = client.get(slots_url(day))
+    assert reading_statements(statements), "the first answer runs the queries"
+    statements.clear()
+    again = client.get(slots_url(day))
+    assert again.get_json() == first.get_json()
+    assert reading_statements(statements) == []
+    page = client.get("/book/intro-call?tz=America/New_York")
+    statements.clear()
+    assert client.get("/book/intro-call?tz=America/New_York").data == page.data
+    assert reading_statements(statements) == []
+
+
+def test_a_booking_leaves_no_stale_slot_behind(client, setup):
+    day = weekday_ahead()
+    ten = iso(at(day, 10))
+    assert ten in starts(client, day)
+    page = f"/book/intro-call?date={day}&tz=America/New_York"
+    assert f'data-start="{ten}"' in client.get(page).get_data(as_text=True)
+    assert book(client, "intro-call", at(day, 10)).status_code == 302
+    assert ten not in starts(client, day)
+    assert f'data-start="{ten}"' not in client.get(page).get_data(as_text=True)
+
+
+def test_a_change_made_by_another_worker_is_seen_at_once(app, make_app, setup):
+    """Another process (here: another app with its own engine) writes; this one's next
+    answer shows it, on SQLite and on PostgreSQL alike."""
+    day = weekday_ahead()
+    client = app.test_client()
+    assert starts(client, day)
+    other = make_app()
+    with other.app_context():
+        db.session.add(DateOverride(user_id=setup.host_id, day=day))  # the whole day off
+        db.session.commit()
+    assert starts(client, day) == []
+    with other.app_context():
+        db.session.execute(db.delete(DateOverride))
+        db.session.commit()
+    assert iso(at(day, 9)) in starts(client, day)
+    assert book(other.test_client(), "intro-call", at(day, 9)).status_code == 302
+    assert iso(at(day, 9)) not in starts(client, day)
+
+
+def test_a_slot_entering_the_minimum_notice_is_not_served_from_the_cache(
+        client, setup, statements, clock):
+    """Intro call: 60 minutes' notice. At 07:59:30 the 09:00 slot is free; 40 seconds later
+    (well within ANSWER_CACHE_SECONDS) it is not, though nothing was written."""
+    day = weekday_ahead()
+    clock[0] = at(day, 7, 59) + timedelta(seconds=30)
+    assert starts(client, day)[0] == iso(at(day, 9))
+    statements.clear()
+    assert starts(client, day)[0] == iso(at(day, 9))
+    assert reading_statements(statements) == [], "still true: served from the cache"
+    clock[0] += timedelta(seconds=40)
+    assert starts(client, day)[0] == iso(at(day, 9, 30))
+
+
+def test_answers_expire_after_answer_cache_seconds(client, setup, statements, clock):
+    day = weekday_ahead()
+    clock[0] = at(day - timedelta(days=2), 12)
+    starts(client, day)
+    clock[0] += timedelta(seconds=59)
+    statements.clear()
+    starts(client, day)
+    assert reading_statements(statements) == []
+    clock[0] += timedelta(seconds=2)
+    starts(client, day)
+    assert reading_statements(statements), "older than 60 s: computed again"
+
+
+def test_answer_cache_seconds_zero_computes_every_answer(make_app, make_user):
+    app = make_app(ANSWER_CACHE_SECONDS=0)
+    create_booking_setup(app, make_user)
+    day = weekday_ahead()
+    client = app.test_client()
+    counted: list[str] = []
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute",
+                     lambda conn, cursor, statement, *args: counted.append(statement))
+    for _ in range(2):
+        counted.clear()
+        assert starts(client, day)
+        assert reading_statements(counted)
+
+
+def test_a_page_with_the_booking_form_is_never_shared(app, setup):
+    """The form carries the visitor's own CSRF token: two guests get two tokens."""
+    day = weekday_ahead()
+    url = f"/book/intro-call?tz=America/New_York&start={iso(at(day, 10))}"
+    first, second = app.test_client(), app.test_client()
+    token_one = csrf_of(first.get(url).get_data(as_text=True))
+    assert csrf_of(first.get(url).get_data(as_text=True)) == token_one  # the session keeps it
+    token_two = csrf_of(second.get(url).get_data(as_text=True))
+    assert token_one and token_two and token_one != token_two
+
+
+def test_a_guest_who_only_looks_gets_no_cookie(client, setup):
+    day = weekday_ahead()
+    for url in (f"/book/intro-call?date={day}", slots_url(day)):
+        for _ in range(2):
+            response = client.get(url)
+            assert response.status_code == 200
+            assert "Set-Cookie" not in response.headers
+
+
+def test_signed_in_staff_and_guests_never_see_each_others_page(app, setup, admin):
+    guest, staff = app.test_client(), app.test_client()
+    url = "/book/intro-call?tz=America/New_York"
+    assert "Log out" not in guest.get(url).get_data(as_text=True)
+    login(staff, admin.email)
+    assert "Log out" in staff.get(url).get_data(as_text=True)
+    assert "Log out" in staff.get(url).get_data(as_text=True)
+    assert "Log out" not in guest.get(url).get_data(as_text=True)
+
+
+def test_a_flashed_message_is_shown_once_not_cached(app, setup, admin):
+    """A session carrying a flash gets a page of its own, and the next visitor does not see it."""
+    staff = app.test_client()
+    login(staff, admin.email)
+    staff.post("/logout", data={"csrf_token": csrf_token(
+        staff.get("/dashboard").get_data(as_text=True))})
+    url = "/book/intro-call?tz=America/New_York"
+    assert "You are logged out." in staff.get(url).get_data(as_text=True)
+    assert "You are logged out." not in staff.get(url).get_data(as_text=True)
+    assert "You are logged out." not in app.test_client().get(url).get_data(as_text=True)
+
+
+def test_the_cache_keeps_a_bounded_number_of_answers():
+    cache = AnswerCache(max_entries=2)
+    now = at(weekday_ahead(), 12)
+    answer = _Answer(1, now + timedelta(seconds=60), b"{}", "application/json")
+    for key in ("a", "b", "c"):
+        cache.put((key,), answer)
+    assert len(cache) == 2
+    assert cache.get(("a",), 1, now) is None
+    assert cache.get(("c",), 1, now) is answer
+    assert cache.get(("c",), 2, now) is None, "another database version: gone"
+    assert cache.get(("b",), 1, now + timedelta(seconds=60)) is None, "expired: gone"
