@@ -18,15 +18,18 @@ NO_REFERRER_PREFIXES = ("/bookings/", "/password/set/", "/integrations/zoom/call
 
 
 def add_security_headers(response: Response) -> Response:
-    headers = response.headers
-    headers.setdefault("Content-Security-Policy", CSP)
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("X-Frame-Options", "DENY")
+    # No view sets these itself; extend() appends without the lookups setdefault() would make.
     referrer = ("no-referrer" if request.path.startswith(NO_REFERRER_PREFIXES)
                 else "strict-origin-when-cross-origin")
-    headers.setdefault("Referrer-Policy", referrer)
+    added = [
+        ("Content-Security-Policy", CSP),
+        ("X-Content-Type-Options", "nosniff"),
+        ("X-Frame-Options", "DENY"),
+        ("Referrer-Policy", referrer),
+    ]
     if current_app.config["EXTERNAL_URL"].startswith("https://"):
-        headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+        added.append(("Strict-Transport-Security", "max-age=63072000; includeSubDomains"))
+    response.headers.extend(added)
     return response
 
 

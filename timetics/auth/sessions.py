@@ -17,7 +17,10 @@ def start_session() -> None:
 
 
 def _enforce_limits():
-    if request.endpoint == "static" or not current_user.is_authenticated:
+    # Only a session that names a user can be a login (no remember-me cookie is ever issued):
+    # the check costs guests nothing.
+    if request.endpoint == "static" or "_user_id" not in session \
+            or not current_user.is_authenticated:
         return None
     config = current_app.config
     now = time.time()
