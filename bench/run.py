@@ -329,7 +329,7 @@ def query(database: Path, sql: str) -> int:
 def bench() -> dict:
     tmp = Path(tempfile.mkdtemp(prefix="timetics-bench-"))
     database = tmp / "bench.sqlite3"
-    ports = {name: free_port() for name in ("app", "baseline", "zoom")}
+    ports = {name: free_port() for name in ("app", "computing", "baseline", "zoom")}
     site, zoom = (f"http://127.0.0.1:{ports[n]}" for n in ("app", "zoom"))
     baseline = f"http://127.0.0.1:{ports['baseline']}"
     sink = Sink()
@@ -367,10 +367,16 @@ def bench() -> dict:
         options = figures["gunicorn"] = gunicorn_options()
         app = start(stack, BIN / "gunicorn", *options, "--bind", f"127.0.0.1:{ports['app']}",
                     "wsgi:app", env=env, log=tmp / "app.log")
+        # The same app and database with the answer cache off: every request computes.
+        computing_env = env | {"TIMETICS_ANSWER_CACHE_SECONDS": "0"}
+        computing = f"http://127.0.0.1:{ports['computing']}"
+        start(stack, BIN / "gunicorn", *options, "--bind", f"127.0.0.1:{ports['computing']}",
+              "wsgi:app", env=computing_env, log=tmp / "computing.log")
         base = start(stack, BIN / "gunicorn", *options, "--bind",
                      f"127.0.0.1:{ports['baseline']}", "baseline_app:app", env=env, cwd=BENCH,
                      log=tmp / "baseline.log")
-        for url in (f"{zoom}/_sandbox/state", f"{site}/healthz", baseline):
+        for url in (f"{zoom}/_sandbox/state", f"{site}/healthz", f"{computing}/healthz",
+                    baseline):
             wait_for(url)
         figures["rss_start"] = worker_status(app)
         staff_id = query(database, "SELECT id FROM users WHERE email = 'staff@example.com'")
@@ -386,7 +392,9 @@ def bench() -> dict:
         print("1-2. Baseline, slots, booking page", flush=True)
         figures["load_before"] = os.getloadavg()
         figures |= measure({"baseline": baseline, "healthz": f"{site}/healthz",
-                            "slots": slots_url, "page": page_url})
+                            "slots": slots_url, "page": page_url,
+                            "slots_computed": slots_url.replace(site, computing),
+                            "page_computed": page_url.replace(site, computing)})
 
         print("3. Bookings, Zoom at 0 ms", flush=True)
         data = tmp / "bookings.tsv"
@@ -428,7 +436,8 @@ def bench() -> dict:
             copy = tmp / f"growth-{size}.sqlite3"
             with sqlite3.connect(database) as source, sqlite3.connect(copy) as target:
                 source.backup(target)
-            copy_env = env | {"TIMETICS_SQLALCHEMY_DATABASE_URI": f"sqlite:///{copy}"}
+            # Cache off: the growth figures measure the queries, not the cache.
+            copy_env = computing_env | {"TIMETICS_SQLALCHEMY_DATABASE_URI": f"sqlite:///{copy}"}
             run(BIN / "python", BENCH / "seed.py", "clear", env=copy_env)
             run(BIN / "python", BENCH / "seed.py", "grow", "--total", str(size), env=copy_env)
             port = free_port()
@@ -497,6 +506,11 @@ def table(f: dict) -> list[str]:
         row("2", f"`GET /book/{SLUG}` (HTML page)", rate(page), ms(page.p50_ms),
             ms(page.p99_ms), f"{page_ratio:.2f} of baseline req/s", f"≥ {PAGE_MIN_RATIO:.2f}",
             verdict(page_ratio >= PAGE_MIN_RATIO)),
+        *[row(number, f"Reference: {what}, every answer computed (answer cache off)",
+              rate(load), ms(load.p50_ms), ms(load.p99_ms),
+              f"{load.per_second / base.per_second:.2f} of baseline req/s", "", "")
+          for number, what, load in (("1", "slots", f["slots_computed"]),
+                                     ("2", "page", f["page_computed"]))],
         row("3", f"Booking (`POST /book/{BOOKING_SLUG}`), Zoom 0 ms, SMTP sink",
             booking_rate(fast), ms(fast.p50_ms), ms(fast.p99_ms), "", "", failures(fast)),
         row("3", "Booking, Zoom 0 ms, one connection (no overlap)", booking_rate(alone),
@@ -558,7 +572,12 @@ def report(figures: dict, about: dict) -> str:
         "latencies are wrk's, from "
         "sending the request to the end of the answer.",
         f"- Slots: `GET /book/{SLUG}/slots?from=<today>&to=<today+6>` in the host's zone. "
-        f"Page: `GET /book/{SLUG}` (the month's picker, no slot chosen).",
+        f"Page: `GET /book/{SLUG}` (the month's picker, no slot chosen). Figures 1 and 2 are "
+        "the app as configured by default: after the first request of a round, answers come "
+        "from the answer cache (`timetics/answer_cache.py`), since nothing is written "
+        "meanwhile. The reference rows are a second Timetics on the same database with "
+        "`TIMETICS_ANSWER_CACHE_SECONDS=0`, taking turns with the others: every request runs "
+        "the queries, the slot engine and the template.",
         f"- Bookings: wrk with `bench/book.lua`: `POST /book/{BOOKING_SLUG}` with `csrf_token`, "
         "`start`, `timezone`, `name`, `email`, `notes`, using 8 guest sessions (cookie + CSRF "
         "token) fetched beforehand and a different free start per request (wrk thread k takes "
@@ -582,13 +601,15 @@ def report(figures: dict, about: dict) -> str:
         f"of the bookings with the page loaded at the same time by its own wrk (-t "
         f"{WRK_THREADS} -c {WRK_CONNECTIONS}), in turn; p99 the median of the rounds (idle: "
         f"{figures['page_idle'].per_second:,.0f} req/s, p50 {figures['page_idle'].p50_ms:.1f} ms)"
-        ".",
+        ". Every booking's commit outdates the cached page, so during the bookings the page is "
+        "computed again after each of them.",
         "- Growth: three copies of the database, the bookings above deleted, then 100, 10,000 "
         "and 100,000 bookings inserted (`bench/seed.py`, Core executemany through the app's "
         "models): 50 hosts (the demo staff member and 49 more), Monday-Friday 09:00-17:00 "
         "half-hours over the year around today; the demo staff member holds 1/50 of them. "
-        "Each copy is served by its own Timetics with the same gunicorn settings, and the "
-        "three take turns like figures 0-2.",
+        "Each copy is served by its own Timetics with the same gunicorn settings and the answer "
+        "cache off (so that every request runs the bookings query), and the three take turns "
+        "like figures 0-2.",
         "- Memory: `VmHWM` in `/proc/<worker pid>/status` after the whole run, for the worker "
         "that served figures 1-4 and the one that served 100,000 bookings; the larger counts "
         "(MB = 10^6 bytes).",
