@@ -276,3 +276,32 @@ def test_only_the_hash_of_the_manage_token_is_stored(client, setup, app):
     assert_not_stored(app, token)
     with app.app_context():
         assert db.session.scalar(db.select(Attendee.manage_token_hash)) != token
+
+
+def test_date_overrides_shape_the_public_slots_of_their_own_day_in_any_zone(app, client, setup):
+    """Other hours on one day (12:00-13:00 in New York), a day off the next; guests in
+    New York and in Kiritimati (UTC+14, already the next date) see the same instants."""
+    from timetics.models import DateOverride
+
+    day = weekday_ahead(weekday=1)  # a Tuesday: Wednesday is a working day too
+    with app.app_context():
+        db.session.add_all([
+            DateOverride(user_id=setup.host_id, day=day, start_minute=12 * 60,
+                         end_minute=13 * 60),
+            DateOverride(user_id=setup.host_id, day=day + timedelta(days=1)),
+        ])
+        db.session.commit()
+
+    def starts(first, last, zone):
+        response = client.get(f"/book/intro-call/slots?from={first}&to={last}&tz={zone}")
+        assert response.status_code == 200
+        return [slot["start"] for slot in response.get_json()["slots"]]
+
+    expected = [iso(at(day, 12)), iso(at(day, 12, 30))]
+    assert starts(day, day + timedelta(days=1), "America/New_York") == expected
+    # Kiritimati's three dates from `day` run from Monday 05:00 to Thursday 05:00 in New York.
+    kiritimati = starts(day, day + timedelta(days=2), "Pacific/Kiritimati")
+    assert kiritimati[0] == iso(at(day - timedelta(days=1), 9)), "Monday's usual hours"
+    assert [s for s in kiritimati if s >= iso(at(day, 0))] == expected, "then only the override"
+    thursday = starts(day + timedelta(days=2), day + timedelta(days=2), "America/New_York")
+    assert thursday[0] == iso(at(day + timedelta(days=2), 9))

@@ -15,17 +15,26 @@ from time import sleep
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import func, literal, select
+from sqlalchemy import bindparam, func, literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from .. import slots
-from ..db import utcnow, write_transaction
+from ..db import UTCDateTime, utcnow, write_transaction
 from ..exceptions import SlotUnavailable
 from ..extensions import db
 from ..integrations import meetings
 from ..integrations.connections import ZoomNotConfigured, api_for
-from ..models import Attendee, Booking, BookingStatus, MeetingType, User, ZoomState
+from ..models import (
+    Attendee,
+    AvailabilityRule,
+    Booking,
+    BookingStatus,
+    DateOverride,
+    MeetingType,
+    User,
+    ZoomState,
+)
 from ..security import hash_token, new_token
 from . import notifications
 
@@ -45,11 +54,16 @@ class BookingResult:
     first_attendee: bool  # the booking was created now (not joined)
 
 
+# The statements of every slot request are built once: building a select() costs more than
+# SQLite takes to run it.
+_ACTIVE_MEETING_TYPE = (
+    select(MeetingType).options(joinedload(MeetingType.host))
+    .where(MeetingType.slug == bindparam("slug"), MeetingType.active.is_(True))
+)
+
+
 def active_meeting_type(slug: str) -> MeetingType | None:
-    return db.session.scalar(
-        select(MeetingType).options(joinedload(MeetingType.host))
-        .where(MeetingType.slug == slug, MeetingType.active.is_(True))
-    )
+    return db.session.scalar(_ACTIVE_MEETING_TYPE, {"slug": slug})
 
 
 def slot_rules(meeting_type: MeetingType) -> slots.SlotRules:
@@ -70,16 +84,55 @@ def _clock(minute: int) -> time:
     return slots.END_OF_DAY if minute >= 24 * 60 else time(minute // 60, minute % 60)
 
 
-def host_schedule(host: User) -> tuple[list[slots.WeeklyRule], list[slots.DateOverride]]:
-    rules = [slots.WeeklyRule(r.weekday, _clock(r.start_minute), _clock(r.end_minute))
-             for r in host.availability_rules]
+_RULES = select(AvailabilityRule.weekday, AvailabilityRule.start_minute,
+                AvailabilityRule.end_minute).where(AvailabilityRule.user_id == bindparam("host"))
+_OVERRIDES = select(DateOverride.day, DateOverride.start_minute, DateOverride.end_minute).where(
+    DateOverride.user_id == bindparam("host"),
+    DateOverride.day.between(bindparam("first"), bindparam("last")),
+)
+
+
+def host_schedule(host: User, start: datetime, end: datetime
+                  ) -> tuple[list[slots.WeeklyRule], list[slots.DateOverride]]:
+    """The host's weekly rules, and the date overrides of the local days near [start, end)."""
+    zone = ZoneInfo(host.timezone)
+    # The slot engine looks at one local day beyond each end; two keep clear of that edge.
+    first = start.astimezone(zone).date() - timedelta(days=2)
+    last = end.astimezone(zone).date() + timedelta(days=2)
+    rules = [slots.WeeklyRule(weekday, _clock(opens), _clock(closes))
+             for weekday, opens, closes in db.session.execute(_RULES, {"host": host.id})]
     by_day: dict[date, list[tuple[time, time]]] = {}
-    for row in host.date_overrides:
-        intervals = by_day.setdefault(row.day, [])
-        if not row.is_day_off:
-            intervals.append((_clock(row.start_minute), _clock(row.end_minute)))
+    for day, opens, closes in db.session.execute(
+            _OVERRIDES, {"host": host.id, "first": first, "last": last}):
+        intervals = by_day.setdefault(day, [])
+        if opens is not None:  # a row without minutes is the whole day off
+            intervals.append((_clock(opens), _clock(closes)))
     overrides = [slots.DateOverride(day, tuple(intervals)) for day, intervals in by_day.items()]
     return rules, overrides
+
+
+def _busy_statement(counted_seats):
+    return (
+        select(Booking.id, Booking.start_at, Booking.end_at, Booking.meeting_type_id,
+               MeetingType.buffer_before_minutes, MeetingType.buffer_after_minutes,
+               counted_seats)
+        .join(MeetingType, Booking.meeting_type_id == MeetingType.id)
+        .where(
+            Booking.host_id == bindparam("host"),
+            Booking.status == BookingStatus.CONFIRMED,
+            Booking.start_at >= bindparam("from_", type_=UTCDateTime),
+            Booking.start_at < bindparam("to", type_=UTCDateTime),
+        )
+    )
+
+
+# Seats are counted only where they matter: for a group type's own bookings.
+_BUSY = _busy_statement(literal(0))
+_BUSY_WITH_SEATS = _busy_statement(
+    select(func.count(Attendee.id))
+    .where(Attendee.booking_id == Booking.id, Attendee.status == BookingStatus.CONFIRMED)
+    .scalar_subquery()
+)
 
 
 def busy_times(meeting_type: MeetingType, start: datetime, end: datetime,
@@ -90,30 +143,15 @@ def busy_times(meeting_type: MeetingType, start: datetime, end: datetime,
     Each is widened by its own meeting type's buffers. Group bookings of this same meeting type
     come back as seats taken per start instead, so that their slot stays open until full.
     """
-    # Seats are counted only where they matter: for this group type's own bookings.
-    seats = (
-        select(func.count(Attendee.id))
-        .where(Attendee.booking_id == Booking.id, Attendee.status == BookingStatus.CONFIRMED)
-        .scalar_subquery()
-        if meeting_type.is_group else literal(0)
-    )
-    rows = db.session.execute(
-        select(Booking.id, Booking.start_at, Booking.end_at, Booking.meeting_type_id,
-               MeetingType.buffer_before_minutes, MeetingType.buffer_after_minutes, seats)
-        .join(MeetingType, Booking.meeting_type_id == MeetingType.id)
-        .where(
-            Booking.host_id == meeting_type.host_id,
-            Booking.status == BookingStatus.CONFIRMED,
-            Booking.start_at >= start - REACH,
-            Booking.start_at < end + REACH,
-        )
-    )
+    group = meeting_type.is_group
+    rows = db.session.execute(_BUSY_WITH_SEATS if group else _BUSY, {
+        "host": meeting_type.host_id, "from_": start - REACH, "to": end + REACH})
     busy: list[slots.Interval] = []
     group_seats: dict[datetime, int] = {}
     for booking_id, b_start, b_end, type_id, before, after, taken in rows:
         if booking_id == exclude_booking_id:
             continue
-        if meeting_type.is_group and type_id == meeting_type.id:
+        if group and type_id == meeting_type.id:
             group_seats[b_start] = taken
         else:
             busy.append(slots.Interval(b_start - timedelta(minutes=before),
@@ -126,7 +164,7 @@ def free_slots(meeting_type: MeetingType, start: datetime, end: datetime, *,
                exclude_booking_id: int | None = None) -> list[slots.Slot]:
     """The slots of ``meeting_type`` starting in [start, end)."""
     host = meeting_type.host
-    rules, overrides = host_schedule(host)
+    rules, overrides = host_schedule(host, start, end)
     busy, group_seats = busy_times(meeting_type, start, end, exclude_booking_id)
     return slots.free_slots(
         rules=rules, overrides=overrides, host_zone=ZoneInfo(host.timezone),
