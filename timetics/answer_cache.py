@@ -31,6 +31,7 @@ from .db import database_version, utcnow
 from .extensions import db
 
 MAX_ENTRIES = 256  # a booking page is ~40 KB: at most ~10 MB per worker
+WAIT_SECONDS = 5  # for another thread computing the same answer; then compute it ourselves
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class AnswerCache:
 
     def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
         self._entries: OrderedDict[tuple, _Answer] = OrderedDict()
+        self._computing: dict[tuple, tuple[object, threading.Event]] = {}
         self._lock = threading.Lock()
         self.max_entries = max_entries
 
@@ -59,6 +61,27 @@ class AnswerCache:
                 return None
             self._entries.move_to_end(key)
             return answer
+
+    def claim(self, key: tuple, version: object) -> tuple[threading.Event, bool]:
+        """After a commit every visitor misses at once: one thread computes for them all.
+
+        Gives an event and whether the caller is the one to compute (and then to call
+        ``done`` with the event). The others wait for the event, then ``get`` again.
+        """
+        with self._lock:
+            computing = self._computing.get(key)
+            if computing is not None and computing[0] == version:
+                return computing[1], False
+            event = threading.Event()
+            self._computing[key] = (version, event)
+            return event, True
+
+    def done(self, key: tuple, event: threading.Event) -> None:
+        with self._lock:
+            computing = self._computing.get(key)
+            if computing is not None and computing[1] is event:
+                del self._computing[key]
+        event.set()
 
     def put(self, key: tuple, answer: _Answer) -> None:
         with self._lock:
@@ -103,21 +126,36 @@ def cached_answer(when: Callable[[], bool] = lambda: True):
             version = database_version()
             key = (request.endpoint, request.path, tuple(sorted(request.args.items(multi=True))))
             now = utcnow()
-            hit = _cache().get(key, version, now) if version is not None else None
+            if version is None:
+                return view(**kwargs)
+            cache = _cache()
+            hit = cache.get(key, version, now)
+            if hit is None and fresh_read:
+                event, mine = cache.claim(key, version)
+                if mine:
+                    try:
+                        return _compute(view, kwargs, cache, key, version, now, seconds)
+                    finally:
+                        cache.done(key, event)
+                event.wait(WAIT_SECONDS)
+                hit = cache.get(key, version, now)
             if hit is not None:
                 return Response(hit.body, mimetype=hit.mimetype)
-            g.answer_expires = now + timedelta(seconds=seconds)
-            try:
-                response = make_response(view(**kwargs))
-            finally:
-                expires = g.pop("answer_expires")
-            if (response.status_code == 200 and version is not None and fresh_read
-                    and not session.modified and not response.is_streamed):
-                _cache().put(key, _Answer(version, expires, response.get_data(),
-                                          response.mimetype))
-            return response
+            return view(**kwargs)  # an answer not for keeping (or an open transaction)
         return wrapper
     return decorator
+
+
+def _compute(view, kwargs, cache: AnswerCache, key: tuple, version: object, now: datetime,
+             seconds: float) -> Response:
+    g.answer_expires = now + timedelta(seconds=seconds)
+    try:
+        response = make_response(view(**kwargs))
+    finally:
+        expires = g.pop("answer_expires")
+    if response.status_code == 200 and not session.modified and not response.is_streamed:
+        cache.put(key, _Answer(version, expires, response.get_data(), response.mimetype))
+    return response
 
 
 def init_answer_cache(app: Flask) -> None:

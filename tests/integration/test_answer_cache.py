@@ -194,3 +194,51 @@ def test_the_cache_keeps_a_bounded_number_of_answers():
     assert cache.get(("c",), 1, now) is answer
     assert cache.get(("c",), 2, now) is None, "another database version: gone"
     assert cache.get(("b",), 1, now + timedelta(seconds=60)) is None, "expired: gone"
+
+
+def test_after_a_change_one_thread_computes_for_all_who_ask_at_once(app, setup, statements):
+    """Eight guests ask for the same slots while the database is slow (0.3 s per bookings
+    query): the query runs once and all eight get the same, right answer."""
+    import threading
+    import time
+
+    day = weekday_ahead()
+    with app.app_context():
+        engine = db.engine
+
+    def slow_bookings_query(conn, cursor, statement, *args):
+        if "FROM bookings" in statement:
+            time.sleep(0.3)
+
+    event.listen(engine, "before_cursor_execute", slow_bookings_query)
+    barrier, answers = threading.Barrier(8), []
+
+    def ask():
+        client = app.test_client()
+        barrier.wait()
+        answers.append(starts(client, day))
+
+    try:
+        threads = [threading.Thread(target=ask) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        event.remove(engine, "before_cursor_execute", slow_bookings_query)
+    assert len(answers) == 8 and answers[0][0] == iso(at(day, 9))
+    assert all(answer == answers[0] for answer in answers)
+    assert sum("FROM bookings" in s for s in statements) == 1
+
+
+def test_only_one_thread_at_a_time_computes_an_answer_for_a_version():
+    cache = AnswerCache()
+    event, mine = cache.claim(("a",), 1)
+    assert mine and not event.is_set()
+    assert cache.claim(("a",), 1) == (event, False), "the same version: wait for the first"
+    newer, mine_too = cache.claim(("a",), 2)
+    assert mine_too and newer is not event, "a newer version is computed afresh"
+    cache.done(("a",), event)
+    assert event.is_set() and not newer.is_set()
+    cache.done(("a",), newer)
+    assert cache.claim(("a",), 2)[1], "done: the next miss computes again"
