@@ -70,38 +70,44 @@ def init_db(app: Flask) -> None:
     if engine.dialect.name == "sqlite":
         _install_sqlite_listeners(engine)
         if engine.url.database and engine.url.database != ":memory:":
-            version = _SqliteDataVersion(engine.url.database)
+            version = _SqlitePublicVersion(engine.url.database)
     elif engine.dialect.name == "postgresql":
         version = _postgresql_snapshot
-    app.extensions["timetics_database_version"] = version
+    app.extensions["timetics_public_data_version"] = version
 
 
-def database_version() -> object | None:
-    """A value that changes whenever anyone commits to the database; None where unknown.
+def public_data_version() -> object | None:
+    """A value that changes at every commit that changes what the public booking pages show
+    (and maybe at others); None where unknown.
 
-    Two reads that give equal values saw the same committed data in between, whichever process
-    or connection wrote. Read it before the queries whose results it is meant to stamp.
+    Two reads that give equal values saw the same public data in between, whichever process or
+    connection wrote. Read it before the queries whose results it is meant to stamp.
     """
-    version = current_app.extensions["timetics_database_version"]
+    version = current_app.extensions["timetics_public_data_version"]
     return None if version is None else version()
 
 
-class _SqliteDataVersion:
-    """``PRAGMA data_version`` on a connection of its own, which never writes: SQLite moves it
-    at every commit of any other connection. A few microseconds, no transaction."""
+class _SqlitePublicVersion:
+    """The counter that migration 0002's triggers raise, read on a connection of its own
+    (which never writes): a few microseconds, without the session's pool or transaction."""
 
     def __init__(self, path: str) -> None:
         self._path = path
         self._connection: sqlite3.Connection | None = None
         self._lock = threading.Lock()
 
-    def __call__(self) -> int:
+    def __call__(self) -> int | None:
         with self._lock:
             if self._connection is None:  # opened at first use, so never before a fork
                 self._connection = sqlite3.connect(self._path, isolation_level=None,
                                                    check_same_thread=False)
                 self._connection.execute("PRAGMA query_only=ON")
-            return self._connection.execute("PRAGMA data_version").fetchone()[0]
+            try:
+                row = self._connection.execute(
+                    "SELECT version FROM public_data_version").fetchone()
+            except sqlite3.OperationalError:  # not migrated yet: nothing to go by
+                return None
+            return None if row is None else row[0]
 
 
 def _postgresql_snapshot() -> str:

@@ -1,12 +1,13 @@
 """The answer cache: public booking answers are reused only while they are still true."""
+import sqlite3
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, text
 
 from timetics.answer_cache import AnswerCache, _Answer
 from timetics.extensions import db
-from timetics.models import DateOverride
+from timetics.models import Attendee, Booking, BookingStatus, DateOverride
 
 from ..booking_helpers import at, book, create_booking_setup, csrf_of, iso, weekday_ahead
 from ..conftest import csrf_token, login
@@ -242,3 +243,75 @@ def test_only_one_thread_at_a_time_computes_an_answer_for_a_version():
     assert event.is_set() and not newer.is_set()
     cache.done(("a",), newer)
     assert cache.claim(("a",), 2)[1], "done: the next miss computes again"
+
+
+def test_storing_a_zoom_link_leaves_public_answers_cached(app, make_app, setup, statements,
+                                                         postgres):
+    """On SQLite only changes that guests can see count (migration 0002's triggers): a
+    booking's Zoom link is not one, its cancellation is."""
+    if postgres is not None:
+        pytest.skip("on PostgreSQL any commit counts (the snapshot moves)")
+    day = weekday_ahead()
+    client = app.test_client()
+    assert book(client, "intro-call", at(day, 10)).status_code == 302
+    assert iso(at(day, 10)) not in starts(client, day)
+    other = make_app()
+    with other.app_context():
+        booking = db.session.scalar(db.select(Booking))
+        booking.zoom_join_url = "https://zoom.example/j/1"
+        db.session.commit()
+    statements.clear()
+    assert iso(at(day, 10)) not in starts(client, day)
+    assert reading_statements(statements) == [], "still served from the cache"
+    with other.app_context():
+        db.session.scalar(db.select(Booking)).status = BookingStatus.CANCELLED
+        db.session.commit()
+    assert iso(at(day, 10)) in starts(client, day)
+
+
+def test_a_write_from_outside_the_app_is_seen_at_once(app, setup, postgres):
+    """An operator renames the meeting type with SQL, not through the app."""
+    url = "/book/intro-call?tz=America/New_York"
+    client = app.test_client()
+    assert "Intro call" in client.get(url).get_data(as_text=True)
+    rename = "UPDATE meeting_types SET name = 'First chat' WHERE slug = 'intro-call'"
+    if postgres is None:
+        path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+        with sqlite3.connect(path) as connection:  # the sqlite3 shell's way in
+            connection.execute(rename)
+    else:
+        with app.app_context(), db.engine.begin() as connection:
+            connection.execute(text(rename))
+    page = client.get(url).get_data(as_text=True)
+    assert "First chat" in page and "Intro call" not in page
+
+
+def test_every_change_guests_can_see_is_counted_on_sqlite(app, postgres):
+    """Migration 0002's triggers exist (a batch rebuild of a table would drop them), and every
+    column of bookings and attendees is either watched or known not to be shown to guests."""
+    if postgres is not None:
+        pytest.skip("SQLite's triggers")
+    path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+    with sqlite3.connect(path) as connection:
+        triggers = dict(connection.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").fetchall())
+    for table in ("meeting_types", "availability_rules", "date_overrides", "bookings",
+                  "attendees"):
+        for change in ("insert", "update", "delete"):
+            assert f"public_data_version_{table}_{change}" in triggers
+    assert {"public_data_version_users_update", "public_data_version_users_delete"} <= set(
+        triggers)
+    not_shown = {
+        "bookings": {"id", "reference", "sequence", "zoom_meeting_id", "zoom_join_url",
+                     "zoom_passcode", "zoom_state", "zoom_error", "created_at", "cancelled_at"},
+        "attendees": {"id", "name", "email", "timezone", "notes", "manage_token_hash",
+                      "created_at", "cancelled_at"},
+    }
+    for model in (Booking, Attendee):
+        table = model.__tablename__
+        watched = triggers[f"public_data_version_{table}_update"]
+        every_column = f"AFTER UPDATE ON {table}" in watched
+        for column in model.__table__.columns:
+            assert every_column or column.name in not_shown[table] \
+                or f" {column.name}" in watched, (
+                f"{table}.{column.name}: add it to migration 0002's WATCHED, or to not_shown")
