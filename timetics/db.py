@@ -61,6 +61,24 @@ class UTCDateTime(TypeDecorator):
     def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
         return None if value is None else value.replace(tzinfo=UTC)
 
+    def result_processor(self, dialect, coltype):
+        if dialect.name != "sqlite":
+            return super().result_processor(dialect, coltype)
+
+        # SQLite gives back the text SQLAlchemy wrote ('2026-12-07 14:00:00.000000'): read
+        # with its zone in one C call, 10 times cheaper than parsing it and then replace()-ing
+        # the zone in (the main cost per booking row of the slots query).
+        def read_utc(value: str | None) -> datetime | None:
+            if value is None:
+                return None
+            try:
+                return datetime.fromisoformat(value + "+00:00")
+            except ValueError:  # written by other hands, with a zone of its own
+                parsed = datetime.fromisoformat(value)
+                return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+        return read_utc
+
 
 def init_db(app: Flask) -> None:
     """Hook the SQLite connection setup into every engine the app creates."""
