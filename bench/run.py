@@ -601,8 +601,9 @@ def report(figures: dict, about: dict) -> str:
         f"of the bookings with the page loaded at the same time by its own wrk (-t "
         f"{WRK_THREADS} -c {WRK_CONNECTIONS}), in turn; p99 the median of the rounds (idle: "
         f"{figures['page_idle'].per_second:,.0f} req/s, p50 {figures['page_idle'].p50_ms:.1f} ms)"
-        ". Every booking's commit outdates the cached page, so during the bookings the page is "
-        "computed again after each of them.",
+        ". Each booking outdates the cached page (it changes the host's free times; storing "
+        "its Zoom link afterwards does not), so during the bookings one request in about 150 "
+        "computes the page again.",
         "- Growth: three copies of the database, the bookings above deleted, then 100, 10,000 "
         "and 100,000 bookings inserted (`bench/seed.py`, Core executemany through the app's "
         "models): 50 hosts (the demo staff member and 49 more), Monday-Friday 09:00-17:00 "
