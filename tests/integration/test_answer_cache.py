@@ -41,6 +41,15 @@ def clock(monkeypatch):
     return now
 
 
+@pytest.fixture
+def exact_versions(postgres):
+    """Tests that count reuse: SQLite's counter moves only with public data. PostgreSQL's
+    snapshot moves with any transaction in the cluster (other databases, autovacuum), so there
+    reuse depends on traffic elsewhere; never staleness, which the other tests check on both."""
+    if postgres is not None:
+        pytest.skip("on PostgreSQL whether an answer is reused depends on the whole cluster")
+
+
 def slots_url(day) -> str:
     return f"/book/intro-call/slots?from={day}&to={day}&tz=America/New_York"
 
@@ -52,11 +61,12 @@ def starts(client, day) -> list[str]:
 
 
 def reading_statements(seen: list[str]) -> list[str]:
-    # PostgreSQL's version check is one statement; everything else is the answer's own work.
+    # PostgreSQL's version check is a statement; everything else is the answer's own work.
     return [s for s in seen if "pg_current_snapshot" not in s]
 
 
-def test_an_unchanged_answer_is_served_without_querying_again(client, setup, statements):
+def test_an_unchanged_answer_is_served_without_querying_again(client, setup, statements,
+                                                              exact_versions):
     day = weekday_ahead()
     first = client.get(slots_url(day))
     assert reading_statements(statements), "the first answer runs the queries"
@@ -101,7 +111,7 @@ def test_a_change_made_by_another_worker_is_seen_at_once(app, make_app, setup):
 
 
 def test_a_slot_entering_the_minimum_notice_is_not_served_from_the_cache(
-        client, setup, statements, clock):
+        client, setup, statements, clock, postgres):
     """Intro call: 60 minutes' notice. At 07:59:30 the 09:00 slot is free; 40 seconds later
     (well within ANSWER_CACHE_SECONDS) it is not, though nothing was written."""
     day = weekday_ahead()
@@ -109,12 +119,14 @@ def test_a_slot_entering_the_minimum_notice_is_not_served_from_the_cache(
     assert starts(client, day)[0] == iso(at(day, 9))
     statements.clear()
     assert starts(client, day)[0] == iso(at(day, 9))
-    assert reading_statements(statements) == [], "still true: served from the cache"
+    if postgres is None:  # see exact_versions
+        assert reading_statements(statements) == [], "still true: served from the cache"
     clock[0] += timedelta(seconds=40)
     assert starts(client, day)[0] == iso(at(day, 9, 30))
 
 
-def test_answers_expire_after_answer_cache_seconds(client, setup, statements, clock):
+def test_answers_expire_after_answer_cache_seconds(client, setup, statements, clock,
+                                                   exact_versions):
     day = weekday_ahead()
     clock[0] = at(day - timedelta(days=2), 12)
     starts(client, day)
@@ -197,7 +209,8 @@ def test_the_cache_keeps_a_bounded_number_of_answers():
     assert cache.get(("b",), 1, now + timedelta(seconds=60)) is None, "expired: gone"
 
 
-def test_after_a_change_one_thread_computes_for_all_who_ask_at_once(app, setup, statements):
+def test_after_a_change_one_thread_computes_for_all_who_ask_at_once(app, setup, statements,
+                                                                    exact_versions):
     """Eight guests ask for the same slots while the database is slow (0.3 s per bookings
     query): the query runs once and all eight get the same, right answer."""
     import threading
@@ -246,11 +259,9 @@ def test_only_one_thread_at_a_time_computes_an_answer_for_a_version():
 
 
 def test_storing_a_zoom_link_leaves_public_answers_cached(app, make_app, setup, statements,
-                                                         postgres):
+                                                         exact_versions):
     """On SQLite only changes that guests can see count (migration 0002's triggers): a
     booking's Zoom link is not one, its cancellation is."""
-    if postgres is not None:
-        pytest.skip("on PostgreSQL any commit counts (the snapshot moves)")
     day = weekday_ahead()
     client = app.test_client()
     assert book(client, "intro-call", at(day, 10)).status_code == 302
