@@ -36,7 +36,9 @@ WAIT_SECONDS = 5  # for another thread computing the same answer; then compute i
 
 
 @dataclass(frozen=True)
-class _Answer:
+class Answer:
+    """A kept answer: what it was computed from, until when it holds, and what it said."""
+
     version: object
     expires: datetime
     body: bytes
@@ -47,12 +49,12 @@ class AnswerCache:
     """A bounded, thread-safe map from request keys to answers (least recently used goes)."""
 
     def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
-        self._entries: OrderedDict[tuple, _Answer] = OrderedDict()
+        self._entries: OrderedDict[tuple, Answer] = OrderedDict()
         self._computing: dict[tuple, tuple[object, threading.Event]] = {}
         self._lock = threading.Lock()
         self.max_entries = max_entries
 
-    def get(self, key: tuple, version: object, now: datetime) -> _Answer | None:
+    def get(self, key: tuple, version: object, now: datetime) -> Answer | None:
         with self._lock:
             answer = self._entries.get(key)
             if answer is None:
@@ -84,7 +86,7 @@ class AnswerCache:
                 del self._computing[key]
         event.set()
 
-    def put(self, key: tuple, answer: _Answer) -> None:
+    def put(self, key: tuple, answer: Answer) -> None:
         with self._lock:
             self._entries[key] = answer
             self._entries.move_to_end(key)
@@ -155,7 +157,7 @@ def _compute(view, kwargs, cache: AnswerCache, key: tuple, version: object, now:
     finally:
         expires = g.pop("answer_expires")
     if response.status_code == 200 and not session.modified and not response.is_streamed:
-        cache.put(key, _Answer(version, expires, response.get_data(), response.mimetype))
+        cache.put(key, Answer(version, expires, response.get_data(), response.mimetype))
     return response
 
 

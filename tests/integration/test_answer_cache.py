@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event, text
 
-from timetics.answer_cache import AnswerCache, _Answer
+from timetics.answer_cache import Answer, AnswerCache
 from timetics.extensions import db
 from timetics.models import Attendee, Booking, BookingStatus, DateOverride
 
@@ -199,7 +199,7 @@ def test_a_flashed_message_is_shown_once_not_cached(app, setup, admin):
 def test_the_cache_keeps_a_bounded_number_of_answers():
     cache = AnswerCache(max_entries=2)
     now = at(weekday_ahead(), 12)
-    answer = _Answer(1, now + timedelta(seconds=60), b"{}", "application/json")
+    answer = Answer(1, now + timedelta(seconds=60), b"{}", "application/json")
     for key in ("a", "b", "c"):
         cache.put((key,), answer)
     assert len(cache) == 2
