@@ -60,14 +60,15 @@ def _send(to: str, subject: str, template: str, attachments, *, booking: Booking
 def send_confirmation(booking: Booking, attendee: Attendee, token: str) -> bool:
     """Confirmation to the new guest and to the host. True when both went out."""
     title = booking.meeting_type.name
+    invitation = _ics(booking, [attendee], "REQUEST")  # the same event for both sides
     guest_ok = _send(
         attendee.email, f"Confirmed: {title} with {booking.host.name}", "booking_confirmed_guest",
-        _ics(booking, [attendee], "REQUEST"), booking=booking, attendee=attendee,
+        invitation, booking=booking, attendee=attendee,
         zone=attendee.timezone, manage_url=manage_url(booking, token),
     )
     host_ok = _send(
         booking.host.email, f"New booking: {title} with {attendee.name}",
-        "booking_confirmed_host", _ics(booking, [attendee], "REQUEST"),
+        "booking_confirmed_host", invitation,
         booking=booking, attendee=attendee, zone=booking.host.timezone,
     )
     return guest_ok and host_ok
@@ -98,15 +99,16 @@ def send_rescheduled(booking: Booking, attendee: Attendee, old_start: datetime,
                      token: str) -> bool:
     """The new time, to the guest and the host, with a higher SEQUENCE in the .ics."""
     title = booking.meeting_type.name
+    invitation = _ics(booking, [attendee], "REQUEST")
     guest_ok = _send(
         attendee.email, f"New time: {title} with {booking.host.name}",
-        "booking_rescheduled_guest", _ics(booking, [attendee], "REQUEST"),
+        "booking_rescheduled_guest", invitation,
         booking=booking, attendee=attendee, zone=attendee.timezone, old_start=old_start,
         manage_url=manage_url(booking, token),
     )
     host_ok = _send(
         booking.host.email, f"New time: {title} with {attendee.name}",
-        "booking_rescheduled_host", _ics(booking, [attendee], "REQUEST"),
+        "booking_rescheduled_host", invitation,
         booking=booking, attendee=attendee, zone=booking.host.timezone, old_start=old_start,
     )
     return guest_ok and host_ok
