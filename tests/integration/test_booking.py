@@ -6,7 +6,7 @@ from icalendar import Calendar
 from sqlalchemy.exc import IntegrityError
 
 from timetics.extensions import db
-from timetics.models import Attendee, Booking, BookingStatus
+from timetics.models import Attendee, Booking, BookingStatus, MeetingType
 
 from ..booking_helpers import (
     at,
@@ -150,6 +150,29 @@ def test_group_slots_report_remaining_places(client, setup, app):
     slots = client.get(f"/book/group-session/slots?from={day}&to={day}").json["slots"]
     [slot] = [s for s in slots if s["start"] == iso(start)]
     assert slot["remaining"] == 4
+
+
+def test_a_booking_blocks_the_hosts_other_types_with_its_own_buffers(client, setup, app):
+    """Through the database: a group session with 15-minute buffers, and a one-to-one call."""
+    with app.app_context():
+        group = db.session.scalar(db.select(MeetingType).filter_by(slug="group-session"))
+        group.buffer_before_minutes = group.buffer_after_minutes = 15
+        db.session.commit()
+    day = weekday_ahead()
+    book(client, "group-session", at(day, 11))  # busy 10:45-12:15 with its buffers
+    book(client, "intro-call", at(day, 14))
+
+    def starts(slug: str) -> set[str]:
+        answer = client.get(f"/book/{slug}/slots?from={day}&to={day}").json
+        return {s["start"] for s in answer["slots"]}
+
+    calls = starts("intro-call")
+    assert {iso(at(day, 10)), iso(at(day, 12, 30)), iso(at(day, 13, 30))} <= calls
+    assert not {iso(at(day, 10, 30)), iso(at(day, 11)), iso(at(day, 12)),
+                iso(at(day, 14))} & calls
+    sessions = starts("group-session")
+    assert iso(at(day, 11)) in sessions  # its own booking is a place taken, not a busy time
+    assert iso(at(day, 14)) not in sessions
 
 
 def test_guest_cancels_from_the_manage_link(client, setup, app, mailbox):
