@@ -132,7 +132,8 @@ def _as_one_row(statement):
 
     Python's sqlite3 lets go of the GIL around every row it steps to, and under gunicorn's
     threads each of those is a hand-over to another request and back: a host's week at 100,000
-    bookings (~60 rows) cost more in hand-overs than in SQLite or in Python. One row is one.
+    bookings (~60 rows) cost more in hand-overs than in SQLite or in Python. One row: one
+    hand-over.
     """
     rows = statement.subquery()
     return select(func.json_group_array(func.json_array(*rows.c)))
