@@ -39,8 +39,8 @@ WRK = shutil.which("wrk") or "/usr/bin/wrk"
 THREADS = int(os.environ.get("BENCH_THREADS", "8"))
 DURATION = int(os.environ.get("BENCH_SECONDS", "8"))
 # The GET figures take turns in short rounds, so that other work on a shared machine falls on
-# all of them alike rather than on whichever ran at that moment. Five, so that the median
-# stands when one round is disturbed (with three, growth read 1.52 once against 1.12-1.27).
+# all of them alike rather than on whichever ran at that moment; five, so that one disturbed
+# round does not move the median.
 ROUNDS, ROUND_SECONDS = 5, 3
 SLOW_ROUND_SECONDS = 4  # figure 4's rounds
 SHORT_DURATION = 5
