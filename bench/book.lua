@@ -1,10 +1,11 @@
 -- wrk: one booking per request (POST /book/<slug>), each on a free slot of its own.
 --
---   wrk ... -s book.lua http://127.0.0.1:PORT -- DATA_FILE THREADS
+--   wrk ... -s book.lua http://127.0.0.1:PORT -- DATA_FILE THREADS [PAUSE_MS]
 --
 -- DATA_FILE (written by bench/run.py) has tab-separated lines: "P <path>", then sessions
 -- "S <Cookie header> <csrf token>" fetched beforehand, then free starts "T <start>", all
 -- URL-encoded. Thread k of n takes starts k, k+n, k+2n...: no two requests race for a slot.
+-- PAUSE_MS (default 0): each connection waits this long after an answer before its next booking.
 -- run.py starts wrk in bench/, so report.lua is found there.
 dofile("report.lua")
 
@@ -28,8 +29,13 @@ function init(args)
     end
   end
   step = tonumber(args[2])
+  pause = tonumber(args[3] or "0")
   position = tid + 1
   sent, booked, taken, other, other_status = 0, 0, 0, 0, 0
+end
+
+function delay()
+  return pause
 end
 
 function request()

@@ -265,11 +265,12 @@ def settle(database: Path) -> None:
         time.sleep(0.2)
 
 
-def book(site: str, data: Path, seconds: int = DURATION,
-         connections: int = WRK_CONNECTIONS) -> subprocess.Popen:
+def book(site: str, data: Path, seconds: int = DURATION, connections: int = WRK_CONNECTIONS,
+         pause_ms: int = 0) -> subprocess.Popen:
+    """Bookings on free starts; each connection pauses ``pause_ms`` between them."""
     threads = min(WRK_THREADS, connections)
     return wrk(site, seconds, connections=connections, script="book.lua",
-               script_args=(str(data), str(threads)))
+               script_args=(str(data), str(threads), str(pause_ms)))
 
 
 def booked(load: Load) -> Load:
@@ -418,23 +419,29 @@ def bench() -> dict:
         figures["book_alone"] = booked(result(book(site, data, SHORT_DURATION, connections=1)))
 
         print("4. Bookings, Zoom at 300 ms, and the booking page meanwhile", flush=True)
-        requests.post(f"{zoom}/_sandbox/latency", json={"seconds": SLOW_ZOOM_SECONDS},
-                      timeout=TIMEOUT).raise_for_status()
-        # Rounds of the page alone (the idle reference) and of the page during bookings, in
-        # turn, so that other work on the machine falls on both alike.
-        idle, slow, during = [], [], []
+        # Rounds of the page alone (the idle reference), of the page during slow-Zoom
+        # bookings, and of the page during as many bookings with Zoom at 0 ms (each connection
+        # pausing for the Zoom wait instead), in turn, so that other work on the machine falls
+        # on all alike. The last one tells the bookings' own work from the wait on Zoom.
+        pause_ms = round(SLOW_ZOOM_SECONDS * 1000 + figures["book_alone"].p50_ms)
+        idle, slow, during, paced, paced_during = [], [], [], [], []
         for _ in range(ROUNDS):
             idle.append(succeeded(result(wrk(page_url, SLOW_ROUND_SECONDS))))
-            settle(database)
-            write_booking_data(site, data)
-            bookings, pages = book(site, data, SLOW_ROUND_SECONDS), wrk(page_url,
-                                                                        SLOW_ROUND_SECONDS)
-            slow.append(booked(result(bookings)))
-            during.append(succeeded(result(pages)))
+            for seconds, pause, runs, pages_runs in ((SLOW_ZOOM_SECONDS, 0, slow, during),
+                                                     (0, pause_ms, paced, paced_during)):
+                requests.post(f"{zoom}/_sandbox/latency", json={"seconds": seconds},
+                              timeout=TIMEOUT).raise_for_status()
+                settle(database)
+                write_booking_data(site, data)
+                bookings = book(site, data, SLOW_ROUND_SECONDS, pause_ms=pause)
+                pages = wrk(page_url, SLOW_ROUND_SECONDS)
+                runs.append(booked(result(bookings)))
+                pages_runs.append(succeeded(result(pages)))
         figures["page_idle"], figures["book_slow"] = combined(idle), combined(slow)
         figures["page_during"] = combined(during)
-        requests.post(f"{zoom}/_sandbox/latency", json={"seconds": 0},
-                      timeout=TIMEOUT).raise_for_status()
+        figures["book_paced"], figures["page_during_paced"] = combined(paced), combined(
+            paced_during)
+        figures["pause_ms"] = pause_ms
         time.sleep(1)  # the requests still in flight when wrk stopped finish on the server
         figures["meetings"] = query(database, "SELECT count(*) FROM bookings "
                                               "WHERE zoom_state = 'created'")
@@ -493,6 +500,7 @@ def table(f: dict) -> list[str]:
     slots_ratio, page_ratio = slots.per_second / base.per_second, page.per_second / base.per_second
     idle = f["page_idle"]
     during_factor = during.p99_ms / idle.p99_ms
+    paced, paced_during = f["book_paced"], f["page_during_paced"]
     growth_ratios = {size: growth[size].p50_ms / first for size in GROWTH_SIZES}
     mb = lambda kb: kb * 1024 / 1e6  # noqa: E731
     rss_mb = mb(max(f["rss"]["VmHWM"], f["growth_rss"]["VmHWM"]))
@@ -537,6 +545,11 @@ def table(f: dict) -> list[str]:
             f"p99 {during_factor:.2f}× idle p99 ({ms(idle.p99_ms)})",
             f"≤ {SLOW_ZOOM_MAX_P99_FACTOR:.0f}×",
             verdict(during_factor <= SLOW_ZOOM_MAX_P99_FACTOR)),
+        row("4", f"Reference: booking, Zoom 0 ms, each connection pausing {f['pause_ms']} ms",
+            booking_rate(paced), ms(paced.p50_ms), ms(paced.p99_ms), "", "", failures(paced)),
+        row("4", f"Reference: `GET /book/{SLUG}` during those bookings", rate(paced_during),
+            ms(paced_during.p50_ms), ms(paced_during.p99_ms),
+            f"p99 {paced_during.p99_ms / idle.p99_ms:.2f}× idle p99", "", ""),
         *[row("5", f"Slots p50 with {size:,} bookings", rate(growth[size]),
               ms(growth[size].p50_ms), ms(growth[size].p99_ms),
               f"{growth_ratios[size]:.2f}× the 100-booking p50",
@@ -554,7 +567,7 @@ def table(f: dict) -> list[str]:
 
 
 def report(figures: dict, about: dict) -> str:
-    runs = [figures[k] for k in ("book_fast", "book_alone", "book_slow")]
+    runs = [figures[k] for k in ("book_fast", "book_alone", "book_slow", "book_paced")]
     booked_all = sum(load.counts["booked"] for load in runs)
     taken_all = sum(load.counts["taken"] for load in runs)
     lines = [
@@ -618,7 +631,12 @@ def report(figures: dict, about: dict) -> str:
         f"{figures['page_idle'].per_second:,.0f} req/s, p50 {figures['page_idle'].p50_ms:.1f} ms)"
         ". Each booking outdates the cached page (it changes the host's free times; storing "
         "its Zoom link afterwards does not), so during the bookings one request in about 150 "
-        "computes the page again.",
+        "computes the page again. The reference rounds (a third turn in each round) book at "
+        f"about the same rate with Zoom answering at once: each of the {WRK_CONNECTIONS} "
+        f"connections pauses {figures['pause_ms']} ms after every answer (Zoom's "
+        f"{SLOW_ZOOM_SECONDS * 1000:.0f} ms plus figure 3's one-connection p50; wrk's "
+        "`delay()` in `bench/book.lua`). Equal p99s in the two would mean the page pays for "
+        "the bookings' own work, not for the wait on Zoom.",
         "- Growth: three copies of the database, the bookings above deleted, then 100, 10,000 "
         "and 100,000 bookings inserted (`bench/seed.py`, Core executemany through the app's "
         "models): 50 hosts (the demo staff member and 49 more), Monday-Friday 09:00-17:00 "
