@@ -18,17 +18,33 @@ def free_port() -> int:
 
 
 class Mailbox:
-    """Collects every message the server accepts, parsed with the modern email API."""
+    """Collects every message the server accepts, parsed with the modern email API, and the
+    client connection (address, port) each came over. Refuses the addresses in ``refused``."""
 
     def __init__(self) -> None:
         self._messages: list[EmailMessage] = []
+        self._peers: list[tuple] = []
         self._lock = threading.Lock()
+        self.refused: set[str] = set()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        if address.lower() in self.refused:
+            return "550 No such user here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self._lock:
             self._messages.append(message)
+            self._peers.append(session.peer)
         return "250 Message accepted for delivery"
+
+    @property
+    def connections(self) -> int:
+        """How many client connections the messages so far came over."""
+        with self._lock:
+            return len(set(self._peers))
 
     @property
     def messages(self) -> list[EmailMessage]:
@@ -38,6 +54,8 @@ class Mailbox:
     def clear(self) -> None:
         with self._lock:
             self._messages.clear()
+            self._peers.clear()
+        self.refused.clear()
 
     def to(self, address: str) -> list[EmailMessage]:
         return [m for m in self.messages if address.lower() in m["To"].lower()]
@@ -99,6 +117,11 @@ class SilentSMTPServer:
             except OSError:
                 return
             self._held.append(connection)
+
+    @property
+    def connections(self) -> int:
+        """How many connections it has accepted (and held without a word)."""
+        return len(self._held)
 
     def stop(self) -> None:
         self._stopped.set()

@@ -2,7 +2,8 @@
 
 Callers send only after their transaction has committed, so a mail failure can never undo the
 change it reports. ``send_email`` returns False instead of raising; with ``queue_on_failure``
-the message waits in the outbox (a ``send_email`` job) instead of being dropped.
+the message waits in the outbox (a ``send_email`` job) instead of being dropped. The emails of
+one action (a booking's to guest and host) share one SMTP connection: see ``one_connection``.
 """
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ import base64
 import json
 import logging
 import smtplib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
-from flask import current_app, render_template
+from flask import current_app, g, render_template
 from flask_mail import Connection, Message, sanitize_address, sanitize_addresses
 
 from .extensions import db
@@ -59,10 +62,70 @@ def build_message(to: str, subject: str, template: str,
     return message
 
 
+# The server said no to one message (its recipient, sender or content): the connection is
+# still good for the next. Any other failure (SMTPException is an OSError) ends it.
+_MESSAGE_REFUSED = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused,
+                    smtplib.SMTPDataError)
+
+
+class _Session:
+    """One SMTP connection for several messages, opened for the first of them."""
+
+    def __init__(self) -> None:
+        self.connection: _BoundedConnection | None = None
+        self.lost: OSError | None = None  # why the server could not be reached
+
+    def send(self, message: Message) -> None:
+        if self.lost is not None:
+            raise self.lost  # one timeout per action, not one per email
+        try:
+            if self.connection is None:
+                # Entered by hand: Flask-Mail's __exit__ would say QUIT even to a server that
+                # hung, and ``close`` knows when not to.
+                self.connection = _BoundedConnection(current_app.extensions["mail"]).__enter__()
+            message.send(self.connection)
+        except _MESSAGE_REFUSED:
+            raise
+        except OSError as e:
+            self.lost = e
+            self.close(goodbye=False)  # a server that hung would hang on QUIT as well
+            raise
+
+    def close(self, goodbye: bool = True) -> None:
+        connection, self.connection = self.connection, None
+        if connection is None or connection.host is None:
+            return
+        try:
+            if goodbye:
+                connection.host.quit()
+        except OSError:  # smtplib's errors included
+            pass  # the messages were accepted already: a failed goodbye must not resend them
+        finally:
+            connection.host.close()
+
+
+@contextmanager
+def one_connection() -> Iterator[None]:
+    """Send the emails of the block over one SMTP connection (within one app context).
+
+    A remote server costs a TCP, TLS and login handshake per connection. Once the server could
+    not be reached, the block's later emails fail at once with the same error (and so wait in
+    the outbox like the first): a hung server costs one ``MAIL_TIMEOUT``, not one per email.
+    """
+    if "mail_session" in g:  # already inside one: share it
+        yield
+        return
+    g.mail_session = _Session()
+    try:
+        yield
+    finally:
+        g.pop("mail_session").close()
+
+
 def deliver(message: Message) -> None:
     """Send now; raises OSError/SMTPException on failure."""
-    with _BoundedConnection(current_app.extensions["mail"]) as connection:
-        message.send(connection)
+    with one_connection():
+        g.mail_session.send(message)
 
 
 def deliver_sealed(sealed: str) -> None:

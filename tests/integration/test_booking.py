@@ -89,6 +89,7 @@ def test_booking_confirms_and_emails_both_sides_in_their_own_zones(app, client, 
     messages = mailbox.wait_for(2)
     guest, host = mailbox.to("gina@example.com")[0], mailbox.to("host@example.com")[0]
     assert len(messages) == 2
+    assert mailbox.connections == 1  # both over one SMTP connection
     tokyo = start.astimezone(__import__("zoneinfo").ZoneInfo("Asia/Tokyo"))
     new_york = start.astimezone(__import__("zoneinfo").ZoneInfo("America/New_York"))
     assert f"{tokyo:%H:%M}" in text_of(guest) and "Asia/Tokyo (UTC+09:00)" in text_of(guest)

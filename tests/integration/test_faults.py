@@ -230,6 +230,8 @@ def test_smtp_hanging_does_not_hold_the_guest(smtp_down, app_config, zoom_site,
         started = time.monotonic()
         _, landed = guest_books(zoom_site, at(weekday_ahead(), 10))
         assert time.monotonic() - started < 8
+        # The host's email is not tried after the guest's timed out: one wait, not two.
+        assert silent.connections == 1
     finally:
         silent.stop()
     assert "You are booked" in landed.text
@@ -241,6 +243,23 @@ def test_smtp_hanging_does_not_hold_the_guest(smtp_down, app_config, zoom_site,
         assert len(server.mailbox.wait_for(2)) == 2
     finally:
         server.stop()
+
+
+def test_a_refused_guest_address_still_lets_the_host_email_go_out(zoom_site, connected_host,
+                                                                  mailbox):
+    mailbox.refused.add("gina@example.com")
+    guest_books(zoom_site, at(weekday_ahead(), 10))
+    messages = mailbox.wait_for(1)
+    assert [m["To"] for m in messages] == ["host@example.com"]
+    jobs = open_jobs(zoom_site.app, "send_email")
+    assert len(jobs) == 1 and "refused the recipient address" in jobs[0].last_error
+    assert jobs[0].payload["to"] == "gina@example.com"
+
+    mailbox.refused.clear()  # the address works again: the job runner delivers it
+    run_jobs(zoom_site.app, "--all")
+    assert sorted(m["To"] for m in mailbox.wait_for(2)) == ["gina@example.com",
+                                                             "host@example.com"]
+    assert open_jobs(zoom_site.app) == []
 
 
 def test_retry_now_on_the_dashboard_clears_a_problem(zoom_site, connected_host, admin,

@@ -1,7 +1,8 @@
 """The emails a booking sends: confirmation, cancellation and new time, to guest and host.
 
 Each recipient reads times in their own zone, and gets an .ics with the same UID for the life of
-the booking. Sent after the commit; a failed send is logged and never undoes the booking.
+the booking. Sent after the commit; a failed send is logged and never undoes the booking. The
+emails of one change go out over one SMTP connection.
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from flask import current_app
 
 from ..auth.services import external_url
 from ..ics import Invitation, booking_uid, build_ics
-from ..mail import Attachment, send_email
+from ..mail import Attachment, one_connection, send_email
 from ..models import Attendee, Booking
 
 logger = logging.getLogger(__name__)
@@ -57,6 +58,7 @@ def _send(to: str, subject: str, template: str, attachments, *, booking: Booking
                       booking_id=booking.id, booking=booking, **context)
 
 
+@one_connection()
 def send_confirmation(booking: Booking, attendee: Attendee, token: str) -> bool:
     """Confirmation to the new guest and to the host. True when both went out."""
     title = booking.meeting_type.name
@@ -74,6 +76,7 @@ def send_confirmation(booking: Booking, attendee: Attendee, token: str) -> bool:
     return guest_ok and host_ok
 
 
+@one_connection()
 def send_cancellation(booking: Booking, attendees: list[Attendee], *, by_host: bool,
                       booking_ended: bool) -> bool:
     """Tell the guests who lost their place, and the host."""
@@ -95,6 +98,7 @@ def send_cancellation(booking: Booking, attendees: list[Attendee], *, by_host: b
     return ok
 
 
+@one_connection()
 def send_rescheduled(booking: Booking, attendee: Attendee, old_start: datetime,
                      token: str) -> bool:
     """The new time, to the guest and the host, with a higher SEQUENCE in the .ics."""
@@ -114,6 +118,7 @@ def send_rescheduled(booking: Booking, attendee: Attendee, old_start: datetime,
     return guest_ok and host_ok
 
 
+@one_connection()
 def send_zoom_link(booking: Booking) -> bool:
     """The follow-up once a Zoom meeting that failed at first exists: to every guest and the
     host, with an updated .ics that now holds the link."""
