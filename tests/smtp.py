@@ -19,19 +19,26 @@ def free_port() -> int:
 
 class Mailbox:
     """Collects every message the server accepts, parsed with the modern email API, and the
-    client connection (address, port) each came over. Refuses the addresses in ``refused``."""
+    client connection (address, port) each came over. Refuses the addresses in ``refused``;
+    with ``hang_up_on_quit`` drops the connection instead of answering QUIT."""
 
     def __init__(self) -> None:
         self._messages: list[EmailMessage] = []
         self._peers: list[tuple] = []
         self._lock = threading.Lock()
         self.refused: set[str] = set()
+        self.hang_up_on_quit = False
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
         if address.lower() in self.refused:
             return "550 No such user here"
         envelope.rcpt_tos.append(address)
         return "250 OK"
+
+    async def handle_QUIT(self, server, session, envelope):  # noqa: N802
+        if self.hang_up_on_quit:
+            server.transport.close()
+        return "221 Bye"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
@@ -56,6 +63,7 @@ class Mailbox:
             self._messages.clear()
             self._peers.clear()
         self.refused.clear()
+        self.hang_up_on_quit = False
 
     def to(self, address: str) -> list[EmailMessage]:
         return [m for m in self.messages if address.lower() in m["To"].lower()]

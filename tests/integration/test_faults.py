@@ -262,6 +262,15 @@ def test_a_refused_guest_address_still_lets_the_host_email_go_out(zoom_site, con
     assert open_jobs(zoom_site.app) == []
 
 
+def test_a_server_hanging_up_at_quit_gets_each_email_once(zoom_site, connected_host, mailbox):
+    mailbox.hang_up_on_quit = True  # after it accepted both messages
+    guest_books(zoom_site, at(weekday_ahead(), 10))
+    assert len(mailbox.wait_for(2)) == 2
+    assert open_jobs(zoom_site.app, "send_email") == []  # nothing kept to be sent again
+    run_jobs(zoom_site.app, "--all")
+    assert len(mailbox.messages) == 2
+
+
 def test_retry_now_on_the_dashboard_clears_a_problem(zoom_site, connected_host, admin,
                                                      mailbox):
     zoom_site.fault(target="create_meeting", mode="error", status=500)
