@@ -56,6 +56,7 @@ SLUG = "intro-call"
 BOOKING_SLUG = "bench-booking"
 HOST_ZONE = "America/New_York"
 SLOW_ZOOM_SECONDS = 0.3
+TWO_WORKERS = 2  # figure 4's reference: one worker per core of a 2-core machine
 GROWTH_SIZES = (100, 10_000, 100_000)
 TIMEOUT = 10
 
@@ -122,6 +123,12 @@ def run(*args: str | Path, env: dict[str, str]) -> str:
     if done.returncode:
         raise RuntimeError(f"{' '.join(map(str, args))} failed:\n{done.stdout}{done.stderr}")
     return done.stdout
+
+
+def with_workers(options: list[str], workers: int) -> list[str]:
+    """gunicorn options with another ``--workers``."""
+    at = options.index("--workers") + 1
+    return [*options[:at], str(workers), *options[at + 1:]]
 
 
 def gunicorn_options() -> list[str]:
@@ -343,7 +350,8 @@ def query(database: Path, sql: str) -> int:
 def bench() -> dict:
     tmp = Path(tempfile.mkdtemp(prefix="timetics-bench-"))
     database = tmp / "bench.sqlite3"
-    ports = {name: free_port() for name in ("app", "computing", "baseline", "zoom")}
+    ports = {name: free_port() for name in ("app", "computing", "baseline", "two_workers",
+                                            "zoom")}
     site, zoom = (f"http://127.0.0.1:{ports[n]}" for n in ("app", "zoom"))
     baseline = f"http://127.0.0.1:{ports['baseline']}"
     sink = Sink()
@@ -389,8 +397,14 @@ def bench() -> dict:
         base = start(stack, BIN / "gunicorn", *options, "--bind",
                      f"127.0.0.1:{ports['baseline']}", "baseline_app:app", env=env, cwd=BENCH,
                      log=tmp / "baseline.log")
+        # The same app and database with one worker per core: figure 4's reference for the
+        # deployment that docs/deploy.md describes for busier sites (rate limits in Redis).
+        two_workers = f"http://127.0.0.1:{ports['two_workers']}"
+        start(stack, BIN / "gunicorn", *with_workers(options, TWO_WORKERS), "--bind",
+              f"127.0.0.1:{ports['two_workers']}", "wsgi:app", env=env,
+              log=tmp / "two_workers.log")
         for url in (f"{zoom}/_sandbox/state", f"{site}/healthz", f"{computing}/healthz",
-                    baseline):
+                    baseline, f"{two_workers}/healthz"):
             wait_for(url)
         figures["rss_start"] = worker_status(app)
         staff_id = query(database, "SELECT id FROM users WHERE email = 'staff@example.com'")
@@ -420,27 +434,38 @@ def bench() -> dict:
 
         print("4. Bookings, Zoom at 300 ms, and the booking page meanwhile", flush=True)
         # Rounds of the page alone (the idle reference), of the page during slow-Zoom
-        # bookings, and of the page during as many bookings with Zoom at 0 ms (each connection
-        # pausing for the Zoom wait instead), in turn, so that other work on the machine falls
-        # on all alike. The last one tells the bookings' own work from the wait on Zoom.
+        # bookings, of the page during as many bookings with Zoom at 0 ms (each connection
+        # pausing for the Zoom wait instead), and of the first two again with two workers, in
+        # turn, so that other work on the machine falls on all alike. The paced turn tells the
+        # bookings' own work from the wait on Zoom.
         pause_ms = round(SLOW_ZOOM_SECONDS * 1000 + figures["book_alone"].p50_ms)
-        idle, slow, during, paced, paced_during = [], [], [], [], []
-        for _ in range(ROUNDS):
-            idle.append(succeeded(result(wrk(page_url, SLOW_ROUND_SECONDS))))
-            for seconds, pause, runs, pages_runs in ((SLOW_ZOOM_SECONDS, 0, slow, during),
-                                                     (0, pause_ms, paced, paced_during)):
-                requests.post(f"{zoom}/_sandbox/latency", json={"seconds": seconds},
+        rounds: dict[str, list[Load]] = {}
+
+        def turn(server: str, pages: str, bookings: str | None = None,
+                 zoom_seconds: float = 0, pause: int = 0) -> None:
+            """Load the page of ``server`` for a round, with bookings meanwhile if named."""
+            url = f"{server}/book/{SLUG}"
+            booking_load = None
+            if bookings:
+                requests.post(f"{zoom}/_sandbox/latency", json={"seconds": zoom_seconds},
                               timeout=TIMEOUT).raise_for_status()
                 settle(database)
-                write_booking_data(site, data)
-                bookings = book(site, data, SLOW_ROUND_SECONDS, pause_ms=pause)
-                pages = wrk(page_url, SLOW_ROUND_SECONDS)
-                runs.append(booked(result(bookings)))
-                pages_runs.append(succeeded(result(pages)))
-        figures["page_idle"], figures["book_slow"] = combined(idle), combined(slow)
-        figures["page_during"] = combined(during)
-        figures["book_paced"], figures["page_during_paced"] = combined(paced), combined(
-            paced_during)
+                write_booking_data(server, data)
+                booking_load = book(server, data, SLOW_ROUND_SECONDS, pause_ms=pause)
+            page_load = wrk(url, SLOW_ROUND_SECONDS)
+            if booking_load:
+                rounds.setdefault(bookings, []).append(booked(result(booking_load)))
+            rounds.setdefault(pages, []).append(succeeded(result(page_load)))
+
+        for _ in range(ROUNDS):
+            turn(site, "page_idle")
+            turn(site, "page_during", "book_slow", SLOW_ZOOM_SECONDS)
+            turn(site, "page_during_paced", "book_paced", 0, pause_ms)
+            turn(two_workers, "page_idle_two_workers")
+            turn(two_workers, "page_during_two_workers", "book_two_workers", SLOW_ZOOM_SECONDS)
+        requests.post(f"{zoom}/_sandbox/latency", json={"seconds": 0},
+                      timeout=TIMEOUT).raise_for_status()
+        figures |= {name: combined(loads) for name, loads in rounds.items()}
         figures["pause_ms"] = pause_ms
         time.sleep(1)  # the requests still in flight when wrk stopped finish on the server
         figures["meetings"] = query(database, "SELECT count(*) FROM bookings "
@@ -501,6 +526,8 @@ def table(f: dict) -> list[str]:
     idle = f["page_idle"]
     during_factor = during.p99_ms / idle.p99_ms
     paced, paced_during = f["book_paced"], f["page_during_paced"]
+    slow_two, during_two = f["book_two_workers"], f["page_during_two_workers"]
+    idle_two = f["page_idle_two_workers"]
     growth_ratios = {size: growth[size].p50_ms / first for size in GROWTH_SIZES}
     mb = lambda kb: kb * 1024 / 1e6  # noqa: E731
     rss_mb = mb(max(f["rss"]["VmHWM"], f["growth_rss"]["VmHWM"]))
@@ -550,6 +577,13 @@ def table(f: dict) -> list[str]:
         row("4", f"Reference: `GET /book/{SLUG}` during those bookings", rate(paced_during),
             ms(paced_during.p50_ms), ms(paced_during.p99_ms),
             f"p99 {paced_during.p99_ms / idle.p99_ms:.2f}× idle p99", "", ""),
+        row("4", f"Reference: booking, Zoom {SLOW_ZOOM_SECONDS * 1000:.0f} ms, "
+            f"`--workers {TWO_WORKERS}`", booking_rate(slow_two), ms(slow_two.p50_ms),
+            ms(slow_two.p99_ms), "", "", failures(slow_two)),
+        row("4", f"Reference: `GET /book/{SLUG}` during those bookings, `--workers "
+            f"{TWO_WORKERS}`", rate(during_two), ms(during_two.p50_ms), ms(during_two.p99_ms),
+            f"p99 {during_two.p99_ms / idle_two.p99_ms:.2f}× its idle p99 "
+            f"({ms(idle_two.p99_ms)}, {rate(idle_two)})", "", ""),
         *[row("5", f"Slots p50 with {size:,} bookings", rate(growth[size]),
               ms(growth[size].p50_ms), ms(growth[size].p99_ms),
               f"{growth_ratios[size]:.2f}× the 100-booking p50",
@@ -567,7 +601,8 @@ def table(f: dict) -> list[str]:
 
 
 def report(figures: dict, about: dict) -> str:
-    runs = [figures[k] for k in ("book_fast", "book_alone", "book_slow", "book_paced")]
+    runs = [figures[k] for k in ("book_fast", "book_alone", "book_slow", "book_paced",
+                                 "book_two_workers")]
     booked_all = sum(load.counts["booked"] for load in runs)
     taken_all = sum(load.counts["taken"] for load in runs)
     lines = [
@@ -636,7 +671,11 @@ def report(figures: dict, about: dict) -> str:
         f"connections pauses {figures['pause_ms']} ms after every answer (Zoom's "
         f"{SLOW_ZOOM_SECONDS * 1000:.0f} ms plus figure 3's one-connection p50; wrk's "
         "`delay()` in `bench/book.lua`). Equal p99s in the two would mean the page pays for "
-        "the bookings' own work, not for the wait on Zoom.",
+        "the bookings' own work, not for the wait on Zoom. The last turns of each round "
+        "repeat the idle page and the slow-Zoom bookings on a third Timetics, on the same "
+        f"database, with `--workers {TWO_WORKERS}`: the deployment `docs/deploy.md` advises "
+        "where bookings come several a second (its rate limits then belong in Redis; here they "
+        "are off).",
         "- Growth: three copies of the database, the bookings above deleted, then 100, 10,000 "
         "and 100,000 bookings inserted (`bench/seed.py`, Core executemany through the app's "
         "models): 50 hosts (the demo staff member and 49 more), Monday-Friday 09:00-17:00 "
