@@ -11,7 +11,7 @@ import base64
 import json
 import logging
 import smtplib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -76,6 +76,12 @@ class _Session:
         self.lost: OSError | None = None  # why the server could not be reached
 
     def send(self, message: Message) -> None:
+        self._use(message.send)
+
+    def send_raw(self, sender: str, recipients: list[str], raw: bytes) -> None:
+        self._use(lambda connection: connection.host.sendmail(sender, recipients, raw))
+
+    def _use(self, send: Callable[[_BoundedConnection], object]) -> None:
         if self.lost is not None:
             raise self.lost  # one timeout per action, not one per email
         try:
@@ -83,7 +89,7 @@ class _Session:
                 # Entered by hand: Flask-Mail's __exit__ would say QUIT even to a server that
                 # hung, and ``close`` knows when not to.
                 self.connection = _BoundedConnection(current_app.extensions["mail"]).__enter__()
-            message.send(self.connection)
+            send(self.connection)
         except _MESSAGE_REFUSED:
             raise
         except OSError as e:
@@ -131,9 +137,9 @@ def deliver(message: Message) -> None:
 def deliver_sealed(sealed: str) -> None:
     """Send a message kept by ``queue_message``; raises like ``deliver``."""
     envelope = json.loads(decrypt_secret(sealed))
-    with _BoundedConnection(current_app.extensions["mail"]) as connection:
-        connection.host.sendmail(envelope["sender"], envelope["recipients"],
-                                 base64.b64decode(envelope["raw"]))
+    with one_connection():
+        g.mail_session.send_raw(envelope["sender"], envelope["recipients"],
+                                base64.b64decode(envelope["raw"]))
 
 
 def describe_mail_error(error: BaseException) -> str:

@@ -271,6 +271,22 @@ def test_a_server_hanging_up_at_quit_gets_each_email_once(zoom_site, connected_h
     assert len(mailbox.messages) == 2
 
 
+def test_the_job_runner_counts_an_email_sent_when_the_server_hangs_up_at_quit(
+        smtp_down, zoom_site, connected_host):
+    guest_books(zoom_site, at(weekday_ahead(), 10))  # mail down: both emails wait
+    assert len(open_jobs(zoom_site.app, "send_email")) == 2
+    server = SMTPServer(port=smtp_down).start()
+    server.mailbox.hang_up_on_quit = True
+    try:
+        run_jobs(zoom_site.app, "--all")
+        assert len(server.mailbox.wait_for(2)) == 2
+        assert open_jobs(zoom_site.app) == []
+        run_jobs(zoom_site.app, "--all")
+        assert len(server.mailbox.messages) == 2  # not sent again
+    finally:
+        server.stop()
+
+
 def test_retry_now_on_the_dashboard_clears_a_problem(zoom_site, connected_host, admin,
                                                      mailbox):
     zoom_site.fault(target="create_meeting", mode="error", status=500)
