@@ -50,6 +50,7 @@ function request()
   return wrk.format("POST", target, {
     ["Content-Type"] = "application/x-www-form-urlencoded",
     ["Cookie"] = session.cookie,
+    ["Connection"] = "close",  -- as run.py's WRK_HEADERS (wrk.format ignores -H)
   }, body)
 end
 

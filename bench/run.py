@@ -46,8 +46,15 @@ SLOW_ROUND_SECONDS = 4  # figure 4's rounds
 SHORT_DURATION = 5
 WARMUP = 2
 WRK_THREADS, WRK_CONNECTIONS = 2, 4
-# The same for Timetics and the baseline; `make run` and the deployment use these settings.
-GUNICORN = ["--worker-class", "gthread", "--workers", "1", "--threads", str(THREADS)]
+# One connection per request, as nginx opens them with docs/deploy.md's `proxy_pass` (no
+# upstream keep-alive). Each request then goes to whichever worker accepts it first; kept-alive
+# connections would each stay with one worker, and four of them often all with the same one.
+WRK_HEADERS = ["-H", "Connection: close"]
+# One worker per core, as docs/deploy.md's unit file: a worker's threads share one GIL, so on a
+# busy site a second process keeps the pages answering while another runs bookings.
+WORKERS = int(os.environ.get("BENCH_WORKERS", len(os.sched_getaffinity(0))))
+# The same for Timetics and the baseline.
+GUNICORN = ["--worker-class", "gthread", "--workers", str(WORKERS), "--threads", str(THREADS)]
 
 CLIENT_ID = "bench-client-id"
 CLIENT_SECRET = "bench-client-secret-0123456789"  # noqa: S105 (the sandbox's, not a secret)
@@ -56,7 +63,7 @@ SLUG = "intro-call"
 BOOKING_SLUG = "bench-booking"
 HOST_ZONE = "America/New_York"
 SLOW_ZOOM_SECONDS = 0.3
-TWO_WORKERS = 2  # figure 4's reference: one worker per core of a 2-core machine
+ONE_WORKER = 1  # figure 4's reference: `make run`'s one process
 GROWTH_SIZES = (100, 10_000, 100_000)
 TIMEOUT = 10
 
@@ -160,7 +167,7 @@ def wrk(url: str, seconds: int, *, connections: int = WRK_CONNECTIONS, script: s
         script_args: tuple[str, ...] = ()) -> subprocess.Popen:
     threads = min(WRK_THREADS, connections)
     args = [WRK, "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s",
-            "--timeout", "10s", "-s", script, url]
+            "--timeout", "10s", *WRK_HEADERS, "-s", script, url]
     if script_args:
         args += ["--", *script_args]
     return subprocess.Popen(args, cwd=BENCH, stdout=subprocess.PIPE, text=True)  # noqa: S603
@@ -333,10 +340,11 @@ def code_version() -> str:
 
 
 def worker_status(master: subprocess.Popen) -> dict[str, int]:
-    """VmHWM (peak) and VmRSS of the gunicorn master's one worker, in kB."""
+    """VmHWM (peak) and VmRSS of the gunicorn master's largest worker, in kB."""
     children = Path(f"/proc/{master.pid}/task/{master.pid}/children").read_text().split()
-    status = Path(f"/proc/{children[0]}/status").read_text()
-    return {key: int(re.search(rf"^{key}:\s*(\d+) kB", status, re.M).group(1))
+    statuses = [Path(f"/proc/{child}/status").read_text() for child in children]
+    return {key: max(int(re.search(rf"^{key}:\s*(\d+) kB", status, re.M).group(1))
+                     for status in statuses)
             for key in ("VmHWM", "VmRSS")}
 
 
@@ -350,7 +358,7 @@ def query(database: Path, sql: str) -> int:
 def bench() -> dict:
     tmp = Path(tempfile.mkdtemp(prefix="timetics-bench-"))
     database = tmp / "bench.sqlite3"
-    ports = {name: free_port() for name in ("app", "computing", "baseline", "two_workers",
+    ports = {name: free_port() for name in ("app", "computing", "baseline", "one_worker",
                                             "zoom")}
     site, zoom = (f"http://127.0.0.1:{ports[n]}" for n in ("app", "zoom"))
     baseline = f"http://127.0.0.1:{ports['baseline']}"
@@ -397,14 +405,14 @@ def bench() -> dict:
         base = start(stack, BIN / "gunicorn", *options, "--bind",
                      f"127.0.0.1:{ports['baseline']}", "baseline_app:app", env=env, cwd=BENCH,
                      log=tmp / "baseline.log")
-        # The same app and database with one worker per core: figure 4's reference for the
-        # deployment that docs/deploy.md describes for busier sites (rate limits in Redis).
-        two_workers = f"http://127.0.0.1:{ports['two_workers']}"
-        start(stack, BIN / "gunicorn", *with_workers(options, TWO_WORKERS), "--bind",
-              f"127.0.0.1:{ports['two_workers']}", "wsgi:app", env=env,
-              log=tmp / "two_workers.log")
+        # The same app and database in one process, as `make run` serves it: figure 4's
+        # reference for a site whose threads all share one GIL.
+        one_worker = f"http://127.0.0.1:{ports['one_worker']}"
+        start(stack, BIN / "gunicorn", *with_workers(options, ONE_WORKER), "--bind",
+              f"127.0.0.1:{ports['one_worker']}", "wsgi:app", env=env,
+              log=tmp / "one_worker.log")
         for url in (f"{zoom}/_sandbox/state", f"{site}/healthz", f"{computing}/healthz",
-                    baseline, f"{two_workers}/healthz"):
+                    baseline, f"{one_worker}/healthz"):
             wait_for(url)
         figures["rss_start"] = worker_status(app)
         staff_id = query(database, "SELECT id FROM users WHERE email = 'staff@example.com'")
@@ -435,7 +443,7 @@ def bench() -> dict:
         print("4. Bookings, Zoom at 300 ms, and the booking page meanwhile", flush=True)
         # Rounds of the page alone (the idle reference), of the page during slow-Zoom
         # bookings, of the page during as many bookings with Zoom at 0 ms (each connection
-        # pausing for the Zoom wait instead), and of the first two again with two workers, in
+        # pausing for the Zoom wait instead), and of the first two again with one worker, in
         # turn, so that other work on the machine falls on all alike. The paced turn tells the
         # bookings' own work from the wait on Zoom.
         pause_ms = round(SLOW_ZOOM_SECONDS * 1000 + figures["book_alone"].p50_ms)
@@ -461,8 +469,8 @@ def bench() -> dict:
             turn(site, "page_idle")
             turn(site, "page_during", "book_slow", SLOW_ZOOM_SECONDS)
             turn(site, "page_during_paced", "book_paced", 0, pause_ms)
-            turn(two_workers, "page_idle_two_workers")
-            turn(two_workers, "page_during_two_workers", "book_two_workers", SLOW_ZOOM_SECONDS)
+            turn(one_worker, "page_idle_one_worker")
+            turn(one_worker, "page_during_one_worker", "book_one_worker", SLOW_ZOOM_SECONDS)
         requests.post(f"{zoom}/_sandbox/latency", json={"seconds": 0},
                       timeout=TIMEOUT).raise_for_status()
         figures |= {name: combined(loads) for name, loads in rounds.items()}
@@ -526,8 +534,8 @@ def table(f: dict) -> list[str]:
     idle = f["page_idle"]
     during_factor = during.p99_ms / idle.p99_ms
     paced, paced_during = f["book_paced"], f["page_during_paced"]
-    slow_two, during_two = f["book_two_workers"], f["page_during_two_workers"]
-    idle_two = f["page_idle_two_workers"]
+    slow_one, during_one = f["book_one_worker"], f["page_during_one_worker"]
+    idle_one = f["page_idle_one_worker"]
     growth_ratios = {size: growth[size].p50_ms / first for size in GROWTH_SIZES}
     mb = lambda kb: kb * 1024 / 1e6  # noqa: E731
     rss_mb = mb(max(f["rss"]["VmHWM"], f["growth_rss"]["VmHWM"]))
@@ -578,12 +586,12 @@ def table(f: dict) -> list[str]:
             ms(paced_during.p50_ms), ms(paced_during.p99_ms),
             f"p99 {paced_during.p99_ms / idle.p99_ms:.2f}× idle p99", "", ""),
         row("4", f"Reference: booking, Zoom {SLOW_ZOOM_SECONDS * 1000:.0f} ms, "
-            f"`--workers {TWO_WORKERS}`", booking_rate(slow_two), ms(slow_two.p50_ms),
-            ms(slow_two.p99_ms), "", "", failures(slow_two)),
+            f"`--workers {ONE_WORKER}`", booking_rate(slow_one), ms(slow_one.p50_ms),
+            ms(slow_one.p99_ms), "", "", failures(slow_one)),
         row("4", f"Reference: `GET /book/{SLUG}` during those bookings, `--workers "
-            f"{TWO_WORKERS}`", rate(during_two), ms(during_two.p50_ms), ms(during_two.p99_ms),
-            f"p99 {during_two.p99_ms / idle_two.p99_ms:.2f}× its idle p99 "
-            f"({ms(idle_two.p99_ms)}, {rate(idle_two)})", "", ""),
+            f"{ONE_WORKER}`", rate(during_one), ms(during_one.p50_ms), ms(during_one.p99_ms),
+            f"p99 {during_one.p99_ms / idle_one.p99_ms:.2f}× its idle p99 "
+            f"({ms(idle_one.p99_ms)}, {rate(idle_one)})", "", ""),
         *[row("5", f"Slots p50 with {size:,} bookings", rate(growth[size]),
               ms(growth[size].p50_ms), ms(growth[size].p99_ms),
               f"{growth_ratios[size]:.2f}× the 100-booking p50",
@@ -602,7 +610,7 @@ def table(f: dict) -> list[str]:
 
 def report(figures: dict, about: dict) -> str:
     runs = [figures[k] for k in ("book_fast", "book_alone", "book_slow", "book_paced",
-                                 "book_two_workers")]
+                                 "book_one_worker")]
     booked_all = sum(load.counts["booked"] for load in runs)
     taken_all = sum(load.counts["taken"] for load in runs)
     lines = [
@@ -624,10 +632,13 @@ def report(figures: dict, about: dict) -> str:
         "## How",
         "",
         "- Server, for Timetics and the baseline alike: "
-        f"`gunicorn {' '.join(figures['gunicorn'])}` on 127.0.0.1, no access log; "
+        f"`gunicorn {' '.join(figures['gunicorn'])}` on 127.0.0.1 (one worker per core, as "
+        "`docs/deploy.md` advises; `BENCH_WORKERS` changes it), no access log; "
         "a fresh SQLite file (`flask --app timetics db upgrade`, "
         "`seed-demo`, `set-zoom-app`), rate limits off (`TIMETICS_RATELIMIT_ENABLED=false`).",
-        f"- Load: `wrk -t {WRK_THREADS} -c {WRK_CONNECTIONS}`. GET figures (0, 1, 2, 5): a "
+        f"- Load: `wrk -t {WRK_THREADS} -c {WRK_CONNECTIONS} -H 'Connection: close'`: one "
+        "connection per request, as nginx makes them with `docs/deploy.md`'s `proxy_pass`, so "
+        "that every request goes to whichever worker accepts it first. GET figures (0, 1, 2, 5): a "
         f"{WARMUP} s warm-up each, then {ROUNDS} rounds of {ROUND_SECONDS} s taking turns; "
         "throughput over all rounds, p50/p99 the median of the rounds. Bookings: one "
         f"{DURATION} s run (one connection: {SHORT_DURATION} s; figure 4: see below), no "
@@ -673,9 +684,8 @@ def report(figures: dict, about: dict) -> str:
         "`delay()` in `bench/book.lua`). Equal p99s in the two would mean the page pays for "
         "the bookings' own work, not for the wait on Zoom. The last turns of each round "
         "repeat the idle page and the slow-Zoom bookings on a third Timetics, on the same "
-        f"database, with `--workers {TWO_WORKERS}`: the deployment `docs/deploy.md` advises "
-        "where bookings come several a second (its rate limits then belong in Redis; here they "
-        "are off).",
+        f"database, with `--workers {ONE_WORKER}`, as `make run` serves it: one process, whose "
+        "threads share one GIL.",
         "- Growth: three copies of the database, the bookings above deleted, then 100, 10,000 "
         "and 100,000 bookings inserted (`bench/seed.py`, Core executemany through the app's "
         "models): 50 hosts (the demo staff member and 49 more), Monday-Friday 09:00-17:00 "
@@ -683,8 +693,8 @@ def report(figures: dict, about: dict) -> str:
         "Each copy is served by its own Timetics with the same gunicorn settings and the answer "
         "cache off (so that every request runs the bookings query), and the three take turns "
         "like figures 0-2.",
-        "- Memory: `VmHWM` in `/proc/<worker pid>/status` after the whole run, for the worker "
-        "that served figures 1-4 and the one that served 100,000 bookings; the larger counts "
+        "- Memory: `VmHWM` in `/proc/<worker pid>/status` after the whole run, for the workers "
+        "that served figures 1-4 and those that served 100,000 bookings; the largest counts "
         "(MB = 10^6 bytes).",
         "",
     ]
