@@ -33,9 +33,12 @@ lint: $(VENV)/.installed-test
 
 # The browser suite (tests/e2e) drives Debian's Chromium, installed here when it is missing.
 INSTALL_CHROMIUM := command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+# The test of rate limits shared by several workers starts a redis-server of its own.
+INSTALL_REDIS := command -v redis-server >/dev/null || (apt-get update && apt-get install -y redis-server)
 
 test: lint
 	$(INSTALL_CHROMIUM)
+	$(INSTALL_REDIS)
 	$(PY) -m pytest
 
 # The whole suite on PostgreSQL, as CI runs it on a fresh machine (as root): Debian's
@@ -52,6 +55,7 @@ PG_URL = postgresql+psycopg://$(PG_NAME):$(PG_NAME)@127.0.0.1:$$3/$(PG_NAME)
 test-postgres: $(VENV)/.installed-test
 	command -v pg_ctlcluster >/dev/null || (apt-get update && apt-get install -y postgresql)
 	$(INSTALL_CHROMIUM)
+	$(INSTALL_REDIS)
 	set -e; set -- $$(pg_lsclusters --no-header | head -n 1); \
 	if [ -z "$$1" ]; then \
 		pg_createcluster $$(ls /usr/lib/postgresql | sort -n | tail -n 1) main; \

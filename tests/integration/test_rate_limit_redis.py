@@ -1,7 +1,8 @@
 """With RATELIMIT_STORAGE_URI pointing at Redis, the limits hold across processes.
 
-Runs when a Redis server binary is at hand (`apt-get install redis-server`); the test starts
-its own server on a free loopback port and stops it afterwards.
+docs/deploy.md runs one worker per core with the limits there. The test starts a Redis server of
+its own on a free loopback port and stops it afterwards; `make test` installs Debian's
+redis-server when it is missing, and by hand without it the test is skipped.
 """
 import shutil
 import subprocess
