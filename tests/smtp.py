@@ -20,16 +20,20 @@ def free_port() -> int:
 class Mailbox:
     """Collects every message the server accepts, parsed with the modern email API, and the
     client connection (address, port) each came over. Refuses the addresses in ``refused``;
-    with ``hang_up_on_quit`` drops the connection instead of answering QUIT."""
+    with ``closing`` answers every recipient 421 (shutting down, as a server does before a
+    restart); with ``hang_up_on_quit`` drops the connection instead of answering QUIT."""
 
     def __init__(self) -> None:
         self._messages: list[EmailMessage] = []
         self._peers: list[tuple] = []
         self._lock = threading.Lock()
         self.refused: set[str] = set()
+        self.closing = False
         self.hang_up_on_quit = False
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        if self.closing:
+            return "421 Service not available, closing transmission channel"
         if address.lower() in self.refused:
             return "550 No such user here"
         envelope.rcpt_tos.append(address)
@@ -63,6 +67,7 @@ class Mailbox:
             self._messages.clear()
             self._peers.clear()
         self.refused.clear()
+        self.closing = False
         self.hang_up_on_quit = False
 
     def to(self, address: str) -> list[EmailMessage]:

@@ -63,9 +63,19 @@ def build_message(to: str, subject: str, template: str,
 
 
 # The server said no to one message (its recipient, sender or content): the connection is
-# still good for the next. Any other failure (SMTPException is an OSError) ends it.
+# still good for the next, unless the answer was 421. Any other failure (SMTPException is an
+# OSError) ends it.
 _MESSAGE_REFUSED = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused,
                     smtplib.SMTPDataError)
+_CLOSING = 421  # "closing transmission channel": smtplib has dropped the connection
+
+
+def _smtp_codes(error: BaseException) -> set[int]:
+    """The reply codes a refusal carries (one per recipient for refused recipients)."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return {code for code, _ in error.recipients.values()}
+    code = getattr(error, "smtp_code", None)
+    return {code} if isinstance(code, int) else set()
 
 
 class _Session:
@@ -90,7 +100,10 @@ class _Session:
                 # hung, and ``close`` knows when not to.
                 self.connection = _BoundedConnection(current_app.extensions["mail"]).__enter__()
             send(self.connection)
-        except _MESSAGE_REFUSED:
+        except _MESSAGE_REFUSED as e:
+            if _CLOSING in _smtp_codes(e):  # the server is going away: the rest waits too
+                self.lost = e
+                self.close(goodbye=False)
             raise
         except OSError as e:
             self.lost = e
@@ -149,6 +162,8 @@ def describe_mail_error(error: BaseException) -> str:
         return "The mail server did not answer in time."
     if isinstance(error, ConnectionRefusedError):
         return "The mail server refused the connection (is it running, is MAIL_PORT right?)."
+    if _CLOSING in _smtp_codes(error):
+        return f"The mail server is not taking mail just now ({_CLOSING})."
     if isinstance(error, smtplib.SMTPAuthenticationError):
         return "The mail server refused the username or password."
     if isinstance(error, smtplib.SMTPRecipientsRefused):

@@ -262,6 +262,25 @@ def test_a_refused_guest_address_still_lets_the_host_email_go_out(zoom_site, con
     assert open_jobs(zoom_site.app) == []
 
 
+def test_a_server_closing_the_channel_keeps_both_emails_for_later(zoom_site, connected_host,
+                                                                  mailbox):
+    mailbox.closing = True  # 421 to the guest's address; smtplib then drops the connection
+    _, landed = guest_books(zoom_site, at(weekday_ahead(), 10))
+    assert "You are booked" in landed.text
+    jobs = open_jobs(zoom_site.app, "send_email")
+    assert sorted(job.payload["to"] for job in jobs) == ["gina@example.com", "host@example.com"]
+    # Not "refused the recipient address": the address is fine, the server is going away.
+    assert all(job.last_error == "The mail server is not taking mail just now (421)."
+               for job in jobs)
+    assert mailbox.messages == []
+
+    mailbox.closing = False  # back after its restart
+    run_jobs(zoom_site.app, "--all")
+    assert sorted(m["To"] for m in mailbox.wait_for(2)) == ["gina@example.com",
+                                                             "host@example.com"]
+    assert open_jobs(zoom_site.app) == []
+
+
 def test_a_server_hanging_up_at_quit_gets_each_email_once(zoom_site, connected_host, mailbox):
     mailbox.hang_up_on_quit = True  # after it accepted both messages
     guest_books(zoom_site, at(weekday_ahead(), 10))
