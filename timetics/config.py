@@ -26,6 +26,9 @@ DEFAULTS = {
     # Explicit, so that Flask-Limiter knows the in-memory store is chosen on purpose.
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_HEADERS_ENABLED": True,
+    # A shared store (Redis) that is down must not turn bookings into 500s: each process then
+    # counts in memory until it answers again.
+    "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_HTTPONLY": True,

@@ -1,8 +1,9 @@
 """With RATELIMIT_STORAGE_URI pointing at Redis, the limits hold across processes.
 
-docs/deploy.md runs one worker per core with the limits there. The test starts a Redis server of
-its own on a free loopback port and stops it afterwards; `make test` installs Debian's
-redis-server when it is missing, and by hand without it the test is skipped.
+docs/deploy.md runs one worker per core with the limits there. The first test starts a Redis
+server of its own on a free loopback port and stops it afterwards; `make test` installs Debian's
+redis-server when it is missing, and by hand without it that test is skipped. The second needs
+no server: it shows what happens while there is none.
 """
 import shutil
 import subprocess
@@ -10,11 +11,14 @@ import time
 
 import pytest
 
-from ..booking_helpers import session_csrf
+from timetics.extensions import db
+from timetics.models import Booking
+
+from ..booking_helpers import at, book, create_booking_setup, session_csrf, weekday_ahead
 from ..smtp import free_port
 
-pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None,
-                                reason="no redis-server on this machine")
+needs_redis_server = pytest.mark.skipif(shutil.which("redis-server") is None,
+                                        reason="no redis-server on this machine")
 
 
 @pytest.fixture
@@ -42,6 +46,7 @@ def redis_url(tmp_path):
     server.wait(timeout=10)
 
 
+@needs_redis_server
 def test_two_app_processes_share_the_login_limit(redis_url, make_app, admin):
     """Two app instances (as two gunicorn workers would be) count one client's attempts together."""
     workers = [make_app(RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI=redis_url)
@@ -59,3 +64,23 @@ def test_two_app_processes_share_the_login_limit(redis_url, make_app, admin):
     # The counts live in Redis, where every process and host sees them.
     keys = redis.Redis.from_url(redis_url).keys("LIMITS*")
     assert any(b"login" in key for key in keys), keys
+
+
+def test_with_redis_down_guests_still_book_and_the_limits_still_count(
+        make_app, make_user, admin, caplog):
+    """Redis stopped (or not yet started): each process counts in memory until it is back."""
+    pytest.importorskip("redis")
+    app = make_app(RATELIMIT_ENABLED=True,
+                   RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{free_port()}/0")
+    setup = create_booking_setup(app, make_user)
+    guest = app.test_client()
+    booked = book(guest, setup.one_to_one, at(weekday_ahead(), 10))
+    assert booked.status_code == 302
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Booking.id))) == 1
+
+    staff = app.test_client()
+    statuses = [staff.post("/login", data={
+        "csrf_token": session_csrf(staff), "email": admin.email,
+        "password": "wrong password!"}).status_code for _ in range(11)]
+    assert statuses == [401] * 10 + [429]
