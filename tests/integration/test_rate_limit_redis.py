@@ -15,7 +15,7 @@ from timetics.extensions import db
 from timetics.models import Booking
 
 from ..booking_helpers import at, book, create_booking_setup, session_csrf, weekday_ahead
-from ..smtp import free_port
+from ..smtp import SilentSMTPServer, free_port
 
 needs_redis_server = pytest.mark.skipif(shutil.which("redis-server") is None,
                                         reason="no redis-server on this machine")
@@ -84,3 +84,19 @@ def test_with_redis_down_guests_still_book_and_the_limits_still_count(
         "csrf_token": session_csrf(staff), "email": admin.email,
         "password": "wrong password!"}).status_code for _ in range(11)]
     assert statuses == [401] * 10 + [429]
+
+
+def test_a_hung_redis_holds_a_booking_for_its_socket_timeout_only(make_app, make_user):
+    """docs/deploy.md's Redis URL bounds each call, so a Redis that hangs costs a second."""
+    pytest.importorskip("redis")
+    hung = SilentSMTPServer().start()  # any silent TCP server: accepts, never answers
+    try:
+        app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI=(
+            f"redis://127.0.0.1:{hung.port}/0?socket_timeout=1&socket_connect_timeout=1"))
+        setup = create_booking_setup(app, make_user)
+        started = time.monotonic()
+        booked = book(app.test_client(), setup.one_to_one, at(weekday_ahead(), 10))
+        assert booked.status_code == 302
+        assert time.monotonic() - started < 5
+    finally:
+        hung.stop()
