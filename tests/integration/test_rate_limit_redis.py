@@ -2,8 +2,8 @@
 
 docs/deploy.md runs one worker per core with the limits there. The first test starts a Redis
 server of its own on a free loopback port and stops it afterwards; `make test` installs Debian's
-redis-server when it is missing, and by hand without it that test is skipped. The second needs
-no server: it shows what happens while there is none.
+redis-server when it is missing, and by hand without it that test is skipped. The others need
+no Redis: they show what guests get while it is down or hung.
 """
 import shutil
 import subprocess
@@ -67,7 +67,7 @@ def test_two_app_processes_share_the_login_limit(redis_url, make_app, admin):
 
 
 def test_with_redis_down_guests_still_book_and_the_limits_still_count(
-        make_app, make_user, admin, caplog):
+        make_app, make_user, admin):
     """Redis stopped (or not yet started): each process counts in memory until it is back."""
     pytest.importorskip("redis")
     app = make_app(RATELIMIT_ENABLED=True,
