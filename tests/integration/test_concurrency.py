@@ -11,18 +11,15 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import re
 import subprocess
 import sys
 import threading
-import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 import requests
@@ -37,13 +34,12 @@ from timetics.integrations.connections import StoredTokens, api_for, zoom_app
 from timetics.models import Attendee, Booking, BookingStatus, Job, User, ZoomConnection
 
 from ..booking_helpers import at, book, create_booking_setup, csrf_of, iso, weekday_ahead
-from ..conftest import TEST_SECRET_KEY
-from ..smtp import Mailbox, free_port, text_of
+from ..servers import BIN, gunicorn, operator_env, served_by
+from ..smtp import Mailbox, text_of
 
 RACERS = 20
 TIMEOUT = 30  # seconds for one HTTP call or one process: generous, a hang still fails
 TAKEN = "That time was just taken"
-BIN = Path(sys.executable).parent
 
 
 def race(n: int, prepare: Callable[[int], object], act: Callable[[int, object], object]) -> list:
@@ -185,71 +181,6 @@ def test_twenty_guests_racing_for_a_group_of_five_get_five_places(zoom_site, zoo
     assert links == {meeting["join_url"]}
     assert_winners_got_the_link(mailbox, responses, meeting["join_url"])
     assert_quiet_logs(caplog)
-
-
-def operator_env(app, **extra: object) -> dict[str, str]:
-    """How an operator configures a process of their own: ``TIMETICS_*`` variables only."""
-    config = app.config
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TIMETICS_")}
-    env.update({
-        "TIMETICS_SQLALCHEMY_DATABASE_URI": config["SQLALCHEMY_DATABASE_URI"],
-        "TIMETICS_SECRET_KEY": TEST_SECRET_KEY,
-        "TIMETICS_ENCRYPTION_KEY": config["ENCRYPTION_KEY"][0],
-        "TIMETICS_RATELIMIT_ENABLED": "false",
-        "TIMETICS_MAIL_SERVER": "127.0.0.1",
-        "TIMETICS_MAIL_PORT": str(config["MAIL_PORT"]),
-        "TIMETICS_EXTERNAL_URL": config["EXTERNAL_URL"],
-    })
-    env.update({f"TIMETICS_{k}": str(v) for k, v in extra.items()})
-    return env
-
-
-@contextmanager
-def gunicorn(app, folder: Path) -> Iterator[tuple[str, Path]]:
-    """The app served by gunicorn as in production: 2 gthread worker processes of 4 threads
-    on the app's database (its SQLite file, or its PostgreSQL database). Yields the base URL
-    and the access log (one line per request, with the worker's pid)."""
-    with app.app_context():
-        db.engine.dispose()  # the test's own connections must not hold the file
-    port = free_port()
-    access_log, error_log = folder / "access.log", folder / "error.log"
-    process = subprocess.Popen(
-        [str(BIN / "gunicorn"), "--worker-class", "gthread", "--workers", "2", "--threads", "4",
-         "--bind", f"127.0.0.1:{port}", "--graceful-timeout", "2",
-         "--access-logfile", str(access_log), "--access-logformat", "%(p)s %(m)s %(U)s %(s)s",
-         "--error-logfile", str(error_log), "wsgi:app"],
-        cwd=PROJECT_ROOT, env=operator_env(app), stdin=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        # Up when both workers have answered: each loads the app on its own after booting.
-        deadline = time.monotonic() + 20
-        while len(served_by(access_log, "GET")) < 2:
-            assert process.poll() is None, error_log.read_text()
-            assert time.monotonic() < deadline, "gunicorn's workers did not come up"
-            try:
-                requests.get(url + "/healthz", timeout=2, headers={"Connection": "close"})
-            except (requests.ConnectionError, requests.Timeout):  # workers still booting
-                time.sleep(0.1)
-        yield url, access_log
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-    log = error_log.read_text()
-    for trouble in ("database is locked", "Traceback", "Error handling request"):
-        assert trouble not in log, log
-
-
-def served_by(access_log: Path, method: str) -> Counter:
-    """How many ``method`` requests each gunicorn worker (by pid) served."""
-    if not access_log.exists():
-        return Counter()
-    return Counter(line.split()[0] for line in access_log.read_text().splitlines()
-                   if line.split()[1:2] == [method])
 
 
 def test_two_gunicorn_worker_processes_racing_for_a_slot_give_one_booking(app, make_user,
