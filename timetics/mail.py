@@ -100,14 +100,10 @@ class _Session:
                 # hung, and ``close`` knows when not to.
                 self.connection = _BoundedConnection(current_app.extensions["mail"]).__enter__()
             send(self.connection)
-        except _MESSAGE_REFUSED as e:
-            if _CLOSING in _smtp_codes(e):  # the server is going away: the rest waits too
+        except OSError as e:  # smtplib's errors included
+            if not isinstance(e, _MESSAGE_REFUSED) or _CLOSING in _smtp_codes(e):
                 self.lost = e
-                self.close(goodbye=False)
-            raise
-        except OSError as e:
-            self.lost = e
-            self.close(goodbye=False)  # a server that hung would hang on QUIT as well
+                self.close(goodbye=False)  # a server that hung would hang on QUIT as well
             raise
 
     def close(self, goodbye: bool = True) -> None:
