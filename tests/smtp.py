@@ -103,8 +103,8 @@ class SMTPServer:
         self._controller.stop()
 
 
-class SilentSMTPServer:
-    """Accepts connections and never says a word: a mail server that hangs."""
+class SilentServer:
+    """Accepts connections and never says a word: a mail server (or Redis) that hangs."""
 
     def __init__(self, port: int | None = None) -> None:
         self.port = port or free_port()
@@ -113,7 +113,7 @@ class SilentSMTPServer:
         self._held: list[socket.socket] = []
         self._stopped = threading.Event()
 
-    def start(self) -> SilentSMTPServer:
+    def start(self) -> SilentServer:
         self._socket.bind(("127.0.0.1", self.port))
         self._socket.listen()
         self._socket.settimeout(0.1)

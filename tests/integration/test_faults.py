@@ -13,7 +13,7 @@ from timetics.security import decrypt_secret
 from ..booking_helpers import at, iso, weekday_ahead
 from ..conftest import PASSWORD
 from ..live import Browser
-from ..smtp import SilentSMTPServer, SMTPServer, text_of
+from ..smtp import SilentServer, SMTPServer, text_of
 
 LINK_WILL_FOLLOW = "Your Zoom link will follow by email."
 
@@ -225,7 +225,7 @@ def test_smtp_refusing_connections_keeps_the_emails_until_it_is_back(smtp_down, 
 def test_smtp_hanging_does_not_hold_the_guest(smtp_down, app_config, zoom_site,
                                               connected_host):
     zoom_site.app.config["MAIL_TIMEOUT"] = 1
-    silent = SilentSMTPServer(port=smtp_down).start()
+    silent = SilentServer(port=smtp_down).start()
     try:
         started = time.monotonic()
         _, landed = guest_books(zoom_site, at(weekday_ahead(), 10))
