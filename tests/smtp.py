@@ -6,6 +6,7 @@ import email.policy
 import socket
 import threading
 import time
+from dataclasses import dataclass
 from email.message import EmailMessage
 
 from aiosmtpd.controller import Controller
@@ -17,6 +18,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@dataclass(frozen=True)
+class Envelope:
+    """What the SMTP transaction itself carried: the addresses given to MAIL FROM and RCPT TO
+    (where the message really goes), the bytes after DATA, and whether SMTPUTF8 was asked."""
+
+    mail_from: str
+    rcpt_tos: tuple[str, ...]
+    raw: bytes
+    smtputf8: bool
+
+
 class Mailbox:
     """Collects every message the server accepts, parsed with the modern email API, and the
     client connection (address, port) each came over. Refuses the addresses in ``refused``;
@@ -25,6 +37,7 @@ class Mailbox:
 
     def __init__(self) -> None:
         self._messages: list[EmailMessage] = []
+        self._envelopes: list[Envelope] = []
         self._peers: list[tuple] = []
         self._lock = threading.Lock()
         self.refused: set[str] = set()
@@ -46,8 +59,11 @@ class Mailbox:
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        kept = Envelope(envelope.mail_from, tuple(envelope.rcpt_tos), envelope.original_content,
+                        envelope.smtp_utf8)
         with self._lock:
             self._messages.append(message)
+            self._envelopes.append(kept)
             self._peers.append(session.peer)
         return "250 Message accepted for delivery"
 
@@ -62,9 +78,15 @@ class Mailbox:
         with self._lock:
             return list(self._messages)
 
+    @property
+    def envelopes(self) -> list[Envelope]:
+        with self._lock:
+            return list(self._envelopes)
+
     def clear(self) -> None:
         with self._lock:
             self._messages.clear()
+            self._envelopes.clear()
             self._peers.clear()
         self.refused.clear()
         self.closing = False
@@ -82,18 +104,23 @@ class Mailbox:
 
 
 def text_of(message: EmailMessage) -> str:
-    return message.get_body(preferencelist=("plain",)).get_content()
+    """The plain-text part as a mail client shows it (SMTP's CRLF line ends read as lines)."""
+    return message.get_body(preferencelist=("plain",)).get_content().replace("\r\n", "\n")
 
 
 def html_of(message: EmailMessage) -> str:
-    return message.get_body(preferencelist=("html",)).get_content()
+    return message.get_body(preferencelist=("html",)).get_content().replace("\r\n", "\n")
 
 
 class SMTPServer:
-    def __init__(self, port: int | None = None) -> None:
+    """aiosmtpd, which refuses a line over 998 octets (plus CRLF) as real servers do; with
+    ``smtputf8`` it offers SMTPUTF8 (RFC 6531)."""
+
+    def __init__(self, port: int | None = None, *, smtputf8: bool = False) -> None:
         self.mailbox = Mailbox()
         self.port = port or free_port()
-        self._controller = Controller(self.mailbox, hostname="127.0.0.1", port=self.port)
+        self._controller = Controller(self.mailbox, hostname="127.0.0.1", port=self.port,
+                                      enable_SMTPUTF8=smtputf8)
 
     def start(self) -> SMTPServer:
         self._controller.start()

@@ -1,6 +1,7 @@
 """Field checks shared by several forms and commands: time zones, emails, passwords."""
 from __future__ import annotations
 
+import unicodedata
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -43,6 +44,26 @@ def normalize_email(address: str) -> str:
     except EmailNotValidError as e:
         raise ValueError(str(e)) from None
     return result.normalized.lower()
+
+
+def is_control_character(character: str) -> bool:
+    """Control characters, and the line and paragraph separators: with them, every character
+    that ``str.splitlines`` (and so the email package) takes for a line break."""
+    return unicodedata.category(character) in ("Cc", "Zl", "Zp")
+
+
+def no_control_characters(form, field) -> None:
+    """For one-line text (names): no line breaks, tabs or other control characters."""
+    if field.data and any(is_control_character(c) for c in field.data):
+        raise ValidationError("Remove the line breaks, tabs or other control characters.")
+
+
+def plain_text(form, field) -> None:
+    """For several lines of text (notes): line breaks and tabs, but no other control
+    characters."""
+    if field.data and any(is_control_character(c) and c not in "\r\n\t" for c in field.data):
+        raise ValidationError("Remove the control characters (only line breaks and tabs may "
+                              "stay).")
 
 
 def is_common_password(password: str) -> bool:

@@ -8,9 +8,10 @@ from flask import current_app, has_request_context, url_for
 
 from ..db import utcnow, write_transaction
 from ..extensions import db
+from ..mail import UndeliverableAddress, refuse_undeliverable
 from ..models import PasswordToken, Role, TokenPurpose, User
 from ..security import hash_password, hash_token, new_token, password_needs_rehash, verify_password
-from ..validation import normalize_email, zone_or_none
+from ..validation import is_control_character, normalize_email, zone_or_none
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +41,13 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
+def _refuse_undeliverable(email: str) -> None:
+    try:
+        refuse_undeliverable(email)
+    except UndeliverableAddress as e:
+        raise AccountError(str(e)) from None
+
+
 def create_user(*, email: str, name: str, role: str | Role = Role.STAFF, timezone: str = "UTC",
                 password: str | None = None) -> User:
     """Add a user (flushes, does not commit). Raises AccountError for bad or duplicate input."""
@@ -47,9 +55,12 @@ def create_user(*, email: str, name: str, role: str | Role = Role.STAFF, timezon
         email = normalize_email(email)
     except ValueError as e:
         raise AccountError(f"Invalid email address: {e}") from None
+    _refuse_undeliverable(email)
     name = name.strip()
     if not name or len(name) > 200:
         raise AccountError("A name of 1 to 200 characters is required.")
+    if any(is_control_character(c) for c in name):
+        raise AccountError("A name cannot hold line breaks, tabs or other control characters.")
     try:
         role = Role(role)
     except ValueError:

@@ -2,7 +2,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length
 
-from ..validation import valid_timezone
+from ..validation import no_control_characters, plain_text, valid_timezone
 
 
 class BookingForm(FlaskForm):
@@ -11,6 +11,7 @@ class BookingForm(FlaskForm):
     name = StringField("Name", validators=[
         DataRequired(message="Tell us your name."),
         Length(max=200, message="At most 200 characters."),
+        no_control_characters,
     ])
     email = EmailField("Email", validators=[
         DataRequired(message="We need your email to send the confirmation."),
@@ -18,7 +19,8 @@ class BookingForm(FlaskForm):
         Email(message="Enter a valid email address, like name@example.com."),
     ])
     notes = TextAreaField(
-        "Notes", validators=[Length(max=2000, message="At most 2,000 characters.")],
+        "Notes", validators=[Length(max=2000, message="At most 2,000 characters."),
+                             plain_text],
         description="Anything the host should know beforehand (optional).",
     )
     submit = SubmitField("Confirm booking")

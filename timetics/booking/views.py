@@ -14,6 +14,7 @@ from ..answer_cache import cached_answer, changes_at
 from ..db import utcnow
 from ..exceptions import SlotUnavailable
 from ..extensions import limiter
+from ..mail import UndeliverableAddress, refuse_undeliverable
 from ..models import Attendee, BookingStatus, MeetingType
 from ..validation import normalize_email, zone_or_none
 from . import services
@@ -160,6 +161,9 @@ def book(slug: str):
         if form.validate_on_submit() and start is not None:
             try:
                 email = normalize_email(form.email.data)
+                refuse_undeliverable(email)
+            except UndeliverableAddress as e:
+                form.email.errors.append(str(e))
             except ValueError:
                 form.email.errors.append("Enter a valid email address, like name@example.com.")
             else:

@@ -19,10 +19,11 @@ from wtforms.validators import (
 )
 
 from ..models import Location, MeetingKind
+from ..validation import no_control_characters, plain_text
 
 
 class MeetingTypeForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+    name = StringField("Name", validators=[DataRequired(), Length(max=120), no_control_characters])
     slug = StringField(
         "URL slug",
         validators=[
@@ -68,7 +69,7 @@ class MeetingTypeForm(FlaskForm):
         validators=[Optional(), NumberRange(5, 480, "Between 5 and 480 minutes.")],
         description="How far apart slot starts are. Empty: the duration.",
     )
-    description = TextAreaField("Description", validators=[Length(max=2000)])
+    description = TextAreaField("Description", validators=[Length(max=2000), plain_text])
     active = BooleanField("Active (bookable)", default=True)
     submit = SubmitField("Save")
 

@@ -2,7 +2,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, EmailField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, ValidationError
 
-from ..validation import all_timezones, valid_timezone
+from ..validation import all_timezones, no_control_characters, valid_timezone
 from .availability import WEEKDAY_NAMES, parse_intervals
 
 
@@ -14,7 +14,8 @@ def timezone_field(label: str = "Time zone") -> SelectField:
 
 class StaffForm(FlaskForm):
     name = StringField(
-        "Name", validators=[DataRequired(), Length(max=200, message="At most 200 characters.")]
+        "Name", validators=[DataRequired(), Length(max=200, message="At most 200 characters."),
+                            no_control_characters]
     )
     email = EmailField(
         "Email",

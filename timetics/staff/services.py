@@ -6,7 +6,7 @@ from datetime import date
 
 from ..auth.services import AccountError, create_user, find_user_by_email, issue_password_link
 from ..extensions import db
-from ..mail import send_email
+from ..mail import UndeliverableAddress, refuse_undeliverable, send_email
 from ..models import AvailabilityRule, DateOverride, Role, TokenPurpose, User
 from ..validation import normalize_email
 from .availability import parse_intervals
@@ -35,6 +35,10 @@ def send_invitation_email(user: User, link: str) -> bool:
 
 def update_profile(user: User, *, name: str, email: str, timezone: str) -> None:
     email = normalize_email(email)
+    try:
+        refuse_undeliverable(email)
+    except UndeliverableAddress as e:
+        raise AccountError(str(e)) from None
     other = find_user_by_email(email)
     if other is not None and other.id != user.id:
         raise AccountError("Another user already has this email address.")
