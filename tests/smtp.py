@@ -116,8 +116,9 @@ class SMTPServer:
     """aiosmtpd, which refuses a line over 998 octets (plus CRLF) as real servers do; with
     ``smtputf8`` it offers SMTPUTF8 (RFC 6531)."""
 
-    def __init__(self, port: int | None = None, *, smtputf8: bool = False) -> None:
-        self.mailbox = Mailbox()
+    def __init__(self, port: int | None = None, *, smtputf8: bool = False,
+                 mailbox: Mailbox | None = None) -> None:
+        self.mailbox = mailbox or Mailbox()
         self.port = port or free_port()
         self._controller = Controller(self.mailbox, hostname="127.0.0.1", port=self.port,
                                       enable_SMTPUTF8=smtputf8)

@@ -28,6 +28,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     _trust_proxy(app)
     _init_extensions(app)
     _register_blueprints(app)
+    _register_outbox(app)
     _register_errorhandlers(app)
     _register_cli(app)
     return app
@@ -86,6 +87,23 @@ def _register_blueprints(app: Flask) -> None:
     for blueprint in (auth_bp, dashboard_bp, settings_bp, staff_bp, meeting_types_bp,
                       booking_bp, integrations_bp, webhooks_bp):
         app.register_blueprint(blueprint)
+
+
+def _register_outbox(app: Flask) -> None:
+    """After each request, run the jobs it wrote (timetics/jobs.py), over one SMTP connection.
+
+    Each module registers the handlers of the work it owns when imported; importing them here
+    makes the list visible, and complete for ``run-jobs`` too.
+    """
+    from . import jobs, mail
+    from .booking import notifications  # noqa: F401 (registers the booking emails)
+    from .integrations import meetings  # noqa: F401 (registers the Zoom calls)
+
+    @app.after_request
+    def run_written_jobs(response):
+        with mail.one_connection():
+            jobs.run_written()
+        return response
 
 
 def _register_errorhandlers(app: Flask) -> None:

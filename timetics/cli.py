@@ -14,6 +14,7 @@ from .auth.services import AccountError, create_user, find_user_by_email
 from .datamove import MoveRefused, copy_data
 from .extensions import db
 from .keys import rotate_secrets
+from .mail import one_connection
 from .models import AvailabilityRule, Location, MeetingKind, MeetingType, Role, User
 from .security import hash_password
 from .settings.services import save_zoom_settings, zoom_redirect_url
@@ -109,7 +110,8 @@ def set_zoom_app_command(client_id: str, client_secret: str, secret_token: str) 
 def run_jobs_command(once: bool, everything: bool, interval: float) -> None:
     """Retry deferred Zoom calls and emails (for cron, a systemd timer, or a service)."""
     while True:
-        ran = jobs.run_due(everything=everything)
+        with one_connection():
+            ran = jobs.run_due(everything=everything)
         if once:
             click.echo(f"Ran {ran} job{'s' if ran != 1 else ''}.")
             return

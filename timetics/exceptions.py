@@ -48,3 +48,14 @@ class ZoomRateLimited(ZoomError):
 
 class ZoomUnavailable(ZoomError):
     """No usable answer: connection refused, timeout, or a 5xx."""
+
+
+class RetryLater(TimeticsError):
+    """A job cannot do its work yet (the host must reconnect Zoom, the mail server is down):
+    the attempt fails, and the job is tried again after a backoff."""
+
+    def __init__(self, message: str, *, retry_after: datetime | None = None):
+        super().__init__(message)
+        self.message = message
+        self.retry_after = retry_after
+

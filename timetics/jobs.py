@@ -1,38 +1,78 @@
-"""The outbox: deferred Zoom calls and emails, claimed one at a time and retried with backoff.
+"""The outbox: every side effect of a change is a job, written in the same transaction.
 
-A job is written in the same transaction as the change that needs it (or right after a failed
-inline attempt), so nothing a user asked for is lost. ``run_due`` claims a job with a
-compare-and-swap on ``locked_until`` before running it, so two runners never run the same job.
+A service that changes a booking calls ``enqueue`` for each Zoom call and each email the change
+needs, so the jobs commit (or roll back) with the change itself. After the commit, the request
+runs the jobs it wrote (``run_written``, hooked in by the app factory), and ``run-jobs`` runs
+whatever is due: both through ``claim`` (a compare-and-swap that takes a lease on the row) and
+``run``, so two runners never run one job, and a process that died mid-job leaves it to the next
+runner once its lease has run out. Nothing a user asked for is lost while the database stands.
+
+This module is plumbing: the modules that own a kind of work register its handler
+(``@handler(Kind.X)``); it imports nothing from the domain.
 """
 from __future__ import annotations
 
 import logging
 import random
-import smtplib
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
-from flask import current_app
-from sqlalchemy import or_, select, update
+from flask import current_app, g
+from sqlalchemy import inspect, or_, select, update
 
-from .booking.notifications import send_zoom_link
 from .db import utcnow
-from .exceptions import ZoomError, ZoomRateLimited
+from .exceptions import TimeticsError
 from .extensions import db
-from .integrations import meetings
-from .integrations.connections import api_for
-from .mail import SEND_EMAIL, deliver_sealed, describe_mail_error
-from .models import Booking, BookingStatus, Job, ZoomState
+from .models import Booking, Job
 
 logger = logging.getLogger(__name__)
 
 FIRST_BACKOFF = timedelta(seconds=30)
 MAX_BACKOFF = timedelta(hours=1)
-LEASE = timedelta(minutes=2)  # a runner that died mid-job frees it after this
 
 
-class RetryLater(Exception):
-    """The job cannot run yet (e.g. the host must reconnect Zoom); try again later."""
+class Kind(StrEnum):
+    """Every kind of job, and the module whose handler runs it."""
+
+    SEND_EMAIL = "send_email"  # a message written earlier, kept sealed (mail.py)
+    BOOKING_EMAIL = "booking_email"  # a booking's email, written when it runs (notifications.py)
+    ZOOM_CREATE = "zoom_create"  # integrations/meetings.py
+    ZOOM_UPDATE = "zoom_update"
+    ZOOM_DELETE = "zoom_delete"
+
+
+@dataclass(frozen=True)
+class Handler:
+    run: Callable[[Job], None]
+    # Told of each failed attempt (job, error message, whether it gave up), in its transaction.
+    on_failure: Callable[[Job, str, bool], None] | None = None
+
+
+_HANDLERS: dict[str, Handler] = {}
+
+
+def handler(kind: Kind, *, on_failure: Callable[[Job, str, bool], None] | None = None):
+    """Register the decorated function as the one way to run jobs of ``kind``.
+
+    It raises to fail the attempt (retried with backoff; ``retry_after`` on the error is
+    honoured), or returns to finish the job; the job's changes commit with its "done".
+    """
+    def register(run: Callable[[Job], None]) -> Callable[[Job], None]:
+        _HANDLERS[kind] = Handler(run, on_failure)
+        return run
+    return register
+
+
+def enqueue(kind: Kind, *, booking: Booking | None = None, payload: dict | None = None) -> Job:
+    """Add a job to the current transaction; it is due at once, and the request that wrote it
+    runs it after the commit."""
+    job = Job(kind=kind, booking=booking, payload=payload or {}, run_after=utcnow())
+    db.session.add(job)
+    g.setdefault("jobs_written", []).append(job)
+    return job
 
 
 def backoff(attempts: int, rng: Callable[[], float] = random.random) -> timedelta:
@@ -45,44 +85,89 @@ def max_age() -> timedelta:
     return timedelta(hours=float(current_app.config["JOB_MAX_AGE_HOURS"]))
 
 
+def lease() -> timedelta:
+    """How long a claimed job is the claimer's: longer than any handler can take (a few Zoom
+    calls or one SMTP session, each bounded by its timeout), so only a dead runner loses it."""
+    longest_call = max(float(current_app.config["ZOOM_TIMEOUT"]),
+                       float(current_app.config["MAIL_TIMEOUT"]))
+    return timedelta(seconds=4 * longest_call + 5)
+
+
+def request_budget() -> float:
+    """Seconds a request spends starting the jobs it wrote; the rest is left to the runner."""
+    return float(current_app.config["ZOOM_TIMEOUT"]) + float(current_app.config["MAIL_TIMEOUT"])
+
+
 def open_jobs_query():
     return select(Job).where(Job.done_at.is_(None), Job.failed_at.is_(None))
 
 
+def in_flight(job: Job, now: datetime | None = None) -> bool:
+    """Claimed by a runner that may still be at it."""
+    return job.locked_until is not None and job.locked_until > (now or utcnow())
+
+
 def due_job_ids(now: datetime, *, everything: bool = False) -> list[int]:
+    """The open jobs due at ``now``, oldest first. A job nobody has tried yet is left to the
+    request that wrote it for ``request_budget()`` seconds: after that its request has died."""
     query = open_jobs_query().with_only_columns(Job.id).order_by(Job.run_after, Job.id)
     if not everything:
-        query = query.where(Job.run_after <= now)
+        fresh = now - timedelta(seconds=request_budget())
+        query = query.where(Job.run_after <= now,
+                            or_(Job.attempts > 0, Job.created_at <= fresh))
     return list(db.session.scalars(query))
 
 
 def claim(job_id: int, now: datetime, *, everything: bool = False) -> Job | None:
-    """Take the job for this runner, or None if another runner has it or it is finished."""
+    """Take the job for this runner (counting an attempt), or None if another runner has it or
+    it is finished."""
     conditions = [Job.id == job_id, Job.done_at.is_(None), Job.failed_at.is_(None),
                   or_(Job.locked_until.is_(None), Job.locked_until < now)]
     if not everything:
         conditions.append(Job.run_after <= now)
-    claimed = db.session.execute(update(Job).where(*conditions).values(locked_until=now + LEASE))
+    claimed = db.session.execute(update(Job).where(*conditions).values(
+        locked_until=now + lease(), attempts=Job.attempts + 1))
     db.session.commit()
-    return db.session.get(Job, job_id) if claimed.rowcount == 1 else None
+    return db.session.get(Job, job_id, populate_existing=True) if claimed.rowcount == 1 else None
+
+
+def run_written() -> int:
+    """Run the jobs this request (or command) wrote and committed, in the order written, for
+    at most ``request_budget()`` seconds. Jobs that they write in turn run too. Returns how
+    many ran."""
+    deadline = time.monotonic() + request_budget()
+    ran = 0
+    while written := g.pop("jobs_written", []):
+        for job in written:
+            # A job whose transaction rolled back was never written.
+            if not inspect(job).persistent or time.monotonic() > deadline:
+                continue
+            claimed = claim(job.id, utcnow())
+            if claimed is not None:
+                run(claimed)
+                ran += 1
+    return ran
 
 
 def run_due(*, everything: bool = False) -> int:
-    """Run every job that is due now (``everything``: whatever its due time). Returns how many
-    were run."""
+    """Run every job that is due now (``everything``: whatever its due time), and those that
+    they write in turn, each once. Returns how many were run."""
+    seen: set[int] = set()
     ran = 0
-    for job_id in due_job_ids(utcnow(), everything=everything):
-        job = claim(job_id, utcnow(), everything=everything)
-        if job is not None:
-            run(job)
-            ran += 1
+    while todo := [i for i in due_job_ids(utcnow(), everything=everything) if i not in seen]:
+        for job_id in todo:
+            seen.add(job_id)
+            job = claim(job_id, utcnow(), everything=everything)
+            if job is not None:
+                run(job)
+                ran += 1 + run_written()  # and what it wrote (a follow-up email)
     return ran
 
 
 def run_jobs_of(booking: Booking) -> None:
     """Retry now: run the booking's unfinished jobs at once."""
     ids = db.session.scalars(select(Job.id).where(Job.booking_id == booking.id,
-                                                  Job.done_at.is_(None)))
+                                                  Job.done_at.is_(None)).order_by(Job.id))
     for job_id in list(ids):
         retry_now(job_id)
 
@@ -102,114 +187,56 @@ def retry_now(job_id: int) -> None:
         run(job)
 
 
+def wake(job_ids: list[int]) -> None:
+    """Make these open jobs due now (what they waited for has happened), and run them after
+    this request's commit like the jobs it wrote."""
+    if not job_ids:
+        return
+    db.session.execute(update(Job).where(Job.id.in_(job_ids), Job.done_at.is_(None))
+                       .values(run_after=utcnow(), failed_at=None))
+    g.setdefault("jobs_written", []).extend(
+        db.session.scalars(select(Job).where(Job.id.in_(job_ids))))
+
+
 def run(job: Job) -> None:
     """Run one claimed job and record what happened."""
-    handler = HANDLERS.get(job.kind)
+    entry = _HANDLERS.get(job.kind)
     try:
-        if handler is None:
+        if entry is None:
             raise LookupError(f"unknown job kind {job.kind!r}")
-        handler(job)
-    except (ZoomError, RetryLater, OSError, LookupError, ValueError) as error:
-        _failed_attempt(job, error)
-        return
-    except Exception as error:  # a bug must not stop the runner; the job records it
-        logger.exception("Job %s (%s) crashed", job.id, job.kind)
-        _failed_attempt(job, error)
+        entry.run(job)
+    except Exception as error:  # any failure is the job's, never the runner's or the request's
+        if not isinstance(error, TimeticsError | OSError):
+            logger.exception("Job %s (%s) crashed", job.id, job.kind)
+        _failed_attempt(job, error, entry)
         return
     job.done_at = utcnow()
     job.locked_until = None
     job.last_error = None
-    if job.kind == SEND_EMAIL:
-        job.payload = {k: v for k, v in job.payload.items() if k != "sealed"}
     db.session.commit()
-    logger.info("Job %s (%s) done after %s attempts", job.id, job.kind, job.attempts + 1)
+    logger.info("Job %s (%s) done after %s attempts", job.id, job.kind, job.attempts)
 
 
-def _failed_attempt(job: Job, error: BaseException) -> None:
+def _failed_attempt(job: Job, error: BaseException, entry: Handler | None) -> None:
     db.session.rollback()
     job = db.session.get(Job, job.id)
     now = utcnow()
-    job.attempts += 1
     job.locked_until = None
     job.last_error = getattr(error, "message", None) or str(error) or error.__class__.__name__
-    wait = backoff(job.attempts)
-    if isinstance(error, ZoomRateLimited) and error.retry_after:
-        wait = max(wait, error.retry_after - now)
+    # The first attempt is the request's own: like the inline try it stands for, its failure
+    # leaves the job due at once (SPEC §5); each later failure backs off.
+    wait = backoff(job.attempts - 1) if job.attempts > 1 else timedelta(0)
+    retry_after = getattr(error, "retry_after", None)
+    if isinstance(retry_after, datetime):
+        wait = max(wait, retry_after - now)
     job.run_after = now + wait
-    if now - job.created_at > max_age():
+    gave_up = now - job.created_at > max_age()
+    if gave_up:
         job.failed_at = now
-        _mark_booking_failed(job)
         logger.error("Job %s (%s) gave up after %s attempts", job.id, job.kind, job.attempts)
     else:
         logger.warning("Job %s (%s) failed (attempt %s); next try at %s", job.id, job.kind,
                        job.attempts, job.run_after.isoformat(timespec="seconds"))
-    if job.booking is not None and job.kind.startswith("zoom_"):
-        job.booking.zoom_error = job.last_error
+    if entry is not None and entry.on_failure is not None:
+        entry.on_failure(job, job.last_error, gave_up)
     db.session.commit()
-
-
-def _mark_booking_failed(job: Job) -> None:
-    if job.booking is not None and job.kind in ("zoom_create", "zoom_delete"):
-        job.booking.zoom_state = ZoomState.FAILED
-
-
-# --- handlers -------------------------------------------------------------------------------
-
-def _send_email(job: Job) -> None:
-    try:
-        deliver_sealed(job.payload["sealed"])
-    except (OSError, smtplib.SMTPException) as error:
-        raise RetryLater(describe_mail_error(error)) from error
-
-
-def _zoom_create(job: Job) -> None:
-    booking = job.booking
-    if booking.zoom_meeting_id:
-        return
-    api = api_for(booking.host)
-    if api is None:
-        raise RetryLater("Waiting for the host to reconnect Zoom.")
-    # A create that timed out may have worked at Zoom: adopt that meeting rather than make two.
-    meeting = api.find_meeting_by_agenda(meetings.agenda_marker(booking))
-    if booking.status == BookingStatus.CANCELLED:
-        # Cancelled while the create was pending: make nothing, and delete what the timed-out
-        # attempt may have made, so no meeting outlives its booking.
-        if meeting is not None:
-            meetings.adopt_meeting(booking, meeting)
-            meetings.delete_meeting_for(booking)
-        else:
-            booking.zoom_state = ZoomState.NONE
-        return
-    meetings.adopt_meeting(booking, meeting or api.create_meeting(
-        meetings.meeting_payload(booking)))
-    send_zoom_link(booking)
-
-
-def _zoom_update(job: Job) -> None:
-    booking = job.booking
-    if booking.status == BookingStatus.CANCELLED or not booking.zoom_meeting_id:
-        return
-    api = api_for(booking.host)
-    if api is None:
-        raise RetryLater("Waiting for the host to reconnect Zoom.")
-    api.update_meeting(booking.zoom_meeting_id, meetings.meeting_payload(booking))
-
-
-def _zoom_delete(job: Job) -> None:
-    booking = job.booking
-    if not booking.zoom_meeting_id or booking.zoom_state == ZoomState.DELETED:
-        return
-    api = api_for(booking.host)
-    if api is None:
-        raise RetryLater("Waiting for the host to reconnect Zoom.")
-    api.delete_meeting(booking.zoom_meeting_id)  # False when Zoom says it is gone: fine too
-    booking.zoom_state = ZoomState.DELETED
-    booking.zoom_error = None
-
-
-HANDLERS: dict[str, Callable[[Job], None]] = {
-    SEND_EMAIL: _send_email,
-    "zoom_create": _zoom_create,
-    "zoom_update": _zoom_update,
-    "zoom_delete": _zoom_delete,
-}

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .extensions import db
-from .mail import SEND_EMAIL
+from .jobs import Kind
 from .models import Job, ZoomConnection, ZoomSettings
 from .security import rotate_secret
 
@@ -19,9 +19,13 @@ def rotate_secrets() -> dict[str, int]:
         connection.access_token_encrypted = rotate_secret(connection.access_token_encrypted)
         connection.refresh_token_encrypted = rotate_secret(connection.refresh_token_encrypted)
         counts["Zoom token pairs"] += 1
-    for job in db.session.scalars(db.select(Job).where(Job.kind == SEND_EMAIL)):
-        if "sealed" in job.payload:
-            job.payload = {**job.payload, "sealed": rotate_secret(job.payload["sealed"])}
+    # Queued emails keep a sealed message (send_email) or a guest's manage link (booking_email).
+    for job in db.session.scalars(db.select(Job).where(
+            Job.kind.in_([Kind.SEND_EMAIL, Kind.BOOKING_EMAIL]), Job.done_at.is_(None))):
+        sealed = [key for key in ("sealed", "token") if key in job.payload]
+        if sealed:
+            job.payload = {**job.payload,
+                           **{key: rotate_secret(job.payload[key]) for key in sealed}}
             counts["queued emails"] += 1
     db.session.flush()
     return counts

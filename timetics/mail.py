@@ -36,14 +36,15 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app, g, render_template
 
 from .db import utcnow
+from .exceptions import RetryLater
 from .extensions import db
+from .jobs import Kind, handler
 from .models import Job
 from .security import decrypt_secret, encrypt_secret
 from .validation import is_control_character
 
 logger = logging.getLogger(__name__)
 
-SEND_EMAIL = "send_email"
 
 # CRLF line ends, and header values with a line break in them are refused when set.
 POLICY = email.policy.SMTP
@@ -258,9 +259,14 @@ def deliver(outgoing: Outgoing) -> None:
         g.mail_session.send(outgoing)
 
 
-def deliver_sealed(sealed: str) -> None:
-    """Send a message kept by ``queue_message``; raises like ``deliver``."""
-    deliver(Outgoing.unseal(sealed))
+@handler(Kind.SEND_EMAIL)
+def _send_sealed(job: Job) -> None:
+    """Send a message kept by ``queue_message``."""
+    try:
+        deliver(Outgoing.unseal(job.payload["sealed"]))
+    except (OSError, smtplib.SMTPException) as e:
+        raise RetryLater(describe_mail_error(e)) from e
+    job.payload = {k: v for k, v in job.payload.items() if k != "sealed"}  # it may hold a link
 
 
 def describe_mail_error(error: BaseException) -> str:
@@ -286,7 +292,7 @@ def describe_mail_error(error: BaseException) -> str:
 
 def queue_message(outgoing: Outgoing, error: str, booking_id: int | None = None) -> Job:
     """Keep a message that could not be sent as an outbox job, sealed: it may hold a link."""
-    job = Job(kind=SEND_EMAIL, booking_id=booking_id, attempts=1, last_error=error,
+    job = Job(kind=Kind.SEND_EMAIL, booking_id=booking_id, attempts=1, last_error=error,
               payload={"to": ", ".join(outgoing.recipients), "subject": outgoing.subject,
                        "sealed": outgoing.seal()})
     db.session.add(job)

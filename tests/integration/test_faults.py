@@ -117,7 +117,8 @@ def test_zoom_429_waits_until_retry_after(zoom_site, connected_host, mailbox):
     [job] = open_jobs(zoom_site.app, "zoom_create")
     assert job.run_after.timestamp() > time.time() + 100  # Zoom's Retry-After, not 30 s
     assert "Ran 0 jobs." in run_jobs(zoom_site.app)  # not due yet
-    assert "Ran 1 job." in run_jobs(zoom_site.app, "--all")
+    # The create, then the follow-up it writes for the guest and the host.
+    assert "Ran 3 jobs." in run_jobs(zoom_site.app, "--all")
     assert_link_followed_once(zoom_site, the_booking(zoom_site.app), mailbox)
 
 
@@ -188,22 +189,30 @@ def test_a_refused_refresh_asks_for_a_reconnect_and_the_booking_waits(zoom_site,
                 if m["Subject"] == "Zoom needs to be connected again"]) == 2  # still once each
 
     run_jobs(zoom_site.app, "--all")  # waits for the reconnect
-    assert len(open_jobs(zoom_site.app, "zoom_create")) == 1
+    # Both bookings wait for it: neither is given up as link-less.
+    assert len(open_jobs(zoom_site.app, "zoom_create")) == 2
+    with zoom_site.app.app_context():
+        assert {b.zoom_state for b in db.session.scalars(db.select(Booking))} == {
+            ZoomState.PENDING}
     admin_browser = Browser(zoom_site)
     admin_browser.login(admin.email, PASSWORD)
-    assert "Zoom connected as" in admin_browser.connect_zoom(connected_host.host_id).text
     mailbox.clear()
-    run_jobs(zoom_site.app, "--all")
+    # Reconnecting runs the waiting creates at once: no runner, no backoff.
+    assert "Zoom connected as" in admin_browser.connect_zoom(connected_host.host_id).text
     with zoom_site.app.app_context():
-        booking = db.session.scalar(db.select(Booking).order_by(Booking.id))
-        assert booking.zoom_state == ZoomState.CREATED and booking.zoom_join_url
+        for booking in db.session.scalars(db.select(Booking)):
+            assert booking.zoom_state == ZoomState.CREATED and booking.zoom_join_url
+            [guest] = booking.attendees
+            [follow_up] = [m for m in mailbox.to(guest.email) if "Zoom link" in m["Subject"]]
+            assert booking.zoom_join_url in text_of(follow_up)
+    assert open_jobs(zoom_site.app) == []
 
 
 def test_smtp_refusing_connections_keeps_the_emails_until_it_is_back(smtp_down, zoom_site,
                                                                     connected_host, admin):
     _, landed = guest_books(zoom_site, at(weekday_ahead(), 10))
     assert "Join Zoom meeting" in landed.text  # the booking does not wait for mail
-    jobs = open_jobs(zoom_site.app, "send_email")
+    jobs = open_jobs(zoom_site.app, "booking_email")
     assert len(jobs) == 2 and all("refused the connection" in j.last_error for j in jobs)
     html = dashboard_of(zoom_site, admin.email)
     assert "Email not sent yet" in html and "gina@example.com" in html
@@ -235,7 +244,7 @@ def test_smtp_hanging_does_not_hold_the_guest(smtp_down, app_config, zoom_site,
     finally:
         silent.stop()
     assert "You are booked" in landed.text
-    jobs = open_jobs(zoom_site.app, "send_email")
+    jobs = open_jobs(zoom_site.app, "booking_email")
     assert len(jobs) == 2 and all("did not answer in time" in j.last_error for j in jobs)
     server = SMTPServer(port=smtp_down).start()
     try:
@@ -251,7 +260,7 @@ def test_a_refused_guest_address_still_lets_the_host_email_go_out(zoom_site, con
     guest_books(zoom_site, at(weekday_ahead(), 10))
     messages = mailbox.wait_for(1)
     assert [m["To"] for m in messages] == ["host@example.com"]
-    jobs = open_jobs(zoom_site.app, "send_email")
+    jobs = open_jobs(zoom_site.app, "booking_email")
     assert len(jobs) == 1 and "refused the recipient address" in jobs[0].last_error
     assert jobs[0].payload["to"] == "gina@example.com"
 
@@ -267,7 +276,7 @@ def test_a_server_closing_the_channel_keeps_both_emails_for_later(zoom_site, con
     mailbox.closing = True  # 421 to the guest's address; smtplib then drops the connection
     _, landed = guest_books(zoom_site, at(weekday_ahead(), 10))
     assert "You are booked" in landed.text
-    jobs = open_jobs(zoom_site.app, "send_email")
+    jobs = open_jobs(zoom_site.app, "booking_email")
     assert sorted(job.payload["to"] for job in jobs) == ["gina@example.com", "host@example.com"]
     # Not "refused the recipient address": the address is fine, the server is going away.
     assert all(job.last_error == "The mail server is not taking mail just now (421)."
@@ -285,7 +294,7 @@ def test_a_server_hanging_up_at_quit_gets_each_email_once(zoom_site, connected_h
     mailbox.hang_up_on_quit = True  # after it accepted both messages
     guest_books(zoom_site, at(weekday_ahead(), 10))
     assert len(mailbox.wait_for(2)) == 2
-    assert open_jobs(zoom_site.app, "send_email") == []  # nothing kept to be sent again
+    assert open_jobs(zoom_site.app, "booking_email") == []  # nothing kept to be sent again
     run_jobs(zoom_site.app, "--all")
     assert len(mailbox.messages) == 2
 
@@ -293,7 +302,7 @@ def test_a_server_hanging_up_at_quit_gets_each_email_once(zoom_site, connected_h
 def test_the_job_runner_counts_an_email_sent_when_the_server_hangs_up_at_quit(
         smtp_down, zoom_site, connected_host):
     guest_books(zoom_site, at(weekday_ahead(), 10))  # mail down: both emails wait
-    assert len(open_jobs(zoom_site.app, "send_email")) == 2
+    assert len(open_jobs(zoom_site.app, "booking_email")) == 2
     server = SMTPServer(port=smtp_down).start()
     server.mailbox.hang_up_on_quit = True
     try:

@@ -1,27 +1,171 @@
-"""The emails a booking sends: confirmation, cancellation and new time, to guest and host.
+"""The emails a booking sends: confirmation, cancellation, new time and the Zoom link.
 
-Each recipient reads times in their own zone, and gets an .ics with the same UID for the life of
-the booking. Sent after the commit; a failed send is logged and never undoes the booking. The
-emails of one change go out over one SMTP connection.
+Each email is a job (``Kind.BOOKING_EMAIL``) that the booking's service writes in the same
+transaction as the change, one per recipient; the job writes the email when it runs, from the
+booking as it is then, so it carries the Zoom link once the meeting exists. Each recipient reads
+times in their own zone and gets an .ics with the same UID for the life of the booking.
 """
 from __future__ import annotations
 
 import logging
+import smtplib
 from datetime import datetime
 
 from flask import current_app
+from sqlalchemy import select
 
 from ..auth.services import external_url
+from ..exceptions import RetryLater
+from ..extensions import db
 from ..ics import Invitation, booking_uid, build_ics
-from ..mail import Attachment, one_connection, send_email
-from ..models import Attendee, Booking
+from ..jobs import Kind, enqueue, handler, in_flight
+from ..mail import Attachment, build_message, deliver, describe_mail_error
+from ..models import Attendee, Booking, BookingStatus, Job
+from ..security import decrypt_secret, encrypt_secret
 
 logger = logging.getLogger(__name__)
+
+CONFIRMED, CANCELLED, RESCHEDULED, ZOOM_LINK = "confirmed", "cancelled", "rescheduled", "zoom_link"
+HOST = "host"
 
 
 def manage_url(booking: Booking, token: str) -> str:
     """The guest's secret link: view, reschedule, cancel. Always built on EXTERNAL_URL."""
     return external_url("booking.manage", reference=booking.reference, token=token)
+
+
+# --- what a change writes (in its transaction) ---------------------------------------------------
+
+def _enqueue(booking: Booking, email: str, guest: Attendee | None, subject: str,
+             **payload) -> None:
+    """One email job; ``to`` and ``subject`` are kept for the dashboard, the email itself is
+    written when the job runs."""
+    enqueue(Kind.BOOKING_EMAIL, booking=booking, payload={
+        "email": email, "recipient": guest.id if guest else HOST,
+        "to": guest.email if guest else booking.host.email, "subject": subject, **payload})
+
+
+def plan_confirmation(booking: Booking, attendee: Attendee, token: str) -> None:
+    """Confirmation to the new guest (with their manage link) and to the host."""
+    title, host = booking.meeting_type.name, booking.host
+    _enqueue(booking, CONFIRMED, attendee, f"Confirmed: {title} with {host.name}",
+             token=encrypt_secret(token))
+    _enqueue(booking, CONFIRMED, None, f"New booking: {title} with {attendee.name}",
+             attendee=attendee.id)
+
+
+def plan_cancellation(booking: Booking, attendees: list[Attendee], *, by_host: bool,
+                      booking_ended: bool) -> None:
+    """Tell the guests who lost their place, and the host."""
+    title, host = booking.meeting_type.name, booking.host
+    for attendee in attendees:
+        _enqueue(booking, CANCELLED, attendee, f"Cancelled: {title} with {host.name}",
+                 by_host=by_host)
+    _enqueue(booking, CANCELLED, None,
+             f"Cancelled: {title} with {', '.join(a.name for a in attendees)}",
+             attendees=[a.id for a in attendees], by_host=by_host, booking_ended=booking_ended)
+
+
+def plan_rescheduled(booking: Booking, attendee: Attendee, old_start: datetime,
+                     token: str) -> None:
+    """The new time, to the guest and the host, with a higher SEQUENCE in the .ics."""
+    title, host = booking.meeting_type.name, booking.host
+    was = old_start.isoformat()
+    _enqueue(booking, RESCHEDULED, attendee, f"New time: {title} with {host.name}",
+             token=encrypt_secret(token), old_start=was)
+    _enqueue(booking, RESCHEDULED, None, f"New time: {title} with {attendee.name}",
+             attendee=attendee.id, old_start=was)
+
+
+def plan_zoom_link(booking: Booking) -> None:
+    """Now that the booking's Zoom meeting exists: the link, with an updated .ics, to each
+    guest still booked (and the host) who got an email before it did ("your Zoom link will
+    follow"). Everyone else's emails are still to be written, and will carry it."""
+    told = _told_before_the_meeting(booking)
+    title, host = booking.meeting_type.name, booking.host
+    for attendee in _confirmed(booking):
+        if attendee.id in told:
+            _enqueue(booking, ZOOM_LINK, attendee, f"Zoom link: {title} with {host.name}")
+    if HOST in told:
+        _enqueue(booking, ZOOM_LINK, None, f"Zoom link: {title} ({booking.reference})")
+
+
+def _told_before_the_meeting(booking: Booking) -> set[int | str]:
+    """The recipients of the booking's emails that went out, or are going out right now."""
+    jobs = db.session.scalars(select(Job).where(
+        Job.booking_id == booking.id, Job.kind == Kind.BOOKING_EMAIL,
+        Job.locked_until.is_not(None) | Job.done_at.is_not(None)))
+    return {job.payload["recipient"] for job in jobs if job.done_at or in_flight(job)}
+
+
+# --- the job: write the email from the booking as it is now, and send it -----------------------
+
+@handler(Kind.BOOKING_EMAIL)
+def _send(job: Job) -> None:
+    booking, payload = job.booking, job.payload
+    guest = None if payload["recipient"] == HOST else db.session.get(Attendee,
+                                                                     payload["recipient"])
+    template, attachments, context = _COMPOSERS[payload["email"]](booking, guest, payload)
+    to = guest.email if guest else booking.host.email
+    try:
+        deliver(build_message(to, payload["subject"], f"email/{template}", attachments,
+                              booking=booking, **context))
+    except (OSError, smtplib.SMTPException) as e:
+        raise RetryLater(describe_mail_error(e)) from e
+    # The manage link is in the email now; the outbox need not keep it.
+    job.payload = {k: v for k, v in payload.items() if k != "token"}
+    logger.info("Booking %s: %s email sent to the %s", booking.reference, payload["email"],
+                "guest" if guest else "host")
+
+
+# Each writes (template, attachments, context) for the guest, or for the host when guest is None.
+
+def _confirmed_email(booking: Booking, guest: Attendee | None, payload: dict) -> tuple:
+    if guest:
+        return ("booking_confirmed_guest", _ics(booking, [guest], "REQUEST"),
+                {"attendee": guest, "zone": guest.timezone,
+                 "manage_url": manage_url(booking, decrypt_secret(payload["token"]))})
+    attendee = db.session.get(Attendee, payload["attendee"])
+    return ("booking_confirmed_host", _ics(booking, [attendee], "REQUEST"),
+            {"attendee": attendee, "zone": booking.host.timezone})
+
+
+def _rescheduled_email(booking: Booking, guest: Attendee | None, payload: dict) -> tuple:
+    old_start = datetime.fromisoformat(payload["old_start"])
+    if guest:
+        return ("booking_rescheduled_guest", _ics(booking, [guest], "REQUEST"),
+                {"attendee": guest, "zone": guest.timezone, "old_start": old_start,
+                 "manage_url": manage_url(booking, decrypt_secret(payload["token"]))})
+    attendee = db.session.get(Attendee, payload["attendee"])
+    return ("booking_rescheduled_host", _ics(booking, [attendee], "REQUEST"),
+            {"attendee": attendee, "zone": booking.host.timezone, "old_start": old_start})
+
+
+def _cancelled_email(booking: Booking, guest: Attendee | None, payload: dict) -> tuple:
+    if guest:
+        return ("booking_cancelled_guest", _ics(booking, [guest], "CANCEL"),
+                {"attendee": guest, "zone": guest.timezone, "by_host": payload["by_host"]})
+    attendees = [db.session.get(Attendee, i) for i in payload["attendees"]]
+    ended = payload["booking_ended"]
+    return ("booking_cancelled_host", _ics(booking, attendees, "CANCEL") if ended else (),
+            {"attendees": attendees, "zone": booking.host.timezone,
+             "by_host": payload["by_host"], "booking_ended": ended})
+
+
+def _zoom_link_email(booking: Booking, guest: Attendee | None, payload: dict) -> tuple:
+    if guest:
+        return ("zoom_link_ready", _ics(booking, [guest], "REQUEST"),
+                {"name": guest.name, "zone": guest.timezone})
+    return ("zoom_link_ready", _ics(booking, _confirmed(booking), "REQUEST"),
+            {"name": booking.host.name, "zone": booking.host.timezone})
+
+
+_COMPOSERS = {CONFIRMED: _confirmed_email, RESCHEDULED: _rescheduled_email,
+              CANCELLED: _cancelled_email, ZOOM_LINK: _zoom_link_email}
+
+
+def _confirmed(booking: Booking) -> list[Attendee]:
+    return [a for a in booking.attendees if a.status == BookingStatus.CONFIRMED]
 
 
 def _invitation(booking: Booking, attendees: list[Attendee]) -> Invitation:
@@ -49,87 +193,3 @@ def _ics(booking: Booking, attendees: list[Attendee], method: str) -> tuple[Atta
     data = build_ics(_invitation(booking, attendees), method=method)
     name = "cancel.ics" if method == "CANCEL" else "invite.ics"
     return (Attachment(name, f"text/calendar; method={method}; charset=UTF-8", data),)
-
-
-def _send(to: str, subject: str, template: str, attachments, *, booking: Booking,
-          **context) -> bool:
-    # A booking's emails are never dropped: what SMTP refuses waits in the outbox.
-    return send_email(to, subject, f"email/{template}", attachments, queue_on_failure=True,
-                      booking_id=booking.id, booking=booking, **context)
-
-
-@one_connection()
-def send_confirmation(booking: Booking, attendee: Attendee, token: str) -> bool:
-    """Confirmation to the new guest and to the host. True when both went out."""
-    title = booking.meeting_type.name
-    invitation = _ics(booking, [attendee], "REQUEST")  # the same event for both sides
-    guest_ok = _send(
-        attendee.email, f"Confirmed: {title} with {booking.host.name}", "booking_confirmed_guest",
-        invitation, booking=booking, attendee=attendee,
-        zone=attendee.timezone, manage_url=manage_url(booking, token),
-    )
-    host_ok = _send(
-        booking.host.email, f"New booking: {title} with {attendee.name}",
-        "booking_confirmed_host", invitation,
-        booking=booking, attendee=attendee, zone=booking.host.timezone,
-    )
-    return guest_ok and host_ok
-
-
-@one_connection()
-def send_cancellation(booking: Booking, attendees: list[Attendee], *, by_host: bool,
-                      booking_ended: bool) -> bool:
-    """Tell the guests who lost their place, and the host."""
-    title = booking.meeting_type.name
-    ok = True
-    for attendee in attendees:
-        ok &= _send(
-            attendee.email, f"Cancelled: {title} with {booking.host.name}",
-            "booking_cancelled_guest", _ics(booking, [attendee], "CANCEL"),
-            booking=booking, attendee=attendee, zone=attendee.timezone, by_host=by_host,
-        )
-    names = ", ".join(a.name for a in attendees)
-    ok &= _send(
-        booking.host.email, f"Cancelled: {title} with {names}", "booking_cancelled_host",
-        _ics(booking, attendees, "CANCEL") if booking_ended else (),
-        booking=booking, attendees=attendees, zone=booking.host.timezone, by_host=by_host,
-        booking_ended=booking_ended,
-    )
-    return ok
-
-
-@one_connection()
-def send_rescheduled(booking: Booking, attendee: Attendee, old_start: datetime,
-                     token: str) -> bool:
-    """The new time, to the guest and the host, with a higher SEQUENCE in the .ics."""
-    title = booking.meeting_type.name
-    invitation = _ics(booking, [attendee], "REQUEST")
-    guest_ok = _send(
-        attendee.email, f"New time: {title} with {booking.host.name}",
-        "booking_rescheduled_guest", invitation,
-        booking=booking, attendee=attendee, zone=attendee.timezone, old_start=old_start,
-        manage_url=manage_url(booking, token),
-    )
-    host_ok = _send(
-        booking.host.email, f"New time: {title} with {attendee.name}",
-        "booking_rescheduled_host", invitation,
-        booking=booking, attendee=attendee, zone=booking.host.timezone, old_start=old_start,
-    )
-    return guest_ok and host_ok
-
-
-@one_connection()
-def send_zoom_link(booking: Booking) -> bool:
-    """The follow-up once a Zoom meeting that failed at first exists: to every guest and the
-    host, with an updated .ics that now holds the link."""
-    title = booking.meeting_type.name
-    attendees = [a for a in booking.attendees if a.status.value == "confirmed"]
-    ok = True
-    for attendee in attendees:
-        ok &= _send(attendee.email, f"Zoom link: {title} with {booking.host.name}",
-                    "zoom_link_ready", _ics(booking, [attendee], "REQUEST"), booking=booking,
-                    name=attendee.name, zone=attendee.timezone)
-    ok &= _send(booking.host.email, f"Zoom link: {title} ({booking.reference})",
-                "zoom_link_ready", _ics(booking, attendees, "REQUEST"), booking=booking,
-                name=booking.host.name, zone=booking.host.timezone)
-    return ok

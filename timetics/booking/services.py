@@ -12,10 +12,8 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from time import sleep
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 from sqlalchemy import bindparam, func, literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -25,7 +23,6 @@ from ..db import UTCDateTime, utc_from_text, utcnow, write_transaction
 from ..exceptions import SlotUnavailable
 from ..extensions import db
 from ..integrations import meetings
-from ..integrations.connections import ZoomNotConfigured, api_for
 from ..models import (
     Attendee,
     AvailabilityRule,
@@ -34,7 +31,6 @@ from ..models import (
     DateOverride,
     MeetingType,
     User,
-    ZoomState,
 )
 from ..security import hash_token, new_token
 from . import notifications
@@ -221,6 +217,9 @@ def book_slot(meeting_type: MeetingType, *, start: datetime, name: str, email: s
         with write_transaction():
             result = _take_place(meeting_type, start=start, name=name, email=email,
                                  timezone=timezone, notes=notes, token=token, now=now)
+            if result.first_attendee:
+                meetings.plan_meeting(result.booking)
+            notifications.plan_confirmation(result.booking, result.attendee, token)
     except IntegrityError:
         # Another database session won the same start between our check and our insert.
         raise SlotUnavailable("That time was just taken.") from None
@@ -295,6 +294,8 @@ def cancel_attendee(attendee: Attendee) -> bool:
         ended = not live_attendees(booking)
         if ended:
             booking.status, booking.cancelled_at = BookingStatus.CANCELLED, now
+            meetings.plan_delete(booking)
+        notifications.plan_cancellation(booking, [attendee], by_host=False, booking_ended=ended)
     logger.info("Attendee %s cancelled booking %s%s", attendee.id, booking.reference,
                 " (booking ended)" if ended else "")
     return ended
@@ -311,6 +312,8 @@ def cancel_booking(booking: Booking) -> list[Attendee]:
         for attendee in affected:
             attendee.status, attendee.cancelled_at = BookingStatus.CANCELLED, now
         booking.status, booking.cancelled_at = BookingStatus.CANCELLED, now
+        meetings.plan_delete(booking)
+        notifications.plan_cancellation(booking, affected, by_host=True, booking_ended=True)
     logger.info("Booking %s cancelled by the host", booking.reference)
     return affected
 
@@ -325,12 +328,13 @@ class Reschedule:
     manage_token: str | None  # a new link, when the guest changed booking
 
 
-def reschedule(attendee: Attendee, new_start: datetime, *,
+def reschedule(attendee: Attendee, new_start: datetime, *, manage_token: str,
                now: datetime | None = None) -> Reschedule:
     """Move the guest to ``new_start``, or raise SlotUnavailable.
 
     A booking with this guest alone moves as a whole (its reference, link and Zoom meeting
-    stay). A guest who shares a group booking with others leaves it for a place at the new time.
+    stay). A guest who shares a group booking with others leaves it for a place at the new time
+    (and a new manage link). ``manage_token`` is the guest's link today, for the email.
     """
     try:
         with write_transaction():
@@ -354,6 +358,8 @@ def reschedule(attendee: Attendee, new_start: datetime, *,
                 booking.start_at, booking.end_at = slot.start, slot.end
                 booking.sequence += 1
                 db.session.flush()
+                meetings.plan_move(booking)
+                notifications.plan_rescheduled(booking, attendee, old_start, manage_token)
                 return Reschedule(attendee, booking, booking, old_start, True, None)
             # Others stay at the old time (or others are already at the new one): the guest
             # changes booking instead of moving one.
@@ -364,62 +370,10 @@ def reschedule(attendee: Attendee, new_start: datetime, *,
             attendee.status, attendee.cancelled_at = BookingStatus.CANCELLED, utcnow()
             if alone:
                 booking.status, booking.cancelled_at = BookingStatus.CANCELLED, utcnow()
+                meetings.plan_delete(booking)
+            if moved.first_attendee:
+                meetings.plan_meeting(moved.booking)
+            notifications.plan_rescheduled(moved.booking, moved.attendee, old_start, token)
             return Reschedule(moved.attendee, booking, moved.booking, old_start, False, token)
     except IntegrityError:
         raise SlotUnavailable("That time was just taken.") from None
-
-
-# After the commit: the one place where side effects of a booking change happen. The Zoom
-# meeting is created, moved or deleted first, so that the emails can carry its link.
-
-def after_booked(result: BookingResult) -> None:
-    if not result.first_attendee:
-        _await_group_meeting(result.booking)
-    meetings.create_meeting_for(result.booking)
-    notifications.send_confirmation(result.booking, result.attendee, result.manage_token)
-
-
-GROUP_MEETING_POLL = 0.05  # seconds between looks at the booking
-
-
-def _await_group_meeting(booking: Booking) -> None:
-    """Let the first guest's request make the group's meeting (SPEC §4.3), and wait for it.
-
-    A later guest who joins while that request is still at Zoom would otherwise make a second
-    meeting, and the group would end up with two links. The wait ends when the meeting exists
-    or its create was deferred to a job (whose follow-up email reaches every guest), and at
-    the latest when the first request has had time for a refresh, a create and one retry;
-    after that the booking is old enough that making the meeting here is the right thing (the
-    host may have connected Zoom only after the first guest booked).
-    """
-    try:
-        usable = meetings.wants_zoom(booking) and api_for(booking.host) is not None
-    except ZoomNotConfigured:
-        usable = False
-    if not usable:
-        return  # the first request made no meeting either: nothing to wait for
-    limit = booking.created_at + timedelta(
-        seconds=3 * float(current_app.config["ZOOM_TIMEOUT"]) + 1)
-    while not booking.zoom_meeting_id and booking.zoom_state == ZoomState.NONE \
-            and utcnow() < limit:
-        db.session.commit()  # a new snapshot, to see the first request's commit
-        sleep(GROUP_MEETING_POLL)
-        db.session.refresh(booking)
-
-
-def after_cancelled(booking: Booking, attendees: list[Attendee], *, by_host: bool,
-                    booking_ended: bool) -> None:
-    if booking_ended:
-        meetings.delete_meeting_for(booking)
-    notifications.send_cancellation(booking, attendees, by_host=by_host,
-                                    booking_ended=booking_ended)
-
-
-def after_rescheduled(moved: Reschedule, token: str) -> None:
-    if moved.moved_booking:
-        meetings.update_meeting_for(moved.new_booking)
-    else:
-        if moved.old_booking.status == BookingStatus.CANCELLED:
-            meetings.delete_meeting_for(moved.old_booking)
-        meetings.create_meeting_for(moved.new_booking)
-    notifications.send_rescheduled(moved.new_booking, moved.attendee, moved.old_start, token)

@@ -175,7 +175,6 @@ def book(slug: str):
                 except SlotUnavailable as e:
                     error, status = f"{e} Pick another time.", 409
                 else:
-                    services.after_booked(result)
                     return redirect(url_for("booking.manage", reference=result.booking.reference,
                                             token=result.manage_token))
         elif form.start.data and start is None:
@@ -259,8 +258,7 @@ def cancel(reference: str):
         flash("This booking is already cancelled.", "info")
         return redirect(url_for("booking.manage", reference=reference, token=token))
     if form.validate_on_submit():
-        ended = services.cancel_attendee(attendee)
-        services.after_cancelled(booking, [attendee], by_host=False, booking_ended=ended)
+        services.cancel_attendee(attendee)
         flash("Your booking is cancelled. We emailed you a confirmation.", "success")
         return redirect(url_for("booking.manage", reference=reference, token=token))
     return render_template("booking/cancel.html", attendee=attendee, booking=booking,
@@ -283,12 +281,11 @@ def reschedule(reference: str):
         if new_start is None:
             abort(400, "The chosen time is not a valid ISO 8601 instant.")
         try:
-            moved = services.reschedule(attendee, new_start)
+            moved = services.reschedule(attendee, new_start, manage_token=token)
         except SlotUnavailable as e:
             error, status = f"{e} Pick another time.", 409
         else:
             new_token = moved.manage_token or token
-            services.after_rescheduled(moved, new_token)
             flash("Your booking has its new time. We emailed you the details.", "success")
             return redirect(url_for("booking.manage", reference=moved.new_booking.reference,
                                     token=new_token))

@@ -8,7 +8,7 @@ from sqlalchemy.orm import selectinload
 
 from ..db import utcnow
 from ..extensions import db
-from ..mail import SEND_EMAIL
+from ..jobs import Kind
 from ..models import (
     AvailabilityRule,
     Booking,
@@ -55,10 +55,12 @@ def job_for_user(user: User, job_id: int) -> Job | None:
 
 
 def unsent_emails(user: User, limit: int = 50) -> list[Job]:
-    """Emails that SMTP refused and that wait in the outbox (own bookings' only, for staff)."""
+    """Emails that could not be sent yet and wait in the outbox (own bookings' only, for
+    staff)."""
     query = (
         select(Job)
-        .where(Job.kind == SEND_EMAIL, Job.done_at.is_(None))
+        .where(Job.kind.in_([Kind.SEND_EMAIL, Kind.BOOKING_EMAIL]), Job.done_at.is_(None),
+               Job.last_error.is_not(None))
         .order_by(Job.created_at)
         .limit(limit)
     )

@@ -88,8 +88,7 @@ def cancel_booking(booking_id: int):
     if booking.status == BookingStatus.CANCELLED:
         flash(f"Booking {booking.reference} was already cancelled.", "info")
     else:
-        attendees = booking_services.cancel_booking(booking)
-        booking_services.after_cancelled(booking, attendees, by_host=True, booking_ended=True)
+        booking_services.cancel_booking(booking)
         flash(f"Booking {booking.reference} is cancelled; the guests were told by email.",
               "success")
     return redirect(url_for("dashboard.index"))

@@ -1,25 +1,29 @@
 """Zoom meetings for bookings: create one per booking, move it, delete it.
 
-Called after the booking's own transaction has committed. Zoom is tried at once with a short
-timeout; what fails leaves the booking in a visible Zoom state with a job that retries it.
+A booking's service plans the Zoom work in the booking's own transaction (``plan_*``: a job and
+the Zoom state the pages show); the handlers below are the one implementation of each call,
+run after the commit by the request that wrote them or, if it could not, by ``run-jobs``.
 """
 from __future__ import annotations
 
 import logging
 
 from .. import zoom
-from ..db import utcnow
-from ..exceptions import ZoomError, ZoomRateLimited
+from ..booking.notifications import plan_zoom_link
+from ..db import write_transaction
+from ..exceptions import RetryLater
 from ..extensions import db
-from ..models import Booking, BookingStatus, Job, Location, ZoomState
+from ..jobs import Kind, enqueue, handler, open_jobs_query, wake
+from ..models import Booking, BookingStatus, Job, Location, User, ZoomState
 from .connections import ZoomNotConfigured, api_for
 
 logger = logging.getLogger(__name__)
 
-CREATE, UPDATE, DELETE = "zoom_create", "zoom_update", "zoom_delete"
+ZOOM_KINDS = (Kind.ZOOM_CREATE, Kind.ZOOM_UPDATE, Kind.ZOOM_DELETE)
 
 
 def meeting_payload(booking: Booking) -> dict:
+    """The meeting as the booking is now: a job that runs late still sends the latest time."""
     guests = ", ".join(a.name for a in booking.attendees if a.status == BookingStatus.CONFIRMED)
     meeting_type = booking.meeting_type
     return zoom.meeting_payload(
@@ -48,93 +52,124 @@ def wants_zoom(booking: Booking) -> bool:
     return booking.meeting_type.location == Location.ZOOM
 
 
-def create_meeting_for(booking: Booking) -> None:
-    """Give the booking its Zoom meeting, unless it has one or its host has no connection."""
-    if not wants_zoom(booking) or booking.zoom_meeting_id:
-        return
-    if booking.zoom_state == ZoomState.PENDING:
-        return  # a job is creating it; later group guests get that same meeting
+# --- what a change writes (in its transaction) ---------------------------------------------------
+
+def plan_meeting(booking: Booking) -> None:
+    """A new booking gets its meeting, if its host has a Zoom connection (even one that needs
+    reconnecting: the booking then waits for it, and its guests are told the link follows)."""
+    if wants_zoom(booking) and booking.host.zoom_connection is not None:
+        booking.zoom_state = ZoomState.PENDING
+        enqueue(Kind.ZOOM_CREATE, booking=booking)
+
+
+def plan_move(booking: Booking) -> None:
+    """The booking's meeting follows it to its new time (same link). A create still to run
+    will use the new time by itself."""
+    if booking.zoom_meeting_id and booking.zoom_state == ZoomState.CREATED:
+        enqueue(Kind.ZOOM_UPDATE, booking=booking)
+
+
+def plan_delete(booking: Booking) -> None:
+    """The meeting of a booking that ended goes. A create still to run sees the cancellation
+    and makes nothing (or removes what a timed-out attempt made)."""
+    if booking.zoom_meeting_id and booking.zoom_state != ZoomState.DELETED:
+        booking.zoom_state = ZoomState.DELETE_PENDING
+        enqueue(Kind.ZOOM_DELETE, booking=booking)
+
+
+def resume_waiting_jobs(host: User) -> None:
+    """The host's Zoom works again: the Zoom jobs that waited for it run now, not at their
+    next backoff."""
+    waiting = db.session.scalars(
+        open_jobs_query().with_only_columns(Job.id).join(Booking, Job.booking_id == Booking.id)
+        .where(Booking.host_id == host.id, Job.kind.in_(ZOOM_KINDS)))
+    wake(list(waiting))
+
+
+# --- the jobs: one implementation of each Zoom call ----------------------------------------------
+
+def _record_failure(job: Job, message: str, gave_up: bool) -> None:
+    booking = job.booking
+    booking.zoom_error = message
+    if gave_up and job.kind in (Kind.ZOOM_CREATE, Kind.ZOOM_DELETE):
+        booking.zoom_state = ZoomState.FAILED
+
+
+def _api(booking: Booking) -> zoom.ZoomAPI | None:
+    """The host's Zoom client; None when the host has no connection at all (never connected
+    or disconnected on purpose); RetryLater while the connection cannot be used."""
+    if booking.host.zoom_connection is None:
+        return None
     try:
         api = api_for(booking.host)
-    except ZoomNotConfigured:
-        api = None
+    except ZoomNotConfigured as e:
+        raise RetryLater("The Zoom app is not configured (Settings > Integrations > Zoom).") \
+            from e
     if api is None:
-        return  # no connection: the booking goes ahead without a link
-    try:
+        raise RetryLater("Waiting for the host to reconnect Zoom.")
+    return api
+
+
+@handler(Kind.ZOOM_CREATE, on_failure=_record_failure)
+def _create(job: Job) -> None:
+    booking = job.booking
+    if booking.zoom_meeting_id:
+        return
+    api = _api(booking)
+    if api is None:  # disconnected since: the booking goes ahead without a link
+        booking.zoom_state, booking.zoom_error = ZoomState.NONE, None
+        return
+    # An earlier attempt may have worked at Zoom before it failed or its process died: adopt
+    # that meeting rather than make a second one.
+    meeting = api.find_meeting_by_agenda(agenda_marker(booking)) if job.attempts > 1 else None
+    if meeting is None and booking.status == BookingStatus.CONFIRMED:
         meeting = api.create_meeting(meeting_payload(booking))
-    except ZoomError as e:
-        _defer(booking, CREATE, e)
+    _adopt(booking.id, meeting)
+
+
+def _adopt(booking_id: int, meeting: dict | None) -> None:
+    # Decided on the booking as it is now: it may have been cancelled while we were at Zoom.
+    with write_transaction():
+        booking = db.session.get(Booking, booking_id, with_for_update=True,
+                                 populate_existing=True)
+        if meeting is None:
+            booking.zoom_state, booking.zoom_error = ZoomState.NONE, None
+            return
+        booking.zoom_meeting_id = str(meeting["id"])
+        booking.zoom_join_url = meeting.get("join_url")
+        booking.zoom_passcode = meeting.get("password") or None
+        booking.zoom_state, booking.zoom_error = ZoomState.CREATED, None
+        logger.info("Zoom meeting %s created for booking %s", booking.zoom_meeting_id,
+                    booking.reference)
+        if booking.status == BookingStatus.CANCELLED:
+            plan_delete(booking)
+        else:
+            plan_zoom_link(booking)
+
+
+@handler(Kind.ZOOM_UPDATE, on_failure=_record_failure)
+def _update(job: Job) -> None:
+    booking = job.booking
+    if booking.status == BookingStatus.CANCELLED or not booking.zoom_meeting_id:
         return
-    adopt_meeting(booking, meeting)
-
-
-def adopt_meeting(booking: Booking, meeting: dict) -> None:
-    booking.zoom_meeting_id = str(meeting["id"])
-    booking.zoom_join_url = meeting.get("join_url")
-    booking.zoom_passcode = meeting.get("password") or None
-    booking.zoom_state = ZoomState.CREATED
-    booking.zoom_error = None
-    db.session.commit()
-    logger.info("Zoom meeting %s created for booking %s", booking.zoom_meeting_id,
-                booking.reference)
-
-
-def update_meeting_for(booking: Booking) -> None:
-    """Move the booking's meeting to its new time (the link stays the same)."""
-    if not booking.zoom_meeting_id:
-        return
-    api = _api_or_none(booking)
+    api = _api(booking)
     if api is None:
-        return _defer(booking, UPDATE, ZoomError("The host's Zoom connection is not usable."))
-    try:
-        api.update_meeting(booking.zoom_meeting_id, meeting_payload(booking))
-    except ZoomError as e:
-        return _defer(booking, UPDATE, e)
+        return
+    api.update_meeting(booking.zoom_meeting_id, meeting_payload(booking))
     logger.info("Zoom meeting %s moved for booking %s", booking.zoom_meeting_id,
                 booking.reference)
 
 
-def delete_meeting_for(booking: Booking) -> None:
-    """Delete the meeting of a booking that ended; Zoom's "not found" counts as deleted.
-
-    Without a meeting id there is nothing to delete here; a pending create job sees the
-    cancellation and removes whatever its timed-out attempt may have made at Zoom."""
-    if not booking.zoom_meeting_id:
+@handler(Kind.ZOOM_DELETE, on_failure=_record_failure)
+def _delete(job: Job) -> None:
+    booking = job.booking
+    if not booking.zoom_meeting_id or booking.zoom_state == ZoomState.DELETED:
         return
-    api = _api_or_none(booking)
+    api = _api(booking)
     if api is None:
-        return _defer(booking, DELETE, ZoomError("The host's Zoom connection is not usable."))
-    try:
-        api.delete_meeting(booking.zoom_meeting_id)
-    except ZoomError as e:
-        return _defer(booking, DELETE, e)
-    booking.zoom_state = ZoomState.DELETED
-    booking.zoom_error = None
-    db.session.commit()
+        raise RetryLater("The host disconnected Zoom: Timetics can no longer delete the "
+                         "meeting. Delete it in Zoom.")
+    api.delete_meeting(booking.zoom_meeting_id)  # False when Zoom says it is gone: fine too
+    booking.zoom_state, booking.zoom_error = ZoomState.DELETED, None
     logger.info("Zoom meeting %s deleted for booking %s", booking.zoom_meeting_id,
                 booking.reference)
-
-
-def _api_or_none(booking: Booking) -> zoom.ZoomAPI | None:
-    try:
-        return api_for(booking.host)
-    except ZoomNotConfigured:
-        return None
-
-
-def _defer(booking: Booking, kind: str, error: ZoomError) -> None:
-    """Record the failure on the booking and leave a job that retries it (due at once, or
-    when Zoom said to come back)."""
-    booking.zoom_state = {CREATE: ZoomState.PENDING, UPDATE: ZoomState.CREATED,
-                          DELETE: ZoomState.DELETE_PENDING}[kind]
-    booking.zoom_error = error.message
-    run_after = utcnow()
-    if isinstance(error, ZoomRateLimited) and error.retry_after:
-        run_after = max(run_after, error.retry_after)
-    db.session.add(Job(kind=kind, booking_id=booking.id, attempts=1, last_error=error.message,
-                       run_after=run_after))
-    db.session.commit()
-    logger.warning("Zoom %s for booking %s failed (%s); retry queued", kind, booking.reference,
-                   error.__class__.__name__)
-
-

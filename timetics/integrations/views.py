@@ -13,7 +13,7 @@ from ..exceptions import ZoomError, ZoomOAuthError
 from ..extensions import db
 from ..models import User
 from ..settings.services import zoom_redirect_url
-from . import connections
+from . import connections, meetings
 
 logger = logging.getLogger(__name__)
 
@@ -120,6 +120,9 @@ def callback():
         return failure("This Zoom account is already in use",
                        f"{e.message} Each staff member connects their own Zoom account; "
                        "disconnect it there first.", 409, staff=staff)
+    # Bookings that waited for this connection get their meetings now, not at the next backoff.
+    meetings.resume_waiting_jobs(staff)
+    db.session.commit()
     flash(f"Zoom connected as {connection.zoom_email}.", "success")
     return redirect(url_for("staff.integrations", user_id=staff.id))
 
