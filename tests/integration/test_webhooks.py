@@ -104,3 +104,29 @@ def test_webhook_needs_no_csrf_token_but_other_posts_do(client, connected):
 def test_a_signed_body_that_is_not_json_is_a_400(client, connected):
     body = b"not json"
     assert client.post("/webhooks/zoom", data=body, headers=signed(body)).status_code == 400
+
+
+def test_a_timestamp_that_is_no_ascii_number_is_a_401(app, client, connected):
+    """'²' passes str.isdigit() but int() refuses it: a bad timestamp, not a 500."""
+    body = deauthorization()
+    headers = {**signed(body), "x-zm-request-timestamp": "\u00b2"}
+    assert client.post("/webhooks/zoom", data=body, headers=headers).status_code == 401
+    assert connection_count(app) == 1
+
+
+@pytest.mark.parametrize("depth", [40, 100_000], ids=["over our limit", "over Python's"])
+def test_deeply_nested_json_in_a_signed_event_is_a_400(app, client, connected, depth):
+    body = b'{"event": "app_deauthorized", "payload": ' + b"[" * depth + b"]" * depth + b"}"
+    response = client.post("/webhooks/zoom", data=body, headers=signed(body))
+    assert response.status_code == 400
+    assert response.json == {"error": "The body nests too deeply."}
+    assert connection_count(app) == 1
+
+
+def test_an_oversized_body_is_a_413_before_any_signature_check(app, client, connected):
+    """1 MB by default: a worker never holds more of an unsigned body than that."""
+    body = b"x" * (1024 * 1024 + 1)
+    response = client.post("/webhooks/zoom", data=body, headers=signed(body, secret="wrong"))
+    assert response.status_code == 413
+    assert response.json == {"error": "The body is larger than 1,048,576 bytes."}
+    assert connection_count(app) == 1
