@@ -91,6 +91,15 @@ def test_logout_clears_the_session(client, admin):
     assert client.get("/dashboard").status_code == 302
 
 
+def test_a_copy_of_the_session_cookie_is_refused_after_logout(app, client, admin):
+    login(client, admin.email)
+    copy = app.test_client()
+    copy.set_cookie("session", client.get_cookie("session").value)
+    assert copy.get("/dashboard").status_code == 200
+    post_form(client, "/logout", {}, page="/dashboard")
+    assert copy.get("/dashboard").status_code == 302
+
+
 def test_rotate_encryption_key_reencrypts_everything_under_the_new_key(app, make_user):
     from datetime import timedelta
 
