@@ -14,8 +14,8 @@ import time
 from flask import Blueprint, current_app, jsonify, request
 
 from ..extensions import csrf
-from ..integrations.connections import delete_connection_of_zoom_user
 from ..settings.services import get_zoom_settings, zoom_secret_token
+from .services import deauthorize, event_time, first_delivery
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +87,12 @@ def zoom_event():
         encrypted = hmac.new(secret.encode(), plain.encode(), hashlib.sha256).hexdigest()
         return jsonify(plainToken=plain, encryptedToken=encrypted)
     if name == "app_deauthorized":
+        # Only events that change something need remembering; the signature is verified.
+        timestamp = int(request.headers["x-zm-request-timestamp"])
+        if not first_delivery(request.headers["x-zm-signature"], timestamp, MAX_AGE_SECONDS):
+            logger.info("Zoom event replayed: ignored")
+            return jsonify(status="duplicate")
         user_id = str(payload.get("user_id", ""))
-        deleted = delete_connection_of_zoom_user(user_id) if user_id else False
+        deleted = deauthorize(user_id, event_time(event, timestamp)) if user_id else False
         return jsonify(status="ok", deleted=deleted)
     return jsonify(status="ignored")
