@@ -62,7 +62,8 @@ def load_config(app: Flask, test_config: dict | None = None) -> None:
         app.config.from_mapping(test_config)
 
     instance = Path(app.instance_path)
-    instance.mkdir(parents=True, exist_ok=True)
+    # Private when we create it: the keys and the SQLite database live here.
+    instance.mkdir(mode=0o700, parents=True, exist_ok=True)
     app.config.setdefault(
         "SQLALCHEMY_DATABASE_URI", f"sqlite:///{instance / 'timetics.sqlite3'}"
     )
