@@ -56,6 +56,7 @@ def make_run(app, folder: Path) -> Iterator[tuple[str, Path]]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+    assert "Traceback" not in errors.read_text(), errors.read_text()
 
 
 def form_post(session: requests.Session, url: str, data: dict, page: str | None = None):
