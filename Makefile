@@ -22,13 +22,15 @@ $(VENV)/.installed-test: $(VENV)/.installed
 	touch $@
 
 # One process with threads: the in-memory rate limits are then shared by every request.
+# gunicorn.conf.py keeps tokens out of the access log (tests/integration/test_access_log.py
+# runs this very command).
 run: $(VENV)/.installed
 	$(FLASK) db upgrade
-	$(VENV)/bin/gunicorn --worker-class gthread --workers 1 --threads $(THREADS) \
-		--bind $(HOST):$(PORT) --access-logfile - wsgi:app
+	$(VENV)/bin/gunicorn --config gunicorn.conf.py --worker-class gthread --workers 1 \
+		--threads $(THREADS) --bind $(HOST):$(PORT) --access-logfile - wsgi:app
 
 lint: $(VENV)/.installed-test
-	$(PY) -m ruff check timetics tests scripts wsgi.py
+	$(PY) -m ruff check timetics tests scripts wsgi.py gunicorn.conf.py
 	$(PY) -m bandit --quiet -c pyproject.toml -r timetics
 
 # The browser suite (tests/e2e) drives Debian's Chromium, installed here when it is missing.

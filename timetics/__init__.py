@@ -137,6 +137,10 @@ def _register_errorhandlers(app: Flask) -> None:
         405, lambda e: page(405, "Not allowed", "This address does not accept that method.")
     )
     app.register_error_handler(
+        413, lambda e: page(413, "Too large", f"The request is larger than the "
+                            f"{app.config['MAX_CONTENT_LENGTH']:,} bytes this site accepts.")
+    )
+    app.register_error_handler(
         429, lambda e: page(429, "Too many requests",
                             "You have tried this too often. Wait a minute and try again.")
     )

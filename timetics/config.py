@@ -39,6 +39,8 @@ DEFAULTS = {
     "SESSION_IDLE_MINUTES": 120,  # a login ends after this long without a request
     "SESSION_MAX_HOURS": 12,  # and after this long whatever happens
     "PASSWORD_RESET_MAX_AGE_HOURS": 2,
+    # Bytes of one request body; more is refused with 413 before it fills a worker's memory.
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
     # Public booking answers are reused for at most this long while the data is unchanged
     # (timetics/answer_cache.py); 0 computes every answer afresh.
     "ANSWER_CACHE_SECONDS": 60,
@@ -60,7 +62,8 @@ def load_config(app: Flask, test_config: dict | None = None) -> None:
         app.config.from_mapping(test_config)
 
     instance = Path(app.instance_path)
-    instance.mkdir(parents=True, exist_ok=True)
+    # Private when we create it: the keys and the SQLite database live here.
+    instance.mkdir(mode=0o700, parents=True, exist_ok=True)
     app.config.setdefault(
         "SQLALCHEMY_DATABASE_URI", f"sqlite:///{instance / 'timetics.sqlite3'}"
     )

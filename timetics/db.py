@@ -9,10 +9,12 @@ emit BEGIN ourselves.
 """
 from __future__ import annotations
 
+import logging
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
@@ -23,6 +25,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
 from .extensions import db
+
+logger = logging.getLogger(__name__)
 
 SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
@@ -88,10 +92,30 @@ def init_db(app: Flask) -> None:
     if engine.dialect.name == "sqlite":
         _install_sqlite_listeners(engine)
         if engine.url.database and engine.url.database != ":memory:":
+            _make_private(engine.url.database)
             version = _SqlitePublicVersion(engine.url.database)
     elif engine.dialect.name == "postgresql":
         version = _postgresql_snapshot
     app.extensions["timetics_public_data_version"] = version
+
+
+def _make_private(path: str) -> None:
+    """The database holds guests' names and emails: only the app's own user may read it.
+
+    SQLite gives the -wal and -shm files the database file's mode, so creating that one 0600
+    before SQLite does covers all three; files from before are narrowed here.
+    """
+    # There already, or no folder (SQLite will say so at the first connection).
+    with suppress(FileExistsError, FileNotFoundError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    for name in (path, path + "-wal", path + "-shm"):
+        try:
+            if os.stat(name).st_mode & 0o077:
+                os.chmod(name, 0o600)
+        except FileNotFoundError:
+            pass
+        except PermissionError:
+            logger.warning("%s is readable by other users and not ours to change", name)
 
 
 def public_data_version() -> object | None:

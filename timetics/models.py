@@ -380,3 +380,15 @@ class Job(db.Model):
 
     def __repr__(self) -> str:
         return f"<Job {self.id} {self.kind} attempts={self.attempts}>"
+
+
+class ProcessedWebhook(db.Model):
+    """A signed Zoom event we acted on, kept while its signature is fresh enough to be replayed."""
+
+    __tablename__ = "processed_webhooks"
+
+    signature: Mapped[str] = mapped_column(String(80), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+    def __repr__(self) -> str:
+        return f"<ProcessedWebhook {self.signature[:12]} until {self.expires_at}>"

@@ -74,9 +74,11 @@ def hash_token(token: str) -> str:
 def is_safe_next(target: str | None) -> bool:
     """True for a path on this site ("/dashboard"), false for anything that leaves it.
 
-    Browsers read "//evil.example" and "/\\evil.example" as other hosts, so those are refused too.
+    Browsers read "//evil.example" and "/\\evil.example" as other hosts, so those are refused too,
+    and so is a control character (a line break cannot go into the Location header).
     """
-    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")) \
+            or not target.isprintable():
         return False
     parts = urlsplit(target)
     return not parts.scheme and not parts.netloc and "\\" not in target

@@ -86,6 +86,16 @@ def test_login_never_redirects_off_site(client, admin, target):
     assert response.headers["Location"] == "/dashboard"
 
 
+@pytest.mark.parametrize("target", ["/staff\nSet-Cookie: a=b", "/staff\r\nLocation: //evil.example",
+                                    "/staff\x0b"])
+def test_a_next_with_a_line_break_logs_in_to_the_dashboard(client, admin, target):
+    """A `next` that cannot be a Location header is refused like an off-site one, not a 500."""
+    response = post_form(client, "/login",
+                         {"email": admin.email, "password": PASSWORD, "next": target})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/dashboard"
+
+
 def invite(client, name="Sam Staff", email="sam@example.com", timezone="Europe/Berlin"):
     return post_form(client, "/staff/new", {"name": name, "email": email, "timezone": timezone})
 

@@ -57,6 +57,41 @@ def test_secret_keys_are_generated_once_with_mode_0600_and_kept(tmp_path, clean_
     Fernet(first.config["ENCRYPTION_KEY"][0])  # a usable key
 
 
+@pytest.fixture
+def usual_umask():
+    """The umask most accounts have (022), under which new files are readable by everyone."""
+    before = os.umask(0o022)
+    yield
+    os.umask(before)
+
+
+def mode_of(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_the_database_and_its_side_files_are_created_private(tmp_path, clean_env, usual_umask):
+    """Guests' names and emails are in them: 0600 after `db upgrade` and a write, in a new
+    instance folder of mode 0700."""
+    instance = tmp_path / "instance"
+    runner = make(instance).test_cli_runner()
+    assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+    result = runner.invoke(args=["create-user", "--email", "a@example.com", "--name", "A",
+                                 "--password", "a long passphrase", "--role", "admin"])
+    assert result.exit_code == 0, result.output
+    assert mode_of(instance) == 0o700
+    for name in ("timetics.sqlite3", "timetics.sqlite3-wal", "timetics.sqlite3-shm"):
+        assert mode_of(instance / name) == 0o600, name  # the pool's connection keeps all three
+
+
+def test_database_files_readable_by_others_are_made_private_at_start_up(tmp_path, clean_env):
+    for name in ("timetics.sqlite3", "timetics.sqlite3-wal", "timetics.sqlite3-shm"):
+        (tmp_path / name).touch(mode=0o644)
+        (tmp_path / name).chmod(0o644)
+    make(tmp_path)
+    for name in ("timetics.sqlite3", "timetics.sqlite3-wal", "timetics.sqlite3-shm"):
+        assert mode_of(tmp_path / name) == 0o600, name
+
+
 def test_configured_keys_are_used_and_nothing_is_written(tmp_path, clean_env):
     key = Fernet.generate_key().decode()
     clean_env.setenv("TIMETICS_SECRET_KEY", "s" * 40)

@@ -36,6 +36,13 @@ def test_https_adds_hsts_and_secure_cookies(make_app):
     assert "Path=/" in cookie and "Domain" not in cookie
 
 
+def test_a_body_over_max_content_length_gets_a_413_page(make_app):
+    client = make_app(MAX_CONTENT_LENGTH=2000).test_client()
+    response = client.post("/login", data={"email": "a@example.com", "password": "x" * 2000})
+    assert response.status_code == 413
+    assert "larger than the 2,000 bytes" in response.get_data(as_text=True)
+
+
 def test_the_session_cookie_is_httponly_and_samesite_lax(client):
     cookie = client.get("/login").headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
@@ -82,6 +89,15 @@ def test_logout_clears_the_session(client, admin):
     login(client, admin.email)
     post_form(client, "/logout", {}, page="/dashboard")
     assert client.get("/dashboard").status_code == 302
+
+
+def test_a_copy_of_the_session_cookie_is_refused_after_logout(app, client, admin):
+    login(client, admin.email)
+    copy = app.test_client()
+    copy.set_cookie("session", client.get_cookie("session").value)
+    assert copy.get("/dashboard").status_code == 200
+    post_form(client, "/logout", {}, page="/dashboard")
+    assert copy.get("/dashboard").status_code == 302
 
 
 def test_rotate_encryption_key_reencrypts_everything_under_the_new_key(app, make_user):

@@ -118,6 +118,15 @@ def valid_password_token(token: str) -> PasswordToken | None:
     return row
 
 
+def end_sessions(user: User) -> None:
+    """Log the user out everywhere: every copy of their session cookie stops loading them."""
+    # One UPDATE, so that two logouts at once both advance the version.
+    db.session.execute(db.update(User).where(User.id == user.id)
+                       .values(session_version=User.session_version + 1))
+    db.session.commit()
+    logger.info("User %s logged out; their sessions ended", user.id)
+
+
 def set_password_with_token(token: str, password: str) -> User | None:
     """Use the link once: set the password and spend the token. None if it is spent or expired."""
     with write_transaction():

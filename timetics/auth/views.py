@@ -39,6 +39,7 @@ def login():
 @login_required
 def logout():
     if EmptyForm().validate_on_submit():
+        services.end_sessions(current_user)
         logout_user()
         flash("You are logged out.", "info")
     return redirect(url_for("auth.login"))

@@ -11,17 +11,19 @@ import json
 import logging
 import time
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 
 from ..extensions import csrf
-from ..integrations.connections import delete_connection_of_zoom_user
 from ..settings.services import get_zoom_settings, zoom_secret_token
+from .services import deauthorize, event_time, first_delivery
 
 logger = logging.getLogger(__name__)
 
 bp = Blueprint("webhooks", __name__)
 
 MAX_AGE_SECONDS = 300
+# Zoom's events nest four deep; a body nested deeper is no event of theirs.
+MAX_JSON_DEPTH = 16
 
 
 def signature_for(secret: str, timestamp: str, body: bytes) -> str:
@@ -29,31 +31,53 @@ def signature_for(secret: str, timestamp: str, body: bytes) -> str:
     return "v0=" + hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
 
-def _verified_secret() -> str | None:
+def _verified_secret(body: bytes) -> str | None:
     """The Secret Token if the request is signed with it and fresh; None otherwise."""
     settings = get_zoom_settings()
     secret = zoom_secret_token(settings) if settings else None
     timestamp = request.headers.get("x-zm-request-timestamp", "")
     signature = request.headers.get("x-zm-signature", "")
-    if not secret or not timestamp.isdigit() or not signature:
+    # isdigit() alone lets through digits int() refuses, such as "²".
+    if not secret or not (timestamp.isascii() and timestamp.isdigit()) or not signature:
         return None
     if abs(time.time() - int(timestamp)) > MAX_AGE_SECONDS:
         return None
-    expected = signature_for(secret, timestamp, request.get_data())
+    expected = signature_for(secret, timestamp, body)
     return secret if hmac.compare_digest(expected.encode(), signature.encode()) else None
+
+
+def _depth(value: object) -> int:
+    """How deep lists and objects nest in ``value``, counted level by level (no recursion)."""
+    depth, level = 0, [value]
+    while level:
+        level = [child for v in level if isinstance(v, (dict, list))
+                 for child in (v.values() if isinstance(v, dict) else v)]
+        depth += 1
+    return depth - 1
+
+
+@bp.errorhandler(413)
+def too_large(e):
+    return jsonify(error=f"The body is larger than {current_app.config['MAX_CONTENT_LENGTH']:,} "
+                   "bytes."), 413
 
 
 @bp.post("/webhooks/zoom")
 @csrf.exempt
 def zoom_event():
-    secret = _verified_secret()
+    body = request.get_data()  # first: over MAX_CONTENT_LENGTH is a 413, signed or not
+    secret = _verified_secret(body)
     if secret is None:
         logger.warning("Zoom event refused: missing, stale or wrong signature")
         return jsonify(error="Invalid signature."), 401
     try:
-        event = json.loads(request.get_data())
+        event = json.loads(body)
+    except RecursionError:  # the parser's own depth limit, far above ours
+        return jsonify(error="The body nests too deeply."), 400
     except ValueError:
         return jsonify(error="The body is not JSON."), 400
+    if _depth(event) > MAX_JSON_DEPTH:
+        return jsonify(error="The body nests too deeply."), 400
     if not isinstance(event, dict):
         return jsonify(error="The body is not a JSON object."), 400
     payload = event.get("payload") if isinstance(event.get("payload"), dict) else {}
@@ -63,7 +87,12 @@ def zoom_event():
         encrypted = hmac.new(secret.encode(), plain.encode(), hashlib.sha256).hexdigest()
         return jsonify(plainToken=plain, encryptedToken=encrypted)
     if name == "app_deauthorized":
+        # Only events that change something need remembering; the signature is verified.
+        timestamp = int(request.headers["x-zm-request-timestamp"])
+        if not first_delivery(request.headers["x-zm-signature"], timestamp, MAX_AGE_SECONDS):
+            logger.info("Zoom event replayed: ignored")
+            return jsonify(status="duplicate")
         user_id = str(payload.get("user_id", ""))
-        deleted = delete_connection_of_zoom_user(user_id) if user_id else False
+        deleted = deauthorize(user_id, event_time(event, timestamp)) if user_id else False
         return jsonify(status="ok", deleted=deleted)
     return jsonify(status="ignored")
