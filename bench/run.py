@@ -117,7 +117,7 @@ def wait_for(url: str, seconds: float = 30) -> None:
         try:
             if requests.get(url, timeout=2).status_code < 500:
                 return
-        except requests.ConnectionError:
+        except requests.RequestException:  # refused, reset or timed out while workers boot
             pass
         if time.monotonic() > deadline:
             raise RuntimeError(f"{url} did not come up in {seconds} s")

@@ -62,11 +62,15 @@ def _meeting_type_or_404(slug: str) -> MeetingType:
     return meeting_type
 
 
+# Does not repeat the ?tz= asked for: a script showing the JSON error would inject it into a page.
+UNKNOWN_ZONE = "Unknown time zone. Use an IANA name such as Europe/Berlin."
+
+
 def _zone_arg(meeting_type: MeetingType) -> tuple[str, ZoneInfo]:
     name = request.args.get("tz") or request.form.get("timezone") or meeting_type.host.timezone
     zone = zone_or_none(name)
     if zone is None:
-        abort(400, f"Unknown time zone “{name[:64]}”. Use an IANA name such as Europe/Berlin.")
+        abort(400, UNKNOWN_ZONE)
     return name, zone
 
 
@@ -211,7 +215,7 @@ def slots_json(slug: str):
     tz_name = request.args.get("tz") or meeting_type.host.timezone
     zone = zone_or_none(tz_name)
     if zone is None:
-        return jsonify(error=f"Unknown time zone: {tz_name[:64]!r}."), 400
+        return jsonify(error=UNKNOWN_ZONE), 400
     try:
         first = (parse_day(request.args["from"]) if request.args.get("from")
                  else utcnow().astimezone(zone).date())
@@ -318,5 +322,5 @@ def _zone_arg_for(attendee: Attendee) -> tuple[str, ZoneInfo]:
     name = request.args.get("tz") or attendee.timezone
     zone = zone_or_none(name)
     if zone is None:
-        abort(400, f"Unknown time zone “{name[:64]}”. Use an IANA name such as Europe/Berlin.")
+        abort(400, UNKNOWN_ZONE)
     return name, zone

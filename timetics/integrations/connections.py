@@ -105,21 +105,30 @@ class _FixedToken:
 
 
 class ZoomUserTaken(ZoomError):
-    """That Zoom account is connected to another staff member already."""
+    """That Zoom account is connected to another staff member, who keeps it."""
 
-    def __init__(self, other: User):
-        super().__init__(f"This Zoom account is already connected to {other.name}.")
-        self.other = other
+    def __init__(self, owner_name: str, zoom_email: str):
+        super().__init__(f"This Zoom account is already connected to {owner_name}.")
+        self.owner_name = owner_name
+        self.zoom_email = zoom_email
 
 
 def connect(staff: User, tokens: zoom.TokenSet, me: dict) -> ZoomConnection:
-    """Store a new connection for ``staff`` (replacing theirs); refuse a Zoom user that another
-    staff member has connected."""
+    """Store a new connection for ``staff`` (replacing theirs).
+
+    A Zoom user that another staff member has connected stays theirs: this authorization has
+    just ended their tokens at Zoom, so the new ones go to their connection, and ZoomUserTaken
+    says whose account it is.
+    """
     zoom_user_id = str(me["id"])
-    other = db.session.scalar(select(ZoomConnection).where(
+    owner = db.session.scalar(select(ZoomConnection).where(
         ZoomConnection.zoom_user_id == zoom_user_id, ZoomConnection.user_id != staff.id))
-    if other is not None:
-        raise ZoomUserTaken(other.user)
+    if owner is not None:
+        taken = ZoomUserTaken(owner.user.name, owner.zoom_email)  # now: replace() may find it gone
+        kept = StoredTokens(zoom_app(), owner.id).replace(tokens)
+        logger.warning("User %s authorized the Zoom user of user %s; new tokens stored: %s",
+                       staff.id, owner.user_id, kept)
+        raise taken
     if staff.zoom_connection is not None:
         db.session.delete(staff.zoom_connection)
         db.session.flush()
@@ -258,6 +267,32 @@ class StoredTokens:
         db.session.commit()
         logger.info("Zoom token refreshed for connection %s", self.connection_id)
         return tokens.access_token
+
+    def replace(self, tokens: zoom.TokenSet) -> bool:
+        """Store the pair of a new authorization of the same Zoom user, once no refresh is in
+        flight (whatever that refresh stores, Zoom has already ended it). False if the row is
+        gone, or a refresh still holds it after the lease timeout."""
+        deadline = time.monotonic() + self._lease_timeout().total_seconds()
+        while True:
+            now = utcnow()
+            stored = db.session.execute(
+                update(ZoomConnection)
+                .where(ZoomConnection.id == self.connection_id,
+                       or_(ZoomConnection.refresh_started_at.is_(None),
+                           ZoomConnection.refresh_started_at < now - self._lease_timeout()))
+                .values(access_token_encrypted=encrypt_secret(tokens.access_token),
+                        refresh_token_encrypted=encrypt_secret(tokens.refresh_token),
+                        expires_at=tokens.expires_at, scopes=" ".join(sorted(tokens.scopes)),
+                        version=ZoomConnection.version + 1, refresh_started_at=None,
+                        reconnect_needed=False, reconnect_email_sent_at=None, last_error=None,
+                        # a deauthorization sent before this authorization must not delete it
+                        connected_at=now)
+            )
+            db.session.commit()
+            if stored.rowcount == 1 or time.monotonic() > deadline:
+                db.session.expire_all()
+                return stored.rowcount == 1
+            time.sleep(LEASE_WAIT)
 
     def _lease_timeout(self) -> timedelta:
         # A holder that died mid-refresh must not block the connection forever.

@@ -117,9 +117,11 @@ def callback():
     try:
         connection = connections.connect(staff, tokens, me)
     except connections.ZoomUserTaken as e:
-        return failure("This Zoom account is already in use",
-                       f"{e.message} Each staff member connects their own Zoom account; "
-                       "disconnect it there first.", 409, staff=staff)
+        flash(f"Zoom was not connected: the Zoom account {e.zoom_email} belongs to "
+              f"{e.owner_name}, and stays connected there. Each staff member connects "
+              f"their own: sign in to Zoom as {staff.name} (sign out of Zoom first if it "
+              "remembers you), then click Connect again.", "error")
+        return redirect(url_for("staff.integrations", user_id=staff.id))
     # Bookings that waited for this connection get their meetings now, not at the next backoff.
     meetings.resume_waiting_jobs(staff)
     db.session.commit()
