@@ -4,11 +4,11 @@ A booking page and its JSON slots cost several queries and a month of slot arith
 same page is asked for again and again between two bookings. Each worker keeps its recent
 answers, keyed by the request, and serves one again only while both hold:
 
-- What guests see is unchanged since the answer was computed. ``public_data_version()`` moves
-  at every commit that changes it, from any connection in any process (on SQLite a counter
-  that triggers raise, see migration 0002; on PostgreSQL the current snapshot, which moves at
-  any commit), and it is read *before* the answer's own queries, so an answer is never filed
-  under a version newer than what it saw.
+- Nothing was committed to the database since the answer was computed. ``data_version()``
+  moves at every commit, from any connection in any process (on SQLite its own
+  ``PRAGMA data_version``, on PostgreSQL the current snapshot), and it is read *before* the
+  answer's own queries, so an answer is never filed under a version newer than what it saw.
+  That is the one rule: a new table or column cannot get past it.
 - Its time has not run out: the view says when the answer would change by the clock alone
   (the first slot shown falls inside the minimum notice, midnight changes "today"), and
   ``ANSWER_CACHE_SECONDS`` bounds the rest (a new day entering the booking window).
@@ -28,7 +28,7 @@ from functools import wraps
 
 from flask import Flask, Response, current_app, g, make_response, request, session
 
-from .db import public_data_version, utcnow
+from .db import data_version, utcnow
 from .extensions import db
 
 MAX_ENTRIES = 256  # a booking page is ~40 KB: at most ~10 MB per worker
@@ -126,7 +126,7 @@ def cached_answer(when: Callable[[], bool] = lambda: True):
                 return view(**kwargs)
             # A transaction already open may see older data than the version read now.
             fresh_read = not db.session().in_transaction()
-            version = public_data_version()
+            version = data_version()
             key = (request.endpoint, request.path, tuple(sorted(request.args.items(multi=True))))
             now = utcnow()
             if version is None:

@@ -93,10 +93,10 @@ def init_db(app: Flask) -> None:
         _install_sqlite_listeners(engine)
         if engine.url.database and engine.url.database != ":memory:":
             _make_private(engine.url.database)
-            version = _SqlitePublicVersion(engine.url.database)
+            version = _SqliteDataVersion(engine.url.database)
     elif engine.dialect.name == "postgresql":
         version = _postgresql_snapshot
-    app.extensions["timetics_public_data_version"] = version
+    app.extensions["timetics_data_version"] = version
 
 
 def _make_private(path: str) -> None:
@@ -118,20 +118,22 @@ def _make_private(path: str) -> None:
             logger.warning("%s is readable by other users and not ours to change", name)
 
 
-def public_data_version() -> object | None:
-    """A value that changes at every commit that changes what the public booking pages show
-    (and maybe at others); None where unknown.
+def data_version() -> object | None:
+    """A value that changes at every commit to the database, by any connection in any process,
+    whatever table or column it wrote; None where unknown.
 
-    Two reads that give equal values saw the same public data in between, whichever process or
-    connection wrote. Read it before the queries whose results it is meant to stamp.
+    Two reads that give equal values saw the same data in between. Read it before the queries
+    whose results it is meant to stamp. One rule, kept by the database itself: no table,
+    column or migration can slip past it.
     """
-    version = current_app.extensions["timetics_public_data_version"]
+    version = current_app.extensions["timetics_data_version"]
     return None if version is None else version()
 
 
-class _SqlitePublicVersion:
-    """The counter that migration 0002's triggers raise, read on a connection of its own
-    (which never writes): a few microseconds, without the session's pool or transaction."""
+class _SqliteDataVersion:
+    """SQLite's ``PRAGMA data_version``, read on a connection of its own that never writes:
+    it changes whenever another connection has committed (so here: at every commit), and
+    costs a few microseconds, without the session's pool or transaction."""
 
     def __init__(self, path: str) -> None:
         self._path = path
@@ -145,11 +147,9 @@ class _SqlitePublicVersion:
                                                    check_same_thread=False)
                 self._connection.execute("PRAGMA query_only=ON")
             try:
-                row = self._connection.execute(
-                    "SELECT version FROM public_data_version").fetchone()
-            except sqlite3.OperationalError:  # not migrated yet: nothing to go by
+                return self._connection.execute("PRAGMA data_version").fetchone()[0]
+            except sqlite3.OperationalError:  # no database file yet: nothing to go by
                 return None
-            return None if row is None else row[0]
 
 
 def _postgresql_snapshot() -> str:
