@@ -155,7 +155,15 @@ def _update(job: Job) -> None:
     api = _api(booking)
     if api is None:
         return
-    api.update_meeting(booking.zoom_meeting_id, meeting_payload(booking))
+    while True:
+        sent = booking.start_at
+        api.update_meeting(booking.zoom_meeting_id, meeting_payload(booking))
+        # Moved again meanwhile? Another job may have sent that time before ours landed:
+        # send the latest once more, so Zoom ends at the booking's own time.
+        db.session.commit()  # a fresh snapshot (nothing was written)
+        db.session.refresh(booking)
+        if booking.start_at == sent or booking.status == BookingStatus.CANCELLED:
+            break
     logger.info("Zoom meeting %s moved for booking %s", booking.zoom_meeting_id,
                 booking.reference)
 
