@@ -50,7 +50,7 @@ def make_run(app, folder: Path) -> Iterator[tuple[str, Path]]:
             try:
                 requests.get(url + "/healthz", timeout=2)
                 break
-            except requests.ConnectionError:
+            except requests.RequestException:  # refused, or a worker still booting
                 time.sleep(0.1)
         yield url, log
     finally:
