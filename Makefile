@@ -30,8 +30,8 @@ run: $(VENV)/.installed
 		--threads $(THREADS) --bind $(HOST):$(PORT) --access-logfile - wsgi:app
 
 lint: $(VENV)/.installed-test
-	$(PY) -m ruff check timetics tests scripts wsgi.py gunicorn.conf.py
-	$(PY) -m bandit --quiet -c pyproject.toml -r timetics
+	$(PY) -m ruff check timetics zoom_sandbox tests scripts wsgi.py gunicorn.conf.py
+	$(PY) -m bandit --quiet -c pyproject.toml -r timetics zoom_sandbox
 
 # The browser suite (tests/e2e) drives Debian's Chromium, installed here when it is missing.
 INSTALL_CHROMIUM := command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
@@ -96,7 +96,7 @@ demo: $(VENV)/.installed-test
 	@echo "  Emails:        printed below by a mail sink on 127.0.0.1:$(MAIL_SINK_PORT)"
 	@echo
 	$(DEMO_ENV) sh -c '\
-		$(PY) -m timetics.sandbox --host 127.0.0.1 --port $(SANDBOX_PORT) \
+		$(PY) -m zoom_sandbox --host 127.0.0.1 --port $(SANDBOX_PORT) \
 			--client-id demo-client-id --client-secret demo-client-secret \
 			--redirect-uri $(DEMO_URL)/integrations/zoom/callback \
 			--event-url $(DEMO_URL)/webhooks/zoom --secret-token demo-secret-token & \

@@ -390,7 +390,7 @@ def bench() -> dict:
         run(BIN / "python", BENCH / "seed.py", "hosts", env=env)
         smtp.start()
         stack.callback(smtp.stop)
-        start(stack, BIN / "python", "-m", "timetics.sandbox", "--host", "127.0.0.1",
+        start(stack, BIN / "python", "-m", "zoom_sandbox", "--host", "127.0.0.1",
               "--port", ports["zoom"], "--client-id", CLIENT_ID, "--client-secret",
               CLIENT_SECRET, "--redirect-uri", f"{site}/integrations/zoom/callback", "--quiet",
               env=env, log=tmp / "sandbox.log")

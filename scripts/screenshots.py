@@ -20,7 +20,7 @@ from flask_migrate import upgrade
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from timetics import create_app
-from timetics.sandbox import BackgroundServer, create_sandbox_app
+from zoom_sandbox import BackgroundServer, create_sandbox_app
 
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking",

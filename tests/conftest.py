@@ -347,8 +347,8 @@ def smtp_down(app_config) -> int:
 @pytest.fixture
 def zoom_site(app):
     """The app served on loopback and pointed at a fresh Zoom sandbox that knows it."""
-    from timetics.sandbox import BackgroundServer, create_sandbox_app
     from timetics.settings.services import save_zoom_settings
+    from zoom_sandbox import BackgroundServer, create_sandbox_app
 
     from .live import CLIENT_ID, CLIENT_SECRET, SECRET_TOKEN, LiveSite
 

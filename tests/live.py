@@ -13,7 +13,7 @@ from urllib.parse import urljoin
 import requests
 from flask import Flask
 
-from timetics.sandbox import BackgroundServer
+from zoom_sandbox import BackgroundServer
 
 CLIENT_ID = "live-client-id"
 CLIENT_SECRET = "live-client-secret-0123456789"

@@ -34,9 +34,9 @@ def statements(app):
 def clock(monkeypatch):
     """The app's "now", set by the test: [value]."""
     from timetics import answer_cache
-    from timetics.booking import services, views
+    from timetics.booking import availability, services, views
     now = [at(weekday_ahead(), 12)]
-    for module in (answer_cache, services, views):
+    for module in (answer_cache, availability, services, views):
         monkeypatch.setattr(module, "utcnow", lambda: now[0])
     return now
 

@@ -27,6 +27,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import func, select, update
 
 from timetics import PROJECT_ROOT
+from timetics.booking import availability
 from timetics.booking import services as booking_services
 from timetics.db import utcnow
 from timetics.extensions import db
@@ -410,7 +411,7 @@ def test_the_last_two_guests_of_a_group_cancelling_at_once_end_the_booking(app, 
     for hour in range(9, 14):
         start = at(weekday_ahead(), hour)
         with app.app_context():
-            group = booking_services.active_meeting_type("group-session")
+            group = availability.active_meeting_type("group-session")
             guests = [booking_services.book_slot(
                 group, start=start, name=f"Guest {i}", email=f"guest{i}@example.com",
                 timezone="UTC").attendee.id for i in range(2)]

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from timetics.sandbox import BackgroundServer, create_sandbox_app
-from timetics.sandbox.models import DEFAULT_SCOPES
+from zoom_sandbox import BackgroundServer, create_sandbox_app
+from zoom_sandbox.models import DEFAULT_SCOPES
 
 from .driver import CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, SandboxDriver
 

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from timetics.sandbox.models import DEFAULT_SCOPES
+from zoom_sandbox.models import DEFAULT_SCOPES
 
 from .driver import CLIENT_SECRET, REDIRECT_URI
 

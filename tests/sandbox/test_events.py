@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import pytest
 from flask import Flask, request
 
-from timetics.sandbox import BackgroundServer
+from zoom_sandbox import BackgroundServer
 
 from .driver import CLIENT_ID, CLIENT_SECRET, REDIRECT_URI
 

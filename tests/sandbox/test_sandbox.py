@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from timetics.sandbox import BackgroundServer, create_sandbox_app
-from timetics.sandbox.__main__ import parse_args, sandbox_config
+from zoom_sandbox import BackgroundServer, create_sandbox_app
+from zoom_sandbox.__main__ import parse_args, sandbox_config
 
 from .driver import CLIENT_SECRET, VERIFIER
 
@@ -30,7 +30,7 @@ def test_background_server_serves_on_a_free_loopback_port_and_stops():
 def test_the_sandbox_uses_its_own_templates():
     app = create_sandbox_app()
     folder = Path(app.root_path, app.template_folder)
-    assert folder == Path(__file__).parents[2] / "timetics" / "sandbox" / "templates"
+    assert folder == Path(__file__).parents[2] / "zoom_sandbox" / "templates"
 
 
 def test_by_default_there_is_the_demo_app_and_user():

@@ -43,7 +43,7 @@ T0 = datetime(2030, 5, 30, 12, 0, tzinfo=UTC)
 SECRETS = (CLIENT_SECRET, ACCESS, ACCESS_2, REFRESH, REFRESH_2, CODE, VERIFIER)
 GRANULAR = " ".join(zoom.GRANULAR_SCOPES)
 # The sandbox's copy of Zoom's published OpenAPI subset (shared/zoom/ has the original).
-SCHEMA = Path(zoom.__file__).parent / "sandbox" / "openapi-subset.json"
+SCHEMA = Path(__file__).parents[2] / "zoom_sandbox" / "openapi-subset.json"
 
 APP = zoom.ZoomApp(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, redirect_uri=REDIRECT)
 

@@ -17,7 +17,7 @@ from ..extensions import limiter
 from ..mail import UndeliverableAddress, refuse_undeliverable
 from ..models import Attendee, BookingStatus, MeetingType
 from ..validation import normalize_email, zone_or_none
-from . import services
+from . import availability, services
 from .forms import BookingForm, CancelForm, RescheduleForm
 
 bp = Blueprint("booking", __name__)
@@ -56,7 +56,7 @@ def parse_day(value: str) -> date:
 
 
 def _meeting_type_or_404(slug: str) -> MeetingType:
-    meeting_type = services.active_meeting_type(slug)
+    meeting_type = availability.active_meeting_type(slug)
     if meeting_type is None:
         abort(404, "This booking page does not exist or is not taking bookings.")
     return meeting_type
@@ -121,8 +121,8 @@ def _picker(meeting_type: MeetingType, tz_name: str, zone: ZoneInfo,
         month = (day or today).replace(day=1)
     last = month.replace(day=calendar.monthrange(month.year, month.month)[1])
     start, end = slots.local_days(month, last, zone)
-    month_slots = services.free_slots(meeting_type, start, end,
-                                      exclude_booking_id=exclude_booking_id)
+    month_slots = availability.free_slots(meeting_type, start, end,
+                                          exclude_booking_id=exclude_booking_id)
     changes_at(_clock_change(meeting_type, month_slots, zone))
     by_day: dict[date, list[slots.Slot]] = {}
     for slot in month_slots:
@@ -191,7 +191,7 @@ def book(slug: str):
         selected_start = parse_start(chosen)
         if selected_start is None:
             abort(400, "The chosen time is not a valid ISO 8601 instant.")
-        selected = services.slot_at(meeting_type, selected_start)
+        selected = availability.slot_at(meeting_type, selected_start)
         if selected is None:
             error, status = "That time is no longer available. Pick another time.", 409
         else:
@@ -209,7 +209,7 @@ def book(slug: str):
 @limiter.limit("120 per minute")
 @cached_answer()
 def slots_json(slug: str):
-    meeting_type = services.active_meeting_type(slug)
+    meeting_type = availability.active_meeting_type(slug)
     if meeting_type is None:
         return jsonify(error="This booking page does not exist or is not taking bookings."), 404
     tz_name = request.args.get("tz") or meeting_type.host.timezone
@@ -229,7 +229,7 @@ def slots_json(slug: str):
     if (last - first).days + 1 > MAX_RANGE_DAYS:
         return jsonify(error=f"Ask for at most {MAX_RANGE_DAYS} days at a time."), 400
     start, end = slots.local_days(first, last, zone)
-    found = services.free_slots(meeting_type, start, end)
+    found = availability.free_slots(meeting_type, start, end)
     changes_at(_clock_change(meeting_type, found, zone))
     return jsonify(timezone=tz_name, slots=[
         {"start": iso_utc(s.start), "end": iso_utc(s.end), "remaining": s.remaining}
@@ -301,8 +301,8 @@ def reschedule(reference: str):
         if selected_start is None:
             abort(400, "The chosen time is not a valid ISO 8601 instant.")
         alone = services.live_attendees(booking) == [attendee]
-        selected = services.slot_at(meeting_type, selected_start,
-                                    exclude_booking_id=booking.id if alone else None)
+        selected = availability.slot_at(meeting_type, selected_start,
+                                        exclude_booking_id=booking.id if alone else None)
         if selected is None or selected.start == booking.start_at:
             error, status, selected = "That time is not available. Pick another time.", 409, None
         else:

@@ -5,7 +5,7 @@ It serves Zoom's OAuth pages and endpoints (``/oauth/authorize``, ``/oauth/token
 ``/v2/meetings/<id>``) from memory, plus a control API under ``/_sandbox`` for tests. Point
 Timetics at it with ``ZOOM_OAUTH_URL=<base>`` and ``ZOOM_API_URL=<base>/v2``.
 
-Run it with ``python -m timetics.sandbox`` or, in tests, ``BackgroundServer``.
+Run it with ``python -m zoom_sandbox`` or, in tests, ``BackgroundServer``.
 """
 from .app import create_sandbox_app
 from .server import BackgroundServer

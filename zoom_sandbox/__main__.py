@@ -1,6 +1,6 @@
-"""``python -m timetics.sandbox``: serve the Zoom sandbox on a loopback port.
+"""``python -m zoom_sandbox``: serve the Zoom sandbox on a loopback port.
 
-    python -m timetics.sandbox --port 5001 --client-id ID --client-secret SECRET \\
+    python -m zoom_sandbox --port 5001 --client-id ID --client-secret SECRET \\
         --redirect-uri http://127.0.0.1:5000/integrations/zoom/callback \\
         --event-url http://127.0.0.1:5000/webhooks/zoom --secret-token TOKEN
 
@@ -32,7 +32,7 @@ def is_loopback(host: str) -> bool:
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m timetics.sandbox",
+    parser = argparse.ArgumentParser(prog="python -m zoom_sandbox",
                                      description="Serve the Zoom sandbox.")
     parser.add_argument("--host", default="127.0.0.1", help="a loopback address")
     parser.add_argument("--port", type=int, default=5001)
