@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 from cryptography.fernet import Fernet
 from flask import Flask
 
+from .exceptions import ConfigError
+
 DEFAULTS = {
     "EXTERNAL_URL": "http://127.0.0.1:5000",
     "ZOOM_OAUTH_URL": "https://zoom.us",
@@ -47,10 +49,6 @@ DEFAULTS = {
 }
 
 MIN_SECRET_KEY_LENGTH = 32
-
-
-class ConfigError(RuntimeError):
-    """The configuration cannot work; raised at start-up, before serving anything."""
 
 
 def load_config(app: Flask, test_config: dict | None = None) -> None:

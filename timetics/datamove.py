@@ -9,14 +9,10 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, Engine, column, func, insert, inspect, select, table
 
-from .exceptions import TimeticsError
+from .exceptions import MoveRefused
 from .extensions import db
 
 BATCH = 1000  # rows per INSERT round trip
-
-
-class MoveRefused(TimeticsError):
-    """The target cannot take the copy; nothing was written."""
 
 
 def copy_data(source: Engine, target: Engine) -> dict[str, int]:

@@ -8,6 +8,26 @@ class TimeticsError(Exception):
     """Base class: an expected failure with a message fit to show a user."""
 
 
+class ConfigError(TimeticsError):
+    """The configuration cannot work; raised at start-up, before serving anything."""
+
+
+class AccountError(TimeticsError):
+    """A request about an account that cannot be done (bad or duplicate input)."""
+
+
+class UndeliverableAddress(TimeticsError):
+    """An email address that cannot go out exactly as written."""
+
+
+class SlugTaken(TimeticsError):
+    """Another meeting type has this URL slug."""
+
+
+class MoveRefused(TimeticsError):
+    """The target database cannot take the copy; nothing was written."""
+
+
 class SlotUnavailable(TimeticsError):
     """The chosen time is not (or no longer) free."""
 

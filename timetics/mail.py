@@ -36,7 +36,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app, g, render_template
 
 from .db import utcnow
-from .exceptions import RetryLater
+from .exceptions import RetryLater, UndeliverableAddress
 from .extensions import db
 from .jobs import Kind, handler
 from .models import Job
@@ -48,10 +48,6 @@ logger = logging.getLogger(__name__)
 
 # CRLF line ends, and header values with a line break in them are refused when set.
 POLICY = email.policy.SMTP
-
-
-class UndeliverableAddress(ValueError):
-    """An address that cannot go out exactly as written; the message says why in plain words."""
 
 
 @dataclass(frozen=True)

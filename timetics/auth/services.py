@@ -7,6 +7,7 @@ from datetime import timedelta
 from flask import current_app, has_request_context, url_for
 
 from ..db import utcnow, write_transaction
+from ..exceptions import AccountError
 from ..extensions import db
 from ..mail import UndeliverableAddress, refuse_undeliverable
 from ..models import PasswordToken, Role, TokenPurpose, User
@@ -17,10 +18,6 @@ logger = logging.getLogger(__name__)
 
 # Checked against when the email is unknown, so a wrong email costs as long as a wrong password.
 _DUMMY_HASH = hash_password("not-a-real-password-just-for-timing")
-
-
-class AccountError(ValueError):
-    """A request about an account that cannot be done; the message says why."""
 
 
 def find_user_by_email(email: str) -> User | None:

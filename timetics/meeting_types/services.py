@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 
+from ..exceptions import SlugTaken
 from ..extensions import db
 from ..models import MeetingType, User
 
@@ -13,10 +14,6 @@ FIELDS = (
     "buffer_before_minutes", "buffer_after_minutes", "min_notice_minutes", "window_days",
     "step_minutes", "description", "active",
 )
-
-
-class SlugTaken(ValueError):
-    pass
 
 
 def possible_hosts() -> list[User]:
