@@ -1,19 +1,34 @@
 """Arbitrary text, unicode, huge values and wrong types at every form and the slots JSON:
 never a 5xx, and what was typed never comes back as live HTML."""
 import re
+from datetime import datetime
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ..booking_helpers import create_booking_setup
+from ..booking_helpers import book, create_booking_setup
 from ..conftest import login
 
 MARK = "<x-fuzz>"
 FUZZ = settings(max_examples=25, deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture])
 
+# What an attacker or a guest abroad types: control characters and line separators (header
+# injection), non-ASCII local parts and IDNA edge cases (addresses), one line past SMTP's 998.
+hostile = st.one_of(
+    st.text(alphabet=st.characters(categories=["Cc", "Zl", "Zp"]), min_size=1, max_size=4)
+    .map(lambda c: f"Eve{c}Reply-To: attacker@evil.example"),
+    st.sampled_from([
+        "müller@example.com", "vera@faß.de", "vera@xn--fa-hia.de", "x@ουτοπία.δπθ.gr",
+        "x@ex\u200dample.com", "用户@例子.广告", "a@b..c", "a@-b.com", "x@xn--zz.com",
+        "x@" + "a" * 64 + ".com", "Ἀθηνᾶ@ελλάδα.gr", "x@ᄀ.com", "\u202eevil@example.com",
+    ]),
+    st.text(alphabet="word ", min_size=1000, max_size=3000),
+)
+
 junk = st.one_of(
+    hostile,
     st.text(max_size=300),
     st.text(alphabet=st.characters(codec="utf-8"), min_size=1, max_size=20).map(lambda s: s * 500),
     st.integers().map(str),
@@ -80,3 +95,22 @@ def test_booking_page_survives_any_query(fuzz_client, zone, day, start, month):
     client, _, _ = fuzz_client
     check(client.get("/book/intro-call",
                      query_string={"tz": zone, "date": day, "start": start, "month": month}))
+
+
+@FUZZ
+@given(name=hostile | st.text(max_size=200), email=hostile, notes=hostile | st.text())
+def test_a_real_booking_with_hostile_text_is_never_a_5xx_and_adds_no_header(
+        fuzz_client, mailbox, name, email, notes):
+    """With a slot that is free, so the booking, its emails and the manage page all run."""
+    client, _, _ = fuzz_client
+    mailbox.clear()
+    slots = client.get("/book/intro-call/slots?tz=UTC").get_json()["slots"]
+    start = datetime.fromisoformat(slots[0]["start"].replace("Z", "+00:00"))
+    response = book(client, "intro-call", start, name=name, email=email, notes=notes)
+    check(response)
+    if response.status_code == 302:
+        check(client.get(response.headers["Location"]))
+    for envelope in mailbox.envelopes:
+        headers = envelope.raw.split(b"\r\n\r\n", 1)[0]
+        assert not re.search(rb"^Reply-To:", headers, re.MULTILINE | re.IGNORECASE)
+        assert max(len(line) for line in envelope.raw.split(b"\r\n")) <= 998
