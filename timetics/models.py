@@ -102,6 +102,15 @@ class User(UserMixin, db.Model):
         return self.role == Role.ADMIN
 
     @property
+    def zoom_status(self) -> str:
+        """``connected``, ``reconnect_needed`` or ``not_connected``: the one reading of a
+        host's Zoom state that every page shows."""
+        connection = self.zoom_connection
+        if connection is None:
+            return "not_connected"
+        return "reconnect_needed" if connection.reconnect_needed else "connected"
+
+    @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return self.active
 

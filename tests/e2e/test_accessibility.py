@@ -66,4 +66,11 @@ def test_the_main_pages_pass_an_accessibility_audit(zoom_site, connected_host, a
     expect(admin_page.get_by_text(re.compile("Connected as"))).to_be_visible()
     audit("staff integrations", admin_page)
 
+    host_page = new_page()  # Settings as a staff member sees it: their own card
+    host_page.goto("/login")
+    log_in(host_page, "host@example.com")
+    host_page.get_by_role("link", name="Settings").click()
+    expect(host_page.get_by_role("button", name="Disconnect")).to_be_visible()
+    audit("Zoom settings, staff member", host_page)
+
     assert {page: found for page, found in report.items() if found} == {}

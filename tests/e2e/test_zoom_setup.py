@@ -130,3 +130,46 @@ def test_deny_and_a_redirect_url_mismatch_say_what_to_do(zoom_site, admin, host,
     [exchange] = requests_to(zoom_site, "POST", "/oauth/token")
     assert exchange["status"] == 400
     assert connection_of(zoom_site.app, host.host_id) is None
+
+
+def test_a_staff_member_connects_and_disconnects_in_settings(zoom_site, host, new_page):
+    """The seed's path for a staff member: Settings > Integrations > Zoom, Connect, and later
+    Disconnect next to the connected account."""
+    page = new_page()
+    log_in(page, "host@example.com")
+    page.get_by_role("link", name="Settings").click()
+    card = page.get_by_role("region", name="Your Zoom account")
+    expect(card).to_contain_text("Not connected")
+    card.get_by_role("button", name="Connect").click()
+    page.get_by_label("Zoom account").select_option(label="Alex Rivera (alex.rivera@zoom.example)")
+    page.get_by_role("button", name="Allow").click()
+
+    expect(page).to_have_url(f"{zoom_site.url}/settings/integrations/zoom")
+    expect(page.get_by_role("status")).to_have_text("Zoom connected as alex.rivera@zoom.example.")
+    card = page.get_by_role("region", name="Your Zoom account")
+    expect(card).to_contain_text("Connected as alex.rivera@zoom.example")
+    card.get_by_role("button", name="Disconnect").click()
+    expect(page).to_have_url(f"{zoom_site.url}/settings/integrations/zoom")
+    expect(page.get_by_role("region", name="Your Zoom account")).to_contain_text("Not connected")
+    assert connection_of(zoom_site.app, host.host_id) is None
+    assert [r["status"] for r in requests_to(zoom_site, "POST", "/oauth/revoke")] == [200]
+
+
+def test_the_admin_disconnects_a_staff_member_from_connected_accounts(zoom_site, admin, host,
+                                                                      new_page):
+    page = new_page()
+    log_in(page, admin.email)
+    page.goto(f"/staff/{host.host_id}/integrations")
+    page.get_by_role("region", name="Zoom").get_by_role("button", name="Connect").click()
+    page.get_by_label("Zoom account").select_option(label="Alex Rivera (alex.rivera@zoom.example)")
+    page.get_by_role("button", name="Allow").click()
+    page.get_by_role("link", name="Settings").click()
+    table = page.get_by_role("region", name="Connected accounts")
+    row = table.get_by_role("row").filter(has_text="Hana Host")
+    expect(row).to_contain_text("alex.rivera@zoom.example")
+    expect(row).to_contain_text("Connected")
+    row.get_by_role("button", name="Disconnect Hana Host's Zoom account").click()
+    expect(page).to_have_url(f"{zoom_site.url}/settings/integrations/zoom")
+    expect(page.get_by_role("region", name="Connected accounts").get_by_role("row")
+           .filter(has_text="Hana Host")).to_contain_text("Not connected")
+    assert connection_of(zoom_site.app, host.host_id) is None

@@ -1,9 +1,13 @@
-"""Settings > Integrations > Zoom: credentials saved encrypted, never shown again."""
+"""Settings > Integrations > Zoom: credentials saved encrypted, never shown again; everyone's
+own Zoom card, and the admin's table of every account."""
+import re
+
 from timetics.extensions import db
-from timetics.models import ZoomSettings
+from timetics.models import ZoomConnection, ZoomSettings
 from timetics.security import decrypt_secret
 
-from ..conftest import assert_not_stored, post_form
+from ..conftest import PASSWORD, assert_not_stored, login, post_form
+from ..live import Browser
 
 SECRET = "zoom-client-secret-value-123"
 TOKEN = "zoom-secret-token-value-456"
@@ -77,3 +81,55 @@ def test_client_id_is_required_and_has_no_spaces(as_admin):
                              {"client_id": client_id, "client_secret": SECRET})
         assert response.status_code == 422
         assert message in response.get_data(as_text=True)
+
+
+def test_a_staff_member_has_settings_with_their_own_zoom_card_and_no_app_keys(app, client,
+                                                                             make_user):
+    staff = make_user(email="sam@example.com")
+    login(client, staff.email)
+    assert ">Settings</a>" in client.get("/dashboard").get_data(as_text=True)
+    html = client.get("/settings/integrations/zoom").get_data(as_text=True)
+    assert "Your Zoom account" in html and "Ask your admin to set it up" in html
+    assert 'for="client_secret"' not in html and "Connected accounts" not in html
+    assert post_form(client, "/settings/integrations/zoom", {"client_id": "x"},
+                     page=html).status_code == 403
+
+
+def test_a_staff_member_connects_and_disconnects_from_settings(zoom_site, make_user):
+    staff = make_user(name="Alex Rivera", email="alex@example.com")
+    browser = Browser(zoom_site)
+    browser.login(staff.email, PASSWORD)
+    page = "/settings/integrations/zoom"
+    start = browser.submit(f"/staff/{staff.id}/integrations/zoom/connect?back=settings",
+                           page=page, allow_redirects=False)
+    consent = browser.get(start.headers["Location"])
+    landed = browser.decide(consent, "allow")
+    assert landed.url.endswith(page)
+    assert "Zoom connected as alex.rivera@zoom.example" in landed.text
+    assert "Connected as alex.rivera@zoom.example" in landed.text
+    gone = browser.submit(f"/staff/{staff.id}/integrations/zoom/disconnect?back=settings",
+                          page=page)
+    assert gone.url.endswith(page) and "is disconnected" in gone.text
+    assert "Not connected" in gone.text
+    with zoom_site.app.app_context():
+        assert db.session.scalar(db.select(ZoomConnection)) is None
+
+
+def test_the_admin_sees_every_account_and_disconnects_one_from_the_table(zoom_site, make_user,
+                                                                       admin):
+    staff = make_user(name="Alex Rivera", email="alex@example.com")
+    other = make_user(name="Noor Notyet", email="noor@example.com")
+    browser = Browser(zoom_site)
+    browser.login(admin.email, PASSWORD)
+    assert "Zoom connected as" in browser.connect_zoom(staff.id).text
+    html = browser.get("/settings/integrations/zoom").text
+    assert "Connected accounts" in html
+    rows = dict(re.findall(r"<tr>\s*<td><a [^>]*>([^<]+)</a></td>(.*?)</tr>", html, re.S))
+    assert "alex.rivera@zoom.example" in rows["Alex Rivera"]
+    assert "Connected" in rows["Alex Rivera"] and "Disconnect" in rows["Alex Rivera"]
+    assert "Not connected" in rows[other.name] and "Disconnect" not in rows[other.name]
+    gone = browser.submit(f"/staff/{staff.id}/integrations/zoom/disconnect?back=settings",
+                          page="/settings/integrations/zoom")
+    assert gone.url.endswith("/settings/integrations/zoom")
+    with zoom_site.app.app_context():
+        assert db.session.scalar(db.select(ZoomConnection)) is None

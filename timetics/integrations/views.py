@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
 from .. import zoom
@@ -26,12 +26,14 @@ def connect(user_id: int):
     member = staff_member_or_403(user_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
+    # Where Zoom's callback lands: the page the Connect button was on.
+    session[BACK_KEY] = request.args.get("back") == "settings"
     try:
         return redirect(connections.start_authorization(member))
     except connections.ZoomNotConfigured:
         flash("The Zoom app is not configured yet: enter its Client ID and Client Secret "
               "under Settings > Integrations > Zoom first.", "error")
-        return redirect(url_for("staff.integrations", user_id=member.id))
+        return _back(member)
 
 
 @bp.post("/staff/<int:user_id>/integrations/zoom/disconnect")
@@ -47,6 +49,18 @@ def disconnect(user_id: int):
         connections.disconnect(member)
         flash(f"Zoom ({email}) is disconnected and its tokens are deleted. Existing bookings "
               "keep their links; new bookings get none.", "success")
+    return _back(member)
+
+
+BACK_KEY = "zoom_connect_from_settings"
+
+
+def _back(member: User, *, from_settings: bool | None = None):
+    """To the page the button was on: Settings > Integrations > Zoom, or the member's tab."""
+    if from_settings is None:
+        from_settings = request.args.get("back") == "settings"
+    if from_settings:
+        return redirect(url_for("settings.zoom"))
     return redirect(url_for("staff.integrations", user_id=member.id))
 
 
@@ -126,7 +140,7 @@ def callback():
     meetings.resume_waiting_jobs(staff)
     db.session.commit()
     flash(f"Zoom connected as {connection.zoom_email}.", "success")
-    return redirect(url_for("staff.integrations", user_id=staff.id))
+    return _back(staff, from_settings=session.pop(BACK_KEY, False))
 
 
 MISSING_SCOPE = 4711  # Zoom's code for a call the granted scopes do not cover

@@ -1,6 +1,10 @@
-from flask import Blueprint, flash, redirect, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
 
-from ..auth.access import admin_required
+from ..auth.forms import EmptyForm
+from ..extensions import db
+from ..models import User
 from ..templating import render_form
 from . import services
 from .forms import ZoomSettingsForm
@@ -9,14 +13,18 @@ bp = Blueprint("settings", __name__, url_prefix="/settings")
 
 
 @bp.get("")
-@admin_required
+@login_required
 def index():
     return redirect(url_for("settings.zoom"))
 
 
 @bp.route("/integrations/zoom", methods=["GET", "POST"])
-@admin_required
+@login_required
 def zoom():
+    """Everyone's own Zoom card (where the seed sends a staff member); for admins also the
+    Zoom app's keys and every account's connection."""
+    if request.method == "POST" and not current_user.is_admin:
+        abort(403)
     stored = services.get_zoom_settings()
     form = ZoomSettingsForm(client_id=stored.client_id if stored else "")
     if form.validate_on_submit():
@@ -35,8 +43,12 @@ def zoom():
             )
             flash("Zoom settings saved.", "success")
             return redirect(url_for("settings.zoom"))
+    accounts = (db.session.scalars(select(User).where(User.active.is_(True))
+                                   .order_by(User.name)).all()
+                if current_user.is_admin else [])
     return render_form(
-        "settings/zoom.html", form, stored=stored,
+        "settings/zoom.html", form, stored=stored, member=current_user, accounts=accounts,
+        zoom_configured=bool(stored and stored.is_configured), action_form=EmptyForm(),
         extra_errors=bool(form.client_secret.errors),
         redirect_url=services.zoom_redirect_url(), event_url=services.zoom_event_url(),
         scopes=services.ZOOM_SCOPES, recommended_scopes=services.RECOMMENDED_SCOPES,
