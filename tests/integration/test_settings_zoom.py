@@ -89,7 +89,8 @@ def test_a_staff_member_has_settings_with_their_own_zoom_card_and_no_app_keys(ap
     login(client, staff.email)
     assert ">Settings</a>" in client.get("/dashboard").get_data(as_text=True)
     html = client.get("/settings/integrations/zoom").get_data(as_text=True)
-    assert "Your Zoom account" in html and "Ask your admin to set it up" in html
+    assert "A Zoom meeting for every booking with you" in html
+    assert "Ask your admin to set it up" in html
     assert 'for="client_secret"' not in html and "Connected accounts" not in html
     assert post_form(client, "/settings/integrations/zoom", {"client_id": "x"},
                      page=html).status_code == 403

@@ -167,12 +167,31 @@ def test_after_disconnect_old_links_stay_and_new_bookings_have_none(zoom_site, c
                                    email="second@example.com"))
     assert old_link in first.get(first_path).get_data(as_text=True).replace("&amp;", "&")
     html = second.get(second_path).get_data(as_text=True)
-    assert "No video link for this meeting." in html
+    assert "Hana Host will send joining details." in html
     assert len(zoom_site.zoom_meetings()) == 1
 
 
 def test_a_host_without_zoom_gets_bookings_without_a_link(zoom_site, make_user, client):
     create_booking_setup(zoom_site.app, make_user, location=Location.ZOOM)
     path = manage_path(book(client, "intro-call", at(weekday_ahead(), 10)))
-    assert "No video link for this meeting." in client.get(path).get_data(as_text=True)
+    assert "Hana Host will send joining details." in client.get(path).get_data(as_text=True)
     assert zoom_site.zoom_meetings() == []
+
+
+def test_the_booking_page_promises_zoom_only_while_the_host_can_make_one(zoom_site, make_user,
+                                                                        admin):
+    create_booking_setup(zoom_site.app, make_user, location=Location.ZOOM)
+    guest = zoom_site.app.test_client()
+    page = guest.get("/book/intro-call").get_data(as_text=True)
+    assert "Hana Host will send joining details" in page and "Zoom meeting" not in page
+    browser = Browser(zoom_site)
+    browser.login(admin.email, PASSWORD)
+    host_id = booking_setup_host_id(zoom_site.app)
+    assert "Zoom connected as" in browser.connect_zoom(host_id).text
+    page = guest.get("/book/intro-call").get_data(as_text=True)
+    assert "Zoom meeting" in page and "will send joining details" not in page
+
+
+def booking_setup_host_id(app) -> int:
+    with app.app_context():
+        return db.session.scalar(db.select(MeetingType.host_id))
