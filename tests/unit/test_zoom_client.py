@@ -81,7 +81,7 @@ def rsps():
 @pytest.fixture
 def clock(monkeypatch):
     clock = Clock()
-    monkeypatch.setattr(zoom, "_utcnow", clock)
+    monkeypatch.setattr(zoom.transport, "_utcnow", clock)
     return clock
 
 
@@ -136,7 +136,7 @@ def test_zoom_app_checks_its_urls():
 
 
 def test_timeouts_are_a_connect_read_pair():
-    assert APP.http_timeout == (zoom.CONNECT_TIMEOUT, 10.0)
+    assert APP.http_timeout == (zoom.app.CONNECT_TIMEOUT, 10.0)
     assert zoom.ZoomApp("id", "s", REDIRECT, timeout=2).http_timeout == (2.0, 2.0)
     with pytest.raises(ValueError):
         zoom.ZoomApp("id", "s", REDIRECT, timeout=0)
@@ -165,10 +165,10 @@ def test_tokens_need_refresh_five_minutes_early():
 
 
 def test_each_thread_has_its_own_session():
-    mine = zoom._session()
-    assert zoom._session() is mine
+    mine = zoom.transport._session()
+    assert zoom.transport._session() is mine
     theirs = []
-    thread = threading.Thread(target=lambda: theirs.append(zoom._session()))
+    thread = threading.Thread(target=lambda: theirs.append(zoom.transport._session()))
     thread.start()
     thread.join()
     assert theirs[0] is not mine
@@ -369,7 +369,7 @@ def test_a_daily_429_without_headers_waits_until_midnight_utc(rsps, api, clock):
     ({}, datetime(2030, 5, 31, tzinfo=UTC)),
     ({"Retry-After": "soon"}, datetime(2030, 5, 31, tzinfo=UTC)),
     ({"Retry-After": "2020-05-31T00:00:00Z"}, T0 + timedelta(seconds=1)),  # past: a second
-    ({"Retry-After": "2099-01-01T00:00:00Z"}, T0 + zoom.RETRY_AFTER_MAX),  # bounded
+    ({"Retry-After": "2099-01-01T00:00:00Z"}, T0 + zoom.transport.RETRY_AFTER_MAX),  # bounded
 ])
 def test_rate_limit_until(headers, expected):
     assert zoom.rate_limit_until(headers, T0) == expected
