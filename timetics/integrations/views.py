@@ -13,6 +13,7 @@ from ..exceptions import ZoomError, ZoomOAuthError
 from ..extensions import db
 from ..models import User
 from ..settings.services import zoom_redirect_url
+from ..zoom.transport import SCOPES_MISSING
 from . import connections, meetings
 
 logger = logging.getLogger(__name__)
@@ -106,8 +107,8 @@ def callback():
                        "List fields:", 400, staff=staff, show_redirect_url=True)
     except ZoomError as e:
         logger.warning("Zoom connect failed: %s", e.__class__.__name__)
-        if e.code == MISSING_SCOPE:  # GET /users/me without user:read:user
-            return _missing_scopes_page(["user:read:user"], staff)
+        if e.code == SCOPES_MISSING:  # GET /users/me without its scope
+            return _missing_scopes_page([zoom.USER_SCOPE], staff)
         return failure("Zoom could not be reached",
                        "Zoom did not answer in time. Wait a moment and click Connect again.",
                        502, staff=staff)
@@ -127,9 +128,6 @@ def callback():
     db.session.commit()
     flash(f"Zoom connected as {connection.zoom_email}.", "success")
     return redirect(url_for("staff.integrations", user_id=staff.id))
-
-
-MISSING_SCOPE = 4711  # Zoom's code for a call the granted scopes do not cover
 
 
 def _missing_scopes_page(missing: list[str], staff: User):

@@ -11,17 +11,6 @@ from ..security import decrypt_secret, encrypt_secret
 
 logger = logging.getLogger(__name__)
 
-ZOOM_SCOPES = (
-    ("meeting:write:meeting", "Create a meeting for a user"),
-    ("meeting:read:meeting", "View a meeting"),
-    ("meeting:update:meeting", "Update a meeting"),
-    ("meeting:delete:meeting", "Delete a meeting"),
-    ("user:read:user", "View a user"),
-)
-# Not required, but lets Timetics find a meeting whose creation timed out at Zoom's end
-# instead of creating a second one.
-RECOMMENDED_SCOPES = (("meeting:read:list_meetings", "View a user's meetings (recommended)"),)
-
 
 def zoom_redirect_url() -> str:
     """The OAuth Redirect URL, always from EXTERNAL_URL (never from the request's Host header)."""

@@ -1,5 +1,6 @@
 from flask import Blueprint, flash, redirect, url_for
 
+from .. import zoom as zoom_client
 from ..auth.access import admin_required
 from ..templating import render_form
 from . import services
@@ -39,5 +40,5 @@ def zoom():
         "settings/zoom.html", form, stored=stored,
         extra_errors=bool(form.client_secret.errors),
         redirect_url=services.zoom_redirect_url(), event_url=services.zoom_event_url(),
-        scopes=services.ZOOM_SCOPES, recommended_scopes=services.RECOMMENDED_SCOPES,
+        scopes=zoom_client.SCOPES,
     )

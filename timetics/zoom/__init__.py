@@ -10,7 +10,7 @@ can all call it. Four parts:
 - ``api``: the facade (``ZoomAPI``), one method per operation, each checking the status it expects.
 """
 from .api import ZoomAPI, meeting_payload
-from .app import GRANULAR_SCOPES, ZoomApp, check_zoom_url, missing_scopes
+from .app import GRANULAR_SCOPES, SCOPES, USER_SCOPE, Scope, ZoomApp, check_zoom_url, missing_scopes
 from .oauth import (
     REFRESH_MARGIN,
     TokenSet,
@@ -22,7 +22,8 @@ from .oauth import (
 from .transport import TokenSource, rate_limit_until
 
 __all__ = [
-    "GRANULAR_SCOPES", "REFRESH_MARGIN", "TokenSet", "TokenSource", "ZoomAPI", "ZoomApp",
+    "GRANULAR_SCOPES", "REFRESH_MARGIN", "SCOPES", "USER_SCOPE", "Scope", "TokenSet", "TokenSource",
+    "ZoomAPI", "ZoomApp",
     "check_zoom_url", "exchange_code", "meeting_payload", "missing_scopes", "new_authorization",
     "rate_limit_until", "refresh_tokens", "revoke_token",
 ]

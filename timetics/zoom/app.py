@@ -12,23 +12,33 @@ from urllib.parse import urlsplit
 
 CONNECT_TIMEOUT = 3.05  # a lost SYN is resent after 3 s; waiting longer to connect rarely helps
 
-# The scopes Timetics needs: Zoom's granular names, and the classic names older apps carry.
-GRANULAR_SCOPES = (
-    "meeting:write:meeting",
-    "meeting:read:meeting",
-    "meeting:update:meeting",
-    "meeting:delete:meeting",
-    "user:read:user",
+
+@dataclass(frozen=True)
+class Scope:
+    """A scope the admin adds to the Zoom app, as the Zoom App Marketplace names it."""
+
+    name: str  # Zoom's granular name
+    meaning: str  # the Marketplace's description of it
+    classic: str  # the classic scope that grants the same, which older apps carry
+    required: bool = True
+
+
+USER_SCOPE = "user:read:user"  # GET /users/me, the first call after connecting
+# The scopes Timetics asks for, in one place: the settings page lists them, and the callback
+# checks the granted ones against them.
+SCOPES = (
+    Scope("meeting:write:meeting", "Create a meeting for a user", classic="meeting:write"),
+    Scope("meeting:read:meeting", "View a meeting", classic="meeting:read"),
+    Scope("meeting:update:meeting", "Update a meeting", classic="meeting:write"),
+    Scope("meeting:delete:meeting", "Delete a meeting", classic="meeting:write"),
+    Scope(USER_SCOPE, "View a user", classic="user:read"),
+    # Not required, but lets Timetics find a meeting whose creation timed out at Zoom's end
+    # instead of creating a second one.
+    Scope("meeting:read:list_meetings", "View a user's meetings (recommended)",
+          classic="meeting:read", required=False),
 )
-CLASSIC_SCOPES = ("user:read", "meeting:read", "meeting:write")
-# Which classic scope grants what each granular scope grants.
-_CLASSIC_EQUIVALENT = {
-    "meeting:write:meeting": "meeting:write",
-    "meeting:read:meeting": "meeting:read",
-    "meeting:update:meeting": "meeting:write",
-    "meeting:delete:meeting": "meeting:write",
-    "user:read:user": "user:read",
-}
+GRANULAR_SCOPES = tuple(scope.name for scope in SCOPES if scope.required)
+
 
 def check_zoom_url(url: str) -> str:
     """``url`` without its trailing slash, if Timetics may talk to Zoom there.
@@ -97,7 +107,7 @@ class ZoomApp:
 
 
 def missing_scopes(granted: Iterable[str]) -> list[str]:
-    """The granular scope names Timetics still needs, given the scopes Zoom granted.
+    """The granular names of the required scopes Zoom did not grant.
 
     Each need is met by its granular scope (or its ``:admin`` form) or by the classic scope that
     covers it, so a complete granular set, a complete classic set, or a mix all pass.
@@ -106,6 +116,6 @@ def missing_scopes(granted: Iterable[str]) -> list[str]:
         granted = granted.split()
     have = set(granted)
     return [
-        scope for scope in GRANULAR_SCOPES
-        if not have & {scope, f"{scope}:admin", _CLASSIC_EQUIVALENT[scope]}
+        scope.name for scope in SCOPES
+        if scope.required and not have & {scope.name, f"{scope.name}:admin", scope.classic}
     ]
