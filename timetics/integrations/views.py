@@ -9,12 +9,18 @@ from flask_login import current_user, login_required
 from .. import zoom
 from ..auth.access import staff_member_or_403
 from ..auth.forms import EmptyForm
-from ..exceptions import ZoomError, ZoomOAuthError
+from ..exceptions import (
+    StateInvalid,
+    ZoomError,
+    ZoomNotConfigured,
+    ZoomOAuthError,
+    ZoomUserTaken,
+)
 from ..extensions import db
 from ..models import User
 from ..settings.services import zoom_redirect_url
 from ..zoom.transport import SCOPES_MISSING
-from . import connections, meetings
+from . import meetings, oauth_flow
 
 logger = logging.getLogger(__name__)
 
@@ -28,8 +34,8 @@ def connect(user_id: int):
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
-        return redirect(connections.start_authorization(member))
-    except connections.ZoomNotConfigured:
+        return redirect(oauth_flow.start_authorization(member))
+    except ZoomNotConfigured:
         flash("The Zoom app is not configured yet: enter its Client ID and Client Secret "
               "under Settings > Integrations > Zoom first.", "error")
         return redirect(url_for("staff.integrations", user_id=member.id))
@@ -45,7 +51,7 @@ def disconnect(user_id: int):
         flash("Zoom was not connected.", "info")
     else:
         email = member.zoom_connection.zoom_email
-        connections.disconnect(member)
+        oauth_flow.disconnect(member)
         flash(f"Zoom ({email}) is disconnected and its tokens are deleted. Existing bookings "
               "keep their links; new bookings get none.", "success")
     return redirect(url_for("staff.integrations", user_id=member.id))
@@ -65,8 +71,8 @@ def failure(title: str, message: str, status: int, *, staff: User | None = None,
 def callback():
     error = request.args.get("error")
     try:
-        staff_id, verifier = connections.take_authorization(request.args.get("state"))
-    except connections.StateInvalid:
+        staff_id, verifier = oauth_flow.take_authorization(request.args.get("state"))
+    except StateInvalid:
         return failure(
             "This Zoom sign-in has expired",
             "The link back from Zoom was already used, is older than 10 minutes, or was "
@@ -89,8 +95,8 @@ def callback():
                        "Zoom sent no authorization code back. Click Connect again.", 400,
                        staff=staff)
     try:
-        tokens, me = connections.exchange_code(code, verifier)
-    except connections.ZoomNotConfigured:
+        tokens, me = oauth_flow.exchange_code(code, verifier)
+    except ZoomNotConfigured:
         return failure("The Zoom app is not configured",
                        "Enter the Client ID and Client Secret under Settings > Integrations > "
                        "Zoom, then click Connect again.", 400, staff=staff)
@@ -116,8 +122,8 @@ def callback():
     if missing:
         return _missing_scopes_page(missing, staff)
     try:
-        connection = connections.connect(staff, tokens, me)
-    except connections.ZoomUserTaken as e:
+        connection = oauth_flow.connect(staff, tokens, me)
+    except ZoomUserTaken as e:
         flash(f"Zoom was not connected: the Zoom account {e.zoom_email} belongs to "
               f"{e.owner_name}, and stays connected there. Each staff member connects "
               f"their own: sign in to Zoom as {staff.name} (sign out of Zoom first if it "

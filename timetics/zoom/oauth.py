@@ -47,7 +47,6 @@ class TokenSet:
         return now >= self.expires_at - REFRESH_MARGIN
 
 
-
 def new_authorization(app: ZoomApp) -> tuple[str, str, str]:
     """Start connecting a Zoom user: (authorize URL, state, PKCE code verifier).
 

@@ -41,7 +41,6 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-
 _local = threading.local()
 
 
