@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 import responses
+from oauthlib.oauth2 import InsecureTransportError
 from responses import matchers
 
 from timetics import zoom
@@ -200,6 +201,27 @@ def test_loopback_http_works_without_insecure_transport_variable(rsps, monkeypat
     rsps.post("http://127.0.0.1:5001/oauth/token", json=token_body())
     assert zoom.exchange_code(app, CODE, VERIFIER).access_token == ACCESS
     assert "OAUTHLIB_INSECURE_TRANSPORT" not in os.environ
+
+
+@pytest.mark.parametrize("url, shown", [
+    ("http://127.0.0.1:5001", "https://127.0.0.1:5001"),
+    ("http://localhost:5001", "https://localhost:5001"),
+    ("http://[::1]:5001", "https://[::1]:5001"),
+    ("https://zoom.us", "https://zoom.us"),
+    ("http://zoom.example.com", "http://zoom.example.com"),
+])
+def test_only_loopback_http_passes_oauthlibs_https_check(url, shown):
+    """oauthlib is shown https:// for this machine only; the request still goes to http://."""
+    assert zoom.oauth._oauthlib_spelling(url) == shown
+
+
+def test_a_remote_http_zoom_is_refused_even_past_check_zoom_url():
+    app = zoom.ZoomApp(CLIENT_ID, CLIENT_SECRET, REDIRECT)
+    object.__setattr__(app, "oauth_url", "http://zoom.example.com")  # as if never checked
+    with pytest.raises(InsecureTransportError):
+        zoom.new_authorization(app)
+    with pytest.raises(InsecureTransportError):
+        zoom.refresh_tokens(app, REFRESH)
 
 
 def test_code_exchange_sends_basic_auth_and_form_and_counts_expiry_from_sending(rsps, clock):

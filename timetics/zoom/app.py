@@ -63,7 +63,7 @@ def check_zoom_url(url: str) -> str:
     scheme = parts.scheme.lower()
     if scheme == "https":
         return url
-    if scheme == "http" and _is_loopback(parts.hostname):
+    if scheme == "http" and is_loopback_host(parts.hostname):
         return url
     raise ValueError(
         f"A Zoom URL must start with https:// (http:// only to this machine, such as "
@@ -71,7 +71,8 @@ def check_zoom_url(url: str) -> str:
     )
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback_host(host: str) -> bool:
+    """127.0.0.0/8, ``::1`` or ``localhost``: this machine."""
     if host.lower() == "localhost":
         return True
     try:

@@ -12,7 +12,8 @@ import logging
 import re
 import secrets
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
@@ -75,10 +76,20 @@ def _send(app: ZoomApp, method: str, url: str, what: str, *, authorization: str,
 
     Redirects are not followed: Zoom's API does not redirect, and a token must not travel on.
     """
-    try:
+    with reaching_zoom(app, what):
         response = _session().request(
             method, url, auth=_Authorization(authorization), timeout=app.http_timeout,
             allow_redirects=False, **kwargs)
+    logger.debug("Zoom %s: HTTP %s", what, response.status_code)
+    return response
+
+
+@contextmanager
+def reaching_zoom(app: ZoomApp, what: str) -> Iterator[None]:
+    """Turns no answer at all (a timeout, a refused or broken connection) into
+    ZoomUnavailable."""
+    try:
+        yield
     except requests.Timeout as e:
         logger.warning("Zoom %s timed out (%s)", what, e.__class__.__name__)
         raise ZoomUnavailable(
@@ -86,8 +97,6 @@ def _send(app: ZoomApp, method: str, url: str, what: str, *, authorization: str,
     except requests.RequestException as e:
         logger.warning("Zoom %s failed: %s", what, e.__class__.__name__)
         raise ZoomUnavailable(f"Zoom could not be reached for the {what}.") from e
-    logger.debug("Zoom %s: HTTP %s", what, response.status_code)
-    return response
 
 
 def _json_body(response: requests.Response) -> Any:
