@@ -27,11 +27,9 @@ from .app import ZoomApp, is_loopback_host
 from .transport import (
     USER_AGENT,
     _Authorization,
-    _describe,
-    _error_details,
     _error_for,
     _json_body,
-    _scrub,
+    _refusal,
     _send,
     reaching_zoom,
 )
@@ -230,10 +228,7 @@ def _oauth_error(response: requests.Response, what: str, *, hidden: Iterable[str
     status = response.status_code
     if status == 429 or status >= 500:
         return _error_for(response, what, hidden)
-    code, message = _error_details(response)
-    if isinstance(code, str):
-        code = _scrub(code, hidden)
-    text = _describe(response, what, code, message, hidden)
+    code, _, text = _refusal(response, what, hidden)
     logger.warning("Zoom %s: HTTP %s, %s", what, status, code)
     if code in refused:
         return ZoomTokenRefused(text, status=status, code=code)

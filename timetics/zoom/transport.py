@@ -154,23 +154,25 @@ def _scrub(text: str, hidden: Iterable[str]) -> str:
     return text
 
 
-def _describe(response: requests.Response, what: str, code: Any, message: str | None,
-              hidden: Iterable[str]) -> str:
+def _refusal(response: requests.Response, what: str,
+             hidden: Iterable[str]) -> tuple[int | str | None, str | None, str]:
+    """Zoom's error code and message, and a description fit for a log or an exception, all
+    scrubbed of ``hidden``."""
+    code, message = _error_details(response)
+    if isinstance(code, str):
+        code = _scrub(code, hidden)
     text = f"Zoom refused the {what}: HTTP {response.status_code}"
     if code is not None:
         text += f", {code}"
     if message:
         text += f" ({message})"
-    return _scrub(text, hidden)
+    return code, message, _scrub(text, hidden)
 
 
 def _error_for(response: requests.Response, what: str, hidden: Iterable[str] = ()) -> ZoomError:
     """The ZoomError kind for an unsuccessful REST answer."""
     status = response.status_code
-    code, message = _error_details(response)
-    if isinstance(code, str):
-        code = _scrub(code, hidden)
-    text = _describe(response, what, code, message, hidden)
+    code, message, text = _refusal(response, what, hidden)
     logger.warning("Zoom %s: HTTP %s, code %s", what, status, code)
     if status == 429:
         return ZoomRateLimited(text, retry_after=rate_limit_until(response.headers),
