@@ -15,7 +15,7 @@ import sys
 from timetics import create_app
 from timetics.exceptions import ZoomError
 from timetics.extensions import db
-from timetics.integrations.connections import api_for
+from timetics.integrations.tokens import api_for
 from timetics.models import User
 
 

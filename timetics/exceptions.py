@@ -70,6 +70,29 @@ class ZoomUnavailable(ZoomError):
     """No usable answer: connection refused, timeout, or a 5xx."""
 
 
+class ZoomNotConfigured(ZoomError):
+    """The admin has not entered the Zoom app's Client ID and Secret yet."""
+
+
+class ZoomUserTaken(ZoomError):
+    """That Zoom account is connected to another staff member, who keeps it."""
+
+    def __init__(self, owner_name: str, zoom_email: str):
+        super().__init__(f"This Zoom account is already connected to {owner_name}.")
+        self.owner_name = owner_name
+        self.zoom_email = zoom_email
+
+
+class StateInvalid(TimeticsError):
+    """Zoom's callback came with a state that is missing, reused, from another browser, or
+    expired."""
+
+    def __init__(self, message: str = "This Zoom sign-in has expired: start again from "
+                 "Connect, in the same browser."):
+        super().__init__(message)
+        self.message = message
+
+
 class RetryLater(TimeticsError):
     """A job cannot do its work yet (the host must reconnect Zoom, the mail server is down):
     the attempt fails, and the job is tried again after a backoff."""

@@ -31,8 +31,9 @@ from timetics.booking import availability
 from timetics.booking import services as booking_services
 from timetics.db import utcnow
 from timetics.extensions import db
-from timetics.integrations.connections import StoredTokens, api_for, zoom_app
+from timetics.integrations.tokens import StoredTokens, api_for
 from timetics.models import Attendee, Booking, BookingStatus, Job, User, ZoomConnection
+from timetics.settings.services import zoom_app
 
 from ..booking_helpers import at, book, create_booking_setup, csrf_of, iso, weekday_ahead
 from ..servers import BIN, gunicorn, operator_env, served_by

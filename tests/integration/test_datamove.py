@@ -10,7 +10,7 @@ from sqlalchemy import func, make_url, select
 
 from timetics import create_app
 from timetics.extensions import db
-from timetics.integrations.connections import api_for
+from timetics.integrations.tokens import api_for
 from timetics.models import Booking, User, ZoomConnection
 from timetics.security import decrypt_secret
 

@@ -7,7 +7,7 @@ import pytest
 
 from timetics.db import utcnow
 from timetics.extensions import db
-from timetics.integrations import connections
+from timetics.integrations import oauth_flow
 from timetics.models import Booking, Role, ZoomConnection
 from timetics.security import decrypt_secret
 
@@ -103,7 +103,7 @@ def test_a_callback_in_another_browser_is_refused(zoom_site, admin_browser, admi
 
 
 def test_an_expired_state_is_refused(zoom_site, admin_browser, staff, monkeypatch):
-    monkeypatch.setattr(connections, "STATE_LIFETIME", timedelta(seconds=-1))
+    monkeypatch.setattr(oauth_flow, "STATE_LIFETIME", timedelta(seconds=-1))
     landed = admin_browser.connect_zoom(staff.id)
     assert landed.status_code == 400
     assert "older than 10 minutes" in landed.text

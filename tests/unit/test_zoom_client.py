@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 import responses
+from oauthlib.oauth2 import InsecureTransportError
 from responses import matchers
 
 from timetics import zoom
@@ -81,7 +82,7 @@ def rsps():
 @pytest.fixture
 def clock(monkeypatch):
     clock = Clock()
-    monkeypatch.setattr(zoom, "_utcnow", clock)
+    monkeypatch.setattr(zoom.transport, "_utcnow", clock)
     return clock
 
 
@@ -136,7 +137,7 @@ def test_zoom_app_checks_its_urls():
 
 
 def test_timeouts_are_a_connect_read_pair():
-    assert APP.http_timeout == (zoom.CONNECT_TIMEOUT, 10.0)
+    assert APP.http_timeout == (zoom.app.CONNECT_TIMEOUT, 10.0)
     assert zoom.ZoomApp("id", "s", REDIRECT, timeout=2).http_timeout == (2.0, 2.0)
     with pytest.raises(ValueError):
         zoom.ZoomApp("id", "s", REDIRECT, timeout=0)
@@ -165,10 +166,10 @@ def test_tokens_need_refresh_five_minutes_early():
 
 
 def test_each_thread_has_its_own_session():
-    mine = zoom._session()
-    assert zoom._session() is mine
+    mine = zoom.transport._session()
+    assert zoom.transport._session() is mine
     theirs = []
-    thread = threading.Thread(target=lambda: theirs.append(zoom._session()))
+    thread = threading.Thread(target=lambda: theirs.append(zoom.transport._session()))
     thread.start()
     thread.join()
     assert theirs[0] is not mine
@@ -200,6 +201,27 @@ def test_loopback_http_works_without_insecure_transport_variable(rsps, monkeypat
     rsps.post("http://127.0.0.1:5001/oauth/token", json=token_body())
     assert zoom.exchange_code(app, CODE, VERIFIER).access_token == ACCESS
     assert "OAUTHLIB_INSECURE_TRANSPORT" not in os.environ
+
+
+@pytest.mark.parametrize("url, shown", [
+    ("http://127.0.0.1:5001", "https://127.0.0.1:5001"),
+    ("http://localhost:5001", "https://localhost:5001"),
+    ("http://[::1]:5001", "https://[::1]:5001"),
+    ("https://zoom.us", "https://zoom.us"),
+    ("http://zoom.example.com", "http://zoom.example.com"),
+])
+def test_only_loopback_http_passes_oauthlibs_https_check(url, shown):
+    """oauthlib is shown https:// for this machine only; the request still goes to http://."""
+    assert zoom.oauth._oauthlib_spelling(url) == shown
+
+
+def test_a_remote_http_zoom_is_refused_even_past_check_zoom_url():
+    app = zoom.ZoomApp(CLIENT_ID, CLIENT_SECRET, REDIRECT)
+    object.__setattr__(app, "oauth_url", "http://zoom.example.com")  # as if never checked
+    with pytest.raises(InsecureTransportError):
+        zoom.new_authorization(app)
+    with pytest.raises(InsecureTransportError):
+        zoom.refresh_tokens(app, REFRESH)
 
 
 def test_code_exchange_sends_basic_auth_and_form_and_counts_expiry_from_sending(rsps, clock):
@@ -369,7 +391,7 @@ def test_a_daily_429_without_headers_waits_until_midnight_utc(rsps, api, clock):
     ({}, datetime(2030, 5, 31, tzinfo=UTC)),
     ({"Retry-After": "soon"}, datetime(2030, 5, 31, tzinfo=UTC)),
     ({"Retry-After": "2020-05-31T00:00:00Z"}, T0 + timedelta(seconds=1)),  # past: a second
-    ({"Retry-After": "2099-01-01T00:00:00Z"}, T0 + zoom.RETRY_AFTER_MAX),  # bounded
+    ({"Retry-After": "2099-01-01T00:00:00Z"}, T0 + zoom.transport.RETRY_AFTER_MAX),  # bounded
 ])
 def test_rate_limit_until(headers, expected):
     assert zoom.rate_limit_until(headers, T0) == expected

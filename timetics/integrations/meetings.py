@@ -11,11 +11,11 @@ import logging
 from .. import zoom
 from ..booking.notifications import plan_zoom_link
 from ..db import write_transaction
-from ..exceptions import RetryLater
+from ..exceptions import RetryLater, ZoomNotConfigured
 from ..extensions import db
 from ..jobs import Kind, enqueue, handler, open_jobs_query, wake
 from ..models import Booking, BookingStatus, Job, Location, User, ZoomState
-from .connections import ZoomNotConfigured, api_for
+from .tokens import api_for
 
 logger = logging.getLogger(__name__)
 

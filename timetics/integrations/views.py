@@ -9,11 +9,18 @@ from flask_login import current_user, login_required
 from .. import zoom
 from ..auth.access import staff_member_or_403
 from ..auth.forms import EmptyForm
-from ..exceptions import ZoomError, ZoomOAuthError
+from ..exceptions import (
+    StateInvalid,
+    ZoomError,
+    ZoomNotConfigured,
+    ZoomOAuthError,
+    ZoomUserTaken,
+)
 from ..extensions import db
 from ..models import User
 from ..settings.services import zoom_redirect_url
-from . import connections, meetings
+from ..zoom.transport import SCOPES_MISSING
+from . import meetings, oauth_flow
 
 logger = logging.getLogger(__name__)
 
@@ -29,8 +36,8 @@ def connect(user_id: int):
     # Where Zoom's callback lands: the page the Connect button was on.
     session[BACK_KEY] = request.args.get("back") == "settings"
     try:
-        return redirect(connections.start_authorization(member))
-    except connections.ZoomNotConfigured:
+        return redirect(oauth_flow.start_authorization(member))
+    except ZoomNotConfigured:
         flash("The Zoom app is not configured yet: enter its Client ID and Client Secret "
               "under Settings > Integrations > Zoom first.", "error")
         return _back(member)
@@ -46,7 +53,7 @@ def disconnect(user_id: int):
         flash("Zoom was not connected.", "info")
     else:
         email = member.zoom_connection.zoom_email
-        connections.disconnect(member)
+        oauth_flow.disconnect(member)
         flash(f"Zoom ({email}) is disconnected and its tokens are deleted. Existing bookings "
               "keep their links; new bookings get none.", "success")
     return _back(member)
@@ -78,8 +85,8 @@ def failure(title: str, message: str, status: int, *, staff: User | None = None,
 def callback():
     error = request.args.get("error")
     try:
-        staff_id, verifier = connections.take_authorization(request.args.get("state"))
-    except connections.StateInvalid:
+        staff_id, verifier = oauth_flow.take_authorization(request.args.get("state"))
+    except StateInvalid:
         return failure(
             "This Zoom sign-in has expired",
             "The link back from Zoom was already used, is older than 10 minutes, or was "
@@ -102,8 +109,8 @@ def callback():
                        "Zoom sent no authorization code back. Click Connect again.", 400,
                        staff=staff)
     try:
-        tokens, me = connections.exchange_code(code, verifier)
-    except connections.ZoomNotConfigured:
+        tokens, me = oauth_flow.exchange_code(code, verifier)
+    except ZoomNotConfigured:
         return failure("The Zoom app is not configured",
                        "Enter the Client ID and Client Secret under Settings > Integrations > "
                        "Zoom, then click Connect again.", 400, staff=staff)
@@ -120,8 +127,8 @@ def callback():
                        "List fields:", 400, staff=staff, show_redirect_url=True)
     except ZoomError as e:
         logger.warning("Zoom connect failed: %s", e.__class__.__name__)
-        if e.code == MISSING_SCOPE:  # GET /users/me without user:read:user
-            return _missing_scopes_page(["user:read:user"], staff)
+        if e.code == SCOPES_MISSING:  # GET /users/me without its scope
+            return _missing_scopes_page([zoom.USER_SCOPE], staff)
         return failure("Zoom could not be reached",
                        "Zoom did not answer in time. Wait a moment and click Connect again.",
                        502, staff=staff)
@@ -129,8 +136,8 @@ def callback():
     if missing:
         return _missing_scopes_page(missing, staff)
     try:
-        connection = connections.connect(staff, tokens, me)
-    except connections.ZoomUserTaken as e:
+        connection = oauth_flow.connect(staff, tokens, me)
+    except ZoomUserTaken as e:
         flash(f"Zoom was not connected: the Zoom account {e.zoom_email} belongs to "
               f"{e.owner_name}, and stays connected there. Each staff member connects "
               f"their own: sign in to Zoom as {staff.name} (sign out of Zoom first if it "
@@ -141,9 +148,6 @@ def callback():
     db.session.commit()
     flash(f"Zoom connected as {connection.zoom_email}.", "success")
     return _back(staff, from_settings=session.pop(BACK_KEY, False))
-
-
-MISSING_SCOPE = 4711  # Zoom's code for a call the granted scopes do not cover
 
 
 def _missing_scopes_page(missing: list[str], staff: User):

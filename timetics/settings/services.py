@@ -5,22 +5,13 @@ import logging
 
 from flask import current_app
 
+from .. import zoom
+from ..exceptions import ZoomNotConfigured
 from ..extensions import db
 from ..models import ZoomSettings
 from ..security import decrypt_secret, encrypt_secret
 
 logger = logging.getLogger(__name__)
-
-ZOOM_SCOPES = (
-    ("meeting:write:meeting", "Create a meeting for a user"),
-    ("meeting:read:meeting", "View a meeting"),
-    ("meeting:update:meeting", "Update a meeting"),
-    ("meeting:delete:meeting", "Delete a meeting"),
-    ("user:read:user", "View a user"),
-)
-# Not required, but lets Timetics find a meeting whose creation timed out at Zoom's end
-# instead of creating a second one.
-RECOMMENDED_SCOPES = (("meeting:read:list_meetings", "View a user's meetings (recommended)"),)
 
 
 def zoom_redirect_url() -> str:
@@ -60,3 +51,19 @@ def zoom_secret_token(settings: ZoomSettings) -> str | None:
     if not settings.secret_token_encrypted:
         return None
     return decrypt_secret(settings.secret_token_encrypted)
+
+
+def zoom_app() -> zoom.ZoomApp:
+    """The Zoom app as configured by the admin, with where Zoom is."""
+    settings = get_zoom_settings()
+    if settings is None or not settings.is_configured:
+        raise ZoomNotConfigured("The Zoom app is not configured yet.")
+    config = current_app.config
+    return zoom.ZoomApp(
+        client_id=settings.client_id,
+        client_secret=zoom_client_secret(settings),
+        redirect_uri=zoom_redirect_url(),
+        oauth_url=zoom.check_zoom_url(config["ZOOM_OAUTH_URL"]),
+        api_url=zoom.check_zoom_url(config["ZOOM_API_URL"]),
+        timeout=float(config["ZOOM_TIMEOUT"]),
+    )

@@ -2,6 +2,7 @@ from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from .. import zoom as zoom_client
 from ..auth.forms import EmptyForm
 from ..extensions import db
 from ..models import User
@@ -51,5 +52,5 @@ def zoom():
         zoom_configured=bool(stored and stored.is_configured), action_form=EmptyForm(),
         extra_errors=bool(form.client_secret.errors),
         redirect_url=services.zoom_redirect_url(), event_url=services.zoom_event_url(),
-        scopes=services.ZOOM_SCOPES, recommended_scopes=services.RECOMMENDED_SCOPES,
+        scopes=zoom_client.SCOPES,
     )

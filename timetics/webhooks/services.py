@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..db import utcnow, write_transaction
 from ..extensions import db
-from ..integrations.connections import delete_connection_of_zoom_user
+from ..integrations.tokens import delete_connection_of_zoom_user
 from ..models import ProcessedWebhook, ZoomConnection
 
 logger = logging.getLogger(__name__)

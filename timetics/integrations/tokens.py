@@ -1,4 +1,5 @@
-"""Zoom connections: the OAuth flow's state, storing tokens encrypted, and refreshing them.
+"""Zoom connections' tokens: stored encrypted, refreshed once for everyone, and the client
+that acts as a host.
 
 Zoom rotates the refresh token on every refresh and the old one dies at once, so two workers
 refreshing together would kill the connection. A refresh therefore takes a lease on the row
@@ -7,12 +8,10 @@ instead of spending the same refresh token again.
 """
 from __future__ import annotations
 
-import hmac
 import logging
 import time
 from datetime import datetime, timedelta
 
-from flask import current_app, session
 from sqlalchemy import delete, or_, select, update
 
 from .. import zoom
@@ -23,180 +22,9 @@ from ..extensions import db
 from ..mail import send_email
 from ..models import Role, User, ZoomConnection
 from ..security import decrypt_secret, encrypt_secret
-from ..settings.services import get_zoom_settings, zoom_client_secret, zoom_redirect_url
+from ..settings.services import zoom_app
 
 logger = logging.getLogger(__name__)
-
-STATE_LIFETIME = timedelta(minutes=10)
-SESSION_KEY = "zoom_oauth"
-
-
-class ZoomNotConfigured(ZoomError):
-    """The admin has not entered the Zoom app's Client ID and Secret yet."""
-
-
-def zoom_app() -> zoom.ZoomApp:
-    """The Zoom app as configured by the admin, with where Zoom is."""
-    settings = get_zoom_settings()
-    if settings is None or not settings.is_configured:
-        raise ZoomNotConfigured("The Zoom app is not configured yet.")
-    config = current_app.config
-    return zoom.ZoomApp(
-        client_id=settings.client_id,
-        client_secret=zoom_client_secret(settings),
-        redirect_uri=zoom_redirect_url(),
-        oauth_url=zoom.check_zoom_url(config["ZOOM_OAUTH_URL"]),
-        api_url=zoom.check_zoom_url(config["ZOOM_API_URL"]),
-        timeout=float(config["ZOOM_TIMEOUT"]),
-    )
-
-
-# --- the OAuth flow -------------------------------------------------------------------------
-
-def start_authorization(staff: User) -> str:
-    """The Zoom authorize URL for connecting ``staff``; remembers state and verifier in the
-    browser's session, so the callback must come back to the same browser within 10 minutes."""
-    url, state, verifier = zoom.new_authorization(zoom_app())
-    session[SESSION_KEY] = {
-        "state": state,
-        "verifier": verifier,
-        "staff_id": staff.id,
-        "expires": (utcnow() + STATE_LIFETIME).timestamp(),
-    }
-    return url
-
-
-class StateInvalid(Exception):
-    """The callback's state is missing, reused, from another browser, or expired."""
-
-
-def take_authorization(state: str | None) -> tuple[int, str]:
-    """Check the callback's ``state`` against the session, once: (staff id, code verifier)."""
-    pending = session.pop(SESSION_KEY, None)
-    if not pending or not state or not _same(pending.get("state", ""), state):
-        raise StateInvalid()
-    if pending["expires"] < utcnow().timestamp():
-        raise StateInvalid()
-    return pending["staff_id"], pending["verifier"]
-
-
-def _same(a: str, b: str) -> bool:
-    return hmac.compare_digest(a.encode(), b.encode())
-
-
-def exchange_code(code: str, verifier: str) -> tuple[zoom.TokenSet, dict]:
-    """Trade the callback's code for tokens, and read who authorised them (GET /users/me)."""
-    app = zoom_app()
-    tokens = zoom.exchange_code(app, code, verifier)
-    return tokens, zoom.ZoomAPI(app, _FixedToken(tokens.access_token)).get_me()
-
-
-class _FixedToken:
-    """A TokenSource for the one call made right after the code exchange."""
-
-    def __init__(self, token: str):
-        self.token = token
-
-    def access_token(self) -> str:
-        return self.token
-
-    def refreshed(self, stale: str) -> str:
-        raise ZoomTokenRefused("Zoom refused a token it had just issued.")
-
-
-class ZoomUserTaken(ZoomError):
-    """That Zoom account is connected to another staff member, who keeps it."""
-
-    def __init__(self, owner_name: str, zoom_email: str):
-        super().__init__(f"This Zoom account is already connected to {owner_name}.")
-        self.owner_name = owner_name
-        self.zoom_email = zoom_email
-
-
-def connect(staff: User, tokens: zoom.TokenSet, me: dict) -> ZoomConnection:
-    """Store a new connection for ``staff`` (replacing theirs).
-
-    A Zoom user that another staff member has connected stays theirs: this authorization has
-    just ended their tokens at Zoom, so the new ones go to their connection, and ZoomUserTaken
-    says whose account it is.
-    """
-    zoom_user_id = str(me["id"])
-    owner = db.session.scalar(select(ZoomConnection).where(
-        ZoomConnection.zoom_user_id == zoom_user_id, ZoomConnection.user_id != staff.id))
-    if owner is not None:
-        taken = ZoomUserTaken(owner.user.name, owner.zoom_email)  # now: replace() may find it gone
-        kept = StoredTokens(zoom_app(), owner.id).replace(tokens)
-        logger.warning("User %s authorized the Zoom user of user %s; new tokens stored: %s",
-                       staff.id, owner.user_id, kept)
-        raise taken
-    if staff.zoom_connection is not None:
-        db.session.delete(staff.zoom_connection)
-        db.session.flush()
-    display = me.get("display_name") or " ".join(
-        p for p in (me.get("first_name"), me.get("last_name")) if p)
-    connection = ZoomConnection(
-        user_id=staff.id, zoom_user_id=zoom_user_id,
-        zoom_account_id=str(me.get("account_id") or ""), zoom_email=me.get("email") or "",
-        zoom_display_name=display, scopes=" ".join(sorted(tokens.scopes)),
-        access_token_encrypted=encrypt_secret(tokens.access_token),
-        refresh_token_encrypted=encrypt_secret(tokens.refresh_token),
-        expires_at=tokens.expires_at,
-    )
-    db.session.add(connection)
-    db.session.commit()
-    logger.info("Zoom connected for user %s (Zoom user %s)", staff.id, zoom_user_id)
-    return connection
-
-
-def disconnect(staff: User) -> bool:
-    """Revoke the token at Zoom (best effort) and delete the connection whatever Zoom said.
-    Returns whether Zoom confirmed the revocation."""
-    connection = staff.zoom_connection
-    if connection is None:
-        return True
-    revoked = False
-    try:
-        zoom.revoke_token(zoom_app(), decrypt_secret(connection.access_token_encrypted))
-        revoked = True
-    except (ZoomError, ValueError) as e:
-        logger.warning("Zoom revoke for user %s failed (%s); deleting the tokens anyway",
-                       staff.id, e.__class__.__name__)
-    _forget(connection.id)
-    logger.info("Zoom disconnected for user %s", staff.id)
-    return revoked
-
-
-def delete_connection_of_zoom_user(zoom_user_id: str) -> bool:
-    """Zoom says the user removed the app: forget their tokens. True if there were any."""
-    connection = db.session.scalar(
-        select(ZoomConnection).where(ZoomConnection.zoom_user_id == zoom_user_id))
-    if connection is None:
-        return False
-    user_id = connection.user_id
-    _forget(connection.id)
-    logger.info("Zoom deauthorized user %s: connection deleted", user_id)
-    return True
-
-
-def _forget(connection_id: int) -> None:
-    """Delete the row and leave no copy of it in the file.
-
-    A bulk DELETE, because revoking makes Zoom call our webhook, which may delete the same row
-    at the same moment; secure_delete (set per connection) zeroes the freed page, and the
-    checkpoint moves that into the main file so the write-ahead log keeps no old copy.
-    """
-    # The write lock up front: a read transaction that tried to become a write one would fail
-    # at once if the webhook's delete committed in between.
-    with write_transaction() as session:
-        session.execute(delete(ZoomConnection).where(ZoomConnection.id == connection_id))
-    db.session.expire_all()
-    if db.engine.dialect.name == "sqlite":
-        with db.engine.connect() as connection:
-            # On the driver's connection: a checkpoint inside a transaction would do nothing.
-            connection.connection.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-
-
-# --- tokens for API calls -------------------------------------------------------------------
 
 LEASE_WAIT = 0.05  # seconds between looks at a row whose refresh someone else holds
 
@@ -349,3 +177,34 @@ def api_for(host: User) -> zoom.ZoomAPI | None:
     if connection is None or connection.reconnect_needed:
         return None
     return zoom.ZoomAPI(zoom_app(), StoredTokens(zoom_app(), connection.id))
+
+
+def delete_connection_of_zoom_user(zoom_user_id: str) -> bool:
+    """Zoom says the user removed the app: forget their tokens. True if there were any."""
+    connection = db.session.scalar(
+        select(ZoomConnection).where(ZoomConnection.zoom_user_id == zoom_user_id))
+    if connection is None:
+        return False
+    user_id = connection.user_id
+    forget_connection(connection.id)
+    logger.info("Zoom deauthorized user %s: connection deleted", user_id)
+    return True
+
+
+def forget_connection(connection_id: int) -> None:
+    """Delete the row and leave no copy of it in the file.
+
+    A bulk DELETE, because revoking makes Zoom call our webhook, which may delete the same row
+    at the same moment; secure_delete (set per connection) zeroes the freed page, and the
+    checkpoint moves that into the main file so the write-ahead log keeps no old copy.
+    """
+    # The write lock up front: a read transaction that tried to become a write one would fail
+    # at once if the webhook's delete committed in between.
+    with write_transaction() as session:
+        session.execute(delete(ZoomConnection).where(ZoomConnection.id == connection_id))
+    db.session.expire_all()
+    if db.engine.dialect.name == "sqlite":
+        with db.engine.connect() as connection:
+            # On the driver's connection: a checkpoint inside a transaction would do nothing.
+            connection.connection.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+

@@ -1,0 +1,29 @@
+"""The Zoom client: the only code in Timetics that talks to Zoom.
+
+Plain values in, plain values out: no Flask, no database, so services, the job runner and tests
+can all call it. Four parts:
+
+- ``app``: the admin's Zoom app, where Zoom is (``check_zoom_url``), and the scopes Timetics needs;
+- ``transport``: sessions, timeouts, Zoom's answers mapped to ``ZoomError`` kinds, and the REST
+  transport that refreshes once and retries once after a 401;
+- ``oauth``: the authorize URL (PKCE S256), code exchange, refresh and revoke;
+- ``api``: the facade (``ZoomAPI``), one method per operation, each checking the status it expects.
+"""
+from .api import ZoomAPI, meeting_payload
+from .app import GRANULAR_SCOPES, SCOPES, USER_SCOPE, Scope, ZoomApp, check_zoom_url, missing_scopes
+from .oauth import (
+    REFRESH_MARGIN,
+    TokenSet,
+    exchange_code,
+    new_authorization,
+    refresh_tokens,
+    revoke_token,
+)
+from .transport import TokenSource, rate_limit_until
+
+__all__ = [
+    "GRANULAR_SCOPES", "REFRESH_MARGIN", "SCOPES", "USER_SCOPE", "Scope", "TokenSet", "TokenSource",
+    "ZoomAPI", "ZoomApp",
+    "check_zoom_url", "exchange_code", "meeting_payload", "missing_scopes", "new_authorization",
+    "rate_limit_until", "refresh_tokens", "revoke_token",
+]

@@ -1,0 +1,151 @@
+"""Zoom's REST API as one user (``me``): one method per operation, and the meeting body."""
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+import requests
+
+from ..exceptions import ZoomError, ZoomNotFound, ZoomUnavailable
+from .app import ZoomApp
+from .transport import TokenSource, Transport, _is_scope_error, _json_body
+
+logger = logging.getLogger(__name__)
+
+TOPIC_MAX = 200
+AGENDA_MAX = 2000
+LIST_PAGE_SIZE = 300
+LIST_MAX_PAGES = 20  # 6,000 scheduled meetings: far past any host's; guards a looping cursor
+MEETING_GONE = 3001
+MEETING_ENDED = 3007
+
+
+class ZoomAPI:
+    """Zoom's REST API acting as one user (``me``): one method per operation."""
+
+    def __init__(self, app: ZoomApp, tokens: TokenSource):
+        self._transport = Transport(app, tokens)
+
+    def get_me(self) -> dict:
+        """The user the tokens belong to: ``id``, ``email``, ``display_name``, ``account_id``…"""
+        return self._json("GET", "/users/me", "user lookup", expect=200)
+
+    def create_meeting(self, payload: dict) -> dict:
+        """Create a meeting (see ``meeting_payload``); Zoom's answer, with ``id``, ``join_url``
+        and ``password``. ``start_url`` in it lets anyone start the meeting: never store it."""
+        meeting = self._json("POST", "/users/me/meetings", "meeting creation", json=payload,
+                             expect=201)
+        if meeting.get("id") in (None, ""):
+            raise ZoomUnavailable("Zoom's answer to the meeting creation held no meeting id.",
+                                  status=201)
+        return meeting
+
+    def get_meeting(self, meeting_id: str) -> dict:
+        """The meeting as Zoom has it now; ZoomNotFound if it is gone."""
+        return self._json("GET", f"/meetings/{_meeting_path(meeting_id)}", "meeting lookup",
+                          expect=200)
+
+    def update_meeting(self, meeting_id: str, payload: dict) -> None:
+        """Change the meeting (the join link stays). Zoom answers 204 with no body."""
+        self._expect(self._transport.request(
+            "PATCH", f"/meetings/{_meeting_path(meeting_id)}", "meeting update", json=payload),
+            204, "meeting update")
+
+    def delete_meeting(self, meeting_id: str) -> bool:
+        """Delete the meeting: True if Zoom deleted it, False if it was already gone (not
+        found, expired or ended), which counts as deleted too."""
+        what = "meeting deletion"
+        try:
+            response = self._transport.request(
+                "DELETE", f"/meetings/{_meeting_path(meeting_id)}", what,
+                params={"schedule_for_reminder": "false"})  # Zoom's default is unconfirmed
+        except ZoomError as e:
+            if (e.status, e.code) in ((404, MEETING_GONE), (400, MEETING_ENDED)):
+                logger.info("Zoom meeting %s was already gone", meeting_id)
+                return False
+            raise
+        self._expect(response, 204, what)
+        return True
+
+    def find_meeting_by_agenda(self, needle: str) -> dict | None:
+        """The user's first scheduled meeting whose agenda contains ``needle``, as
+        ``get_meeting`` returns it, or None. Finds the meeting of a create that timed out.
+
+        Listing meetings needs the ``meeting:read:list_meetings`` scope with granular scopes;
+        without it Zoom refuses, and this says None (and logs why) rather than failing forever.
+        """
+        if not needle:
+            raise ValueError("find_meeting_by_agenda() needs a non-empty needle.")
+        what = "meeting search"
+        params: dict[str, Any] = {"type": "scheduled", "page_size": LIST_PAGE_SIZE}
+        seen: set[str] = set()
+        for _ in range(LIST_MAX_PAGES):
+            try:
+                page = self._json("GET", "/users/me/meetings", what, params=params, expect=200)
+            except ZoomError as e:
+                if e.status in (400, 401, 403) and _is_scope_error(e.code, e.message):
+                    logger.warning("Zoom refused the meeting search for lack of a scope; "
+                                   "assuming no meeting was made")
+                    return None
+                raise
+            for item in page.get("meetings") or []:
+                if isinstance(item, dict) and needle in str(item.get("agenda") or ""):
+                    try:
+                        return self.get_meeting(str(item["id"]))
+                    except ZoomNotFound:
+                        continue  # deleted since the listing
+            cursor = page.get("next_page_token")
+            if not cursor or cursor in seen:
+                return None
+            seen.add(cursor)
+            params = {**params, "next_page_token": cursor}
+        logger.warning("Zoom meeting search stopped after %s pages", LIST_MAX_PAGES)
+        return None
+
+    def _json(self, method: str, path: str, what: str, *, expect: int,
+              params: dict | None = None, json: dict | None = None) -> dict:
+        response = self._transport.request(method, path, what, params=params, json=json)
+        self._expect(response, expect, what)
+        body = _json_body(response)
+        if not isinstance(body, dict):
+            raise ZoomUnavailable(f"Zoom's answer to the {what} was not JSON.",
+                                  status=response.status_code)
+        return body
+
+    @staticmethod
+    def _expect(response: requests.Response, status: int, what: str) -> None:
+        if response.status_code != status:
+            logger.warning("Zoom %s: HTTP %s where %s was expected", what,
+                           response.status_code, status)
+            raise ZoomError(f"Zoom answered the {what} with HTTP {response.status_code} "
+                            f"instead of {status}.", status=response.status_code)
+
+
+def _meeting_path(meeting_id: str | int) -> str:
+    """The meeting id as one path segment, whatever characters it holds."""
+    return quote(str(meeting_id).strip(), safe="")
+
+
+def meeting_payload(*, topic: str, start: datetime, duration_minutes: int, timezone: str,
+                    agenda: str) -> dict:
+    """The body to create or update a scheduled meeting.
+
+    ``start`` must be aware: it is sent in UTC with a ``Z``, so Zoom cannot read a local
+    wall-clock time as UTC; ``timezone`` (IANA) only sets how Zoom displays it. Topic and agenda
+    are cut to Zoom's 200 and 2,000 characters.
+    """
+    if start.tzinfo is None or start.utcoffset() is None:
+        raise ValueError("The meeting start must be a timezone-aware datetime.")
+    if isinstance(duration_minutes, bool) or int(duration_minutes) < 1:
+        raise ValueError("The meeting duration must be at least one minute.")
+    return {
+        "topic": topic[:TOPIC_MAX],
+        "type": 2,  # scheduled
+        "start_time": start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "duration": int(duration_minutes),
+        "timezone": timezone,
+        "agenda": agenda[:AGENDA_MAX],
+        "settings": {"join_before_host": False},
+    }

@@ -1,0 +1,122 @@
+"""The Zoom app as the admin configured it, where Zoom is, and the scopes Timetics needs.
+
+``check_zoom_url`` is the URL policy: every Zoom URL is ``https://``, except ``http://`` to this
+machine (the sandbox and tests), which works with no extra setting.
+"""
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+CONNECT_TIMEOUT = 3.05  # a lost SYN is resent after 3 s; waiting longer to connect rarely helps
+
+
+@dataclass(frozen=True)
+class Scope:
+    """A scope the admin adds to the Zoom app, as the Zoom App Marketplace names it."""
+
+    name: str  # Zoom's granular name
+    meaning: str  # the Marketplace's description of it
+    classic: str  # the classic scope that grants the same, which older apps carry
+    required: bool = True
+
+
+USER_SCOPE = "user:read:user"  # GET /users/me, the first call after connecting
+# The scopes Timetics asks for, in one place: the settings page lists them, and the callback
+# checks the granted ones against them.
+SCOPES = (
+    Scope("meeting:write:meeting", "Create a meeting for a user", classic="meeting:write"),
+    Scope("meeting:read:meeting", "View a meeting", classic="meeting:read"),
+    Scope("meeting:update:meeting", "Update a meeting", classic="meeting:write"),
+    Scope("meeting:delete:meeting", "Delete a meeting", classic="meeting:write"),
+    Scope(USER_SCOPE, "View a user", classic="user:read"),
+    # Not required, but lets Timetics find a meeting whose creation timed out at Zoom's end
+    # instead of creating a second one.
+    Scope("meeting:read:list_meetings", "View a user's meetings (recommended)",
+          classic="meeting:read", required=False),
+)
+GRANULAR_SCOPES = tuple(scope.name for scope in SCOPES if scope.required)
+
+
+def check_zoom_url(url: str) -> str:
+    """``url`` without its trailing slash, if Timetics may talk to Zoom there.
+
+    It must be ``https://``, or ``http://`` to a loopback host (127.0.0.0/8, ``localhost``,
+    ``::1``: the sandbox and tests). Raises ValueError otherwise.
+    """
+    if not isinstance(url, str):
+        raise ValueError("A Zoom URL must be a string.")
+    url = url.strip().rstrip("/")
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 -- raises ValueError for a bad port
+    except ValueError as e:
+        raise ValueError(f"Not a valid Zoom URL: {url!r}") from e
+    if parts.username is not None or parts.password is not None:
+        raise ValueError("A Zoom URL must not carry a user name or password.")
+    if parts.query or parts.fragment:
+        raise ValueError(f"A Zoom URL must not have a query or fragment: {url!r}")
+    if not parts.hostname:
+        raise ValueError(f"A Zoom URL needs a host: {url!r}")
+    scheme = parts.scheme.lower()
+    if scheme == "https":
+        return url
+    if scheme == "http" and is_loopback_host(parts.hostname):
+        return url
+    raise ValueError(
+        f"A Zoom URL must start with https:// (http:// only to this machine, such as "
+        f"http://127.0.0.1): {url!r}"
+    )
+
+
+def is_loopback_host(host: str) -> bool:
+    """127.0.0.0/8, ``::1`` or ``localhost``: this machine."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True)
+class ZoomApp:
+    """The admin's Zoom app settings, and where Zoom is.
+
+    URLs are checked with ``check_zoom_url`` and stored without a trailing slash.
+    """
+
+    client_id: str
+    client_secret: str = field(repr=False)
+    redirect_uri: str  # EXTERNAL_URL + /integrations/zoom/callback
+    oauth_url: str = "https://zoom.us"
+    api_url: str = "https://api.zoom.us/v2"
+    timeout: float = 10.0  # seconds for one HTTP call
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "oauth_url", check_zoom_url(self.oauth_url))
+        object.__setattr__(self, "api_url", check_zoom_url(self.api_url))
+        if not self.timeout or self.timeout <= 0:
+            raise ValueError("The Zoom timeout must be a positive number of seconds.")
+
+    @property
+    def http_timeout(self) -> tuple[float, float]:
+        """``(connect, read)`` seconds for requests: never none."""
+        return (min(float(self.timeout), CONNECT_TIMEOUT), float(self.timeout))
+
+
+def missing_scopes(granted: Iterable[str]) -> list[str]:
+    """The granular names of the required scopes Zoom did not grant.
+
+    Each need is met by its granular scope (or its ``:admin`` form) or by the classic scope that
+    covers it, so a complete granular set, a complete classic set, or a mix all pass.
+    """
+    if isinstance(granted, str):
+        granted = granted.split()
+    have = set(granted)
+    return [
+        scope.name for scope in SCOPES
+        if scope.required and not have & {scope.name, f"{scope.name}:admin", scope.classic}
+    ]
