@@ -36,7 +36,7 @@ def index():
         action_form=EmptyForm(), zone=current_user.timezone,
         unsent_emails=services.unsent_emails(current_user),
         zoom_problems=services.zoom_problems(current_user),
-        broken_connections=services.broken_connections(current_user),
+        hosts_without_zoom=services.hosts_without_zoom(current_user),
     )
 
 

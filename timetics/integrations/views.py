@@ -53,7 +53,7 @@ def disconnect(user_id: int):
         flash("Zoom was not connected.", "info")
     else:
         email = member.zoom_connection.zoom_email
-        oauth_flow.disconnect(member)
+        oauth_flow.disconnect(member, by=current_user)
         flash(f"Zoom ({email}) is disconnected and its tokens are deleted. Existing bookings "
               "keep their links; new bookings get none.", "success")
     return _back(member)
