@@ -17,14 +17,6 @@ from ..live import CLIENT_SECRET, SECRET_TOKEN, Browser
 
 
 @pytest.fixture
-def admin_browser(zoom_site, admin):
-    browser = Browser(zoom_site)
-    browser.login(admin.email, PASSWORD)
-    yield browser
-    browser.close()
-
-
-@pytest.fixture
 def staff(make_user):
     return make_user(Role.STAFF, name="Alex Rivera", email="alex@example.com")
 

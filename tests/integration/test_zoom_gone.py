@@ -6,35 +6,19 @@ from __future__ import annotations
 
 import time
 
-import pytest
-
 from timetics.extensions import db
-from timetics.models import Booking, Job, ZoomConnection, ZoomState
+from timetics.models import Booking, Job, ZoomState
 
 from ..booking_helpers import at, book, csrf_of, manage_path, weekday_ahead
-from ..conftest import PASSWORD
-from ..live import Browser
 from ..smtp import text_of
+from .test_zoom_connect import connection_of
 
 GONE = "Zoom was disconnected"
-
-
-@pytest.fixture
-def admin_browser(zoom_site, admin):
-    browser = Browser(zoom_site)
-    browser.login(admin.email, PASSWORD)
-    yield browser
-    browser.close()
 
 
 def disconnect(browser, host_id: int):
     return browser.submit(f"/staff/{host_id}/integrations/zoom/disconnect",
                           page=f"/staff/{host_id}/integrations")
-
-
-def connection_of(app, user_id):
-    with app.app_context():
-        return db.session.scalar(db.select(ZoomConnection).filter_by(user_id=user_id))
 
 
 def test_disconnect_emails_the_host_and_the_admins_once_and_shows_on_the_dashboard(
