@@ -315,3 +315,25 @@ def test_missing_user_read_scope_is_named_not_called_an_outage(zoom_site, admin_
     assert landed.status_code == 400
     assert "The Zoom app lacks permissions" in landed.text and "user:read:user" in landed.text
     assert connection_of(zoom_site.app, staff.id) is None
+
+
+@pytest.mark.parametrize("where", ["/staff/{id}/integrations", "/settings/integrations/zoom"])
+def test_next_to_connect_zooms_invalid_redirect_page_is_explained(zoom_site, admin_browser,
+                                                                  staff, where):
+    """Real Zoom stops on its own "Invalid redirect (4700)" page and never comes back to us, so
+    the line that explains it, with the exact URL to paste, stands beside Connect."""
+    zoom_site.app.config["EXTERNAL_URL"] = "https://book.example.org"
+    text = " ".join(admin_browser.get(where.format(id=staff.id)).text.split())
+    assert ("If Zoom shows “Invalid redirect (4700)” instead of its Allow page, the Zoom app’s "
+            "Redirect URL does not match this site: paste "
+            "<code>https://book.example.org/integrations/zoom/callback</code> into both its "
+            "OAuth Redirect URL and OAuth Allow List") in text
+
+
+def test_a_staff_member_is_told_to_ask_the_admin_about_invalid_redirect(zoom_site, staff):
+    browser = Browser(zoom_site)
+    browser.login(staff.email, PASSWORD)
+    page = browser.get("/settings/integrations/zoom")
+    browser.close()
+    assert "Invalid redirect (4700)" in page.text and "ask your admin to paste" in page.text
+    assert f"<code>{zoom_site.url}/integrations/zoom/callback</code>" in page.text
