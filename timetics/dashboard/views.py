@@ -10,7 +10,7 @@ from ..models import (
     BookingStatus,
     ZoomState,
 )
-from . import services
+from . import attention, services
 
 bp = Blueprint("dashboard", __name__)
 
@@ -29,13 +29,15 @@ def healthz():
 @bp.get("/dashboard")
 @login_required
 def index():
+    zoom_problems = services.zoom_problems(current_user)
     return render_template(
         "dashboard/index.html", checklist=services.setup_checklist(current_user),
         upcoming=services.visible_bookings(current_user, upcoming=True),
         past=services.visible_bookings(current_user, upcoming=False, limit=20),
         action_form=EmptyForm(), zone=current_user.timezone,
         unsent_emails=services.unsent_emails(current_user),
-        zoom_problems=services.zoom_problems(current_user),
+        zoom_problems=zoom_problems, zoom_jobs=attention.open_zoom_jobs(zoom_problems),
+        in_words=attention.sentence,
         hosts_without_zoom=services.hosts_without_zoom(current_user),
     )
 
@@ -51,7 +53,7 @@ def retry_job(job_id: int):
     jobs.retry_now(job.id)
     db.session.refresh(job)
     if job.done_at is None:
-        flash(f"Still failing: {job.last_error}", "error")
+        flash(f"Still failing: {attention.plain_words(job.last_error)}.", "error")
     else:
         flash("Done: the email was sent.", "success")
     return redirect(url_for("dashboard.index"))
@@ -74,8 +76,8 @@ def retry_booking(booking_id: int):
     jobs.run_jobs_of(booking)
     db.session.refresh(booking)
     if booking.zoom_state in (ZoomState.PENDING, ZoomState.FAILED, ZoomState.DELETE_PENDING):
-        flash(f"Zoom still fails for booking {booking.reference}: {booking.zoom_error}",
-              "error")
+        flash(f"Zoom still fails for booking {booking.reference}: "
+              f"{attention.plain_words(booking.zoom_error)}.", "error")
     else:
         flash(f"Done: booking {booking.reference} is in order now.", "success")
     return redirect(url_for("dashboard.index"))
