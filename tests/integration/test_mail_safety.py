@@ -177,7 +177,7 @@ def test_the_booking_with_an_idna_address_can_be_cancelled_by_the_host(app, as_a
     page = as_admin.get("/dashboard")
     assert page.status_code == 200
     cancelled = post_form(as_admin, f"/dashboard/bookings/{booking_id}/cancel", {},
-                          page=page.get_data(as_text=True))
+                          page="/dashboard")
     assert cancelled.status_code < 500
 
 
@@ -218,7 +218,7 @@ def test_each_hostile_input_through_booking_reschedule_and_both_cancels_is_never
     dashboard = host.get("/dashboard")
     assert dashboard.status_code == 200
     assert post_form(host, f"/dashboard/bookings/{booking_id}/cancel", {},
-                     page=dashboard.get_data(as_text=True)).status_code == 302
+                     page="/dashboard").status_code == 302
     assert_no_injected_header(mailbox.envelopes)
 
 
@@ -236,7 +236,7 @@ def test_an_email_that_cannot_be_written_fails_visibly_not_in_the_request(app, c
     login(client, admin.email)
     dashboard = client.get("/dashboard").get_data(as_text=True)
     assert post_form(client, f"/dashboard/bookings/{booking_id}/cancel", {},
-                     page=dashboard).status_code == 302
+                     page="/dashboard").status_code == 302
     assert [m["To"] for m in mailbox.wait_for(1)] == ["host@example.com"]
     dashboard = client.get("/dashboard").get_data(as_text=True)
     assert "Email not sent yet" in dashboard and "not an address" in dashboard

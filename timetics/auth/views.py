@@ -1,4 +1,4 @@
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db, limiter
@@ -6,6 +6,7 @@ from ..mail import send_email
 from ..models import TokenPurpose
 from ..security import is_safe_next
 from ..templating import render_form
+from ..validation import is_control_character
 from . import services
 from .forms import EmptyForm, ForgotPasswordForm, LoginForm, SetPasswordForm
 from .sessions import start_session
@@ -19,6 +20,10 @@ def login():
     if current_user.is_authenticated:
         return redirect(url_for("dashboard.index"))
     form = LoginForm(next=request.args.get("next", ""))
+    if any(is_control_character(c) for c in (request.values.get("next") or "")):
+        # Not a link anyone followed: a page address cannot hold a line break.
+        abort(400, "This login link is malformed. Open the login page itself and log in "
+                   "there.")
     if form.validate_on_submit():
         user = services.authenticate(form.email.data, form.password.data)
         if user is None:
