@@ -8,12 +8,17 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from timetics.booking.services import new_reference
 from timetics.extensions import db
-from timetics.models import Attendee, Booking, BookingStatus, MeetingType, Role, ZoomState
-from timetics.security import hash_token, new_token
+from timetics.models import Booking, BookingStatus, MeetingType, Role, ZoomState
 
-from ..booking_helpers import at, book, create_booking_setup, manage_path, weekday_ahead
+from ..booking_helpers import (
+    add_booking,
+    at,
+    book,
+    create_booking_setup,
+    manage_path,
+    weekday_ahead,
+)
 from ..conftest import login, post_form
 from ..smtp import html_of, text_of
 
@@ -25,25 +30,6 @@ def setup(app, make_user):
 
 def reference_of(response) -> str:
     return manage_path(response).split("/bookings/")[1].split("?")[0]
-
-
-def add_booking(app, slug: str, start: datetime, *, name: str = "Old Guest",
-                email: str = "old@example.com", status=BookingStatus.CONFIRMED) -> str:
-    """A booking row as the booking flow leaves it, for times the public page cannot book
-    (the past) or in numbers; returns its reference."""
-    with app.app_context():
-        meeting_type = db.session.scalar(db.select(MeetingType).filter_by(slug=slug))
-        reference = new_reference()
-        booking = Booking(reference=reference, meeting_type=meeting_type,
-                          host_id=meeting_type.host_id, start_at=start,
-                          end_at=start + timedelta(minutes=meeting_type.duration_minutes),
-                          status=status)
-        booking.attendees.append(Attendee(name=name, email=email, timezone="UTC",
-                                          manage_token_hash=hash_token(new_token()),
-                                          status=status))
-        db.session.add(booking)
-        db.session.commit()
-        return reference
 
 
 # --- the detail page ---------------------------------------------------------------------------
