@@ -88,12 +88,15 @@ def bookings_csv():
                     headers={"Content-Disposition": 'attachment; filename="bookings.csv"'})
 
 
-def _visible_booking(reference: str) -> Booking:
-    """The booking a dashboard page shows: 404 unless the user may see it."""
-    booking = services.booking_by_reference(current_user, reference)
+def _found(booking: Booking | None) -> Booking:
+    """404 for a booking that does not exist or that the user may not see."""
     if booking is None:
         abort(404)
     return booking
+
+
+def _visible_booking(reference: str) -> Booking:
+    return _found(services.booking_by_reference(current_user, reference))
 
 
 @bp.get("/dashboard/bookings/<reference>")
@@ -135,9 +138,7 @@ def retry_job(job_id: int):
 
 def _own_booking_for_post(booking_id: int) -> Booking:
     """The booking a dashboard button acts on: 404 unless the user may, 400 without CSRF."""
-    booking = services.booking_for_user(current_user, booking_id)
-    if booking is None:
-        abort(404)
+    booking = _found(services.booking_for_user(current_user, booking_id))
     if not EmptyForm().validate_on_submit():
         abort(400)
     return booking
@@ -162,9 +163,7 @@ def retry_booking(booking_id: int):
 def cancel_booking(booking_id: int):
     """POST: the confirmation page's form (CSRF is checked before any view, by CSRFProtect).
     GET (an old link by id): the confirmation page."""
-    booking = services.booking_for_user(current_user, booking_id)
-    if booking is None:
-        abort(404)
+    booking = _found(services.booking_for_user(current_user, booking_id))
     if request.method == "GET":
         return redirect(url_for("dashboard.confirm_cancel", reference=booking.reference))
     form = HostCancelForm()
