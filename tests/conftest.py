@@ -401,3 +401,14 @@ def connected_host(zoom_site, make_user, admin):
     assert "Zoom connected as" in browser.connect_zoom(setup.host_id).text
     browser.close()
     return setup
+
+
+@pytest.fixture
+def admin_browser(zoom_site, admin):
+    """The admin, logged in to the live site in a browser-like session."""
+    from .live import Browser
+
+    browser = Browser(zoom_site)
+    browser.login(admin.email, PASSWORD)
+    yield browser
+    browser.close()

@@ -175,6 +175,8 @@ def _install_sqlite_listeners(engine: Engine) -> None:
         # Until its first statement other than a SELECT, a deferred transaction has only read.
         connection.info[_READ_ONLY_SO_FAR] = not immediate
 
+    # Still needed: a job marks itself done (and a form saves) in the transaction that first
+    # read it, after an outside call; only decisions on what was read take the lock up front.
     @event.listens_for(engine, "before_cursor_execute")
     def _before_execute(connection, cursor, statement, parameters, context, executemany):
         if not connection.info.get(_READ_ONLY_SO_FAR):

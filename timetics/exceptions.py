@@ -70,6 +70,10 @@ class ZoomUnavailable(ZoomError):
     """No usable answer: connection refused, timeout, or a 5xx."""
 
 
+class ZoomTimeout(ZoomUnavailable):
+    """Zoom did not answer within the timeout (``ZOOM_TIMEOUT``)."""
+
+
 class ZoomNotConfigured(ZoomError):
     """The admin has not entered the Zoom app's Client ID and Secret yet."""
 

@@ -37,8 +37,7 @@ from flask import current_app, g, render_template
 
 from .db import utcnow
 from .exceptions import RetryLater, UndeliverableAddress
-from .extensions import db
-from .jobs import Kind, handler
+from .jobs import Kind, enqueue, handler
 from .models import Job
 from .security import decrypt_secret, encrypt_secret
 from .validation import is_control_character
@@ -286,20 +285,24 @@ def describe_mail_error(error: BaseException) -> str:
     return f"The mail server could not be reached ({error.__class__.__name__})."
 
 
-def queue_message(outgoing: Outgoing, error: str, booking_id: int | None = None) -> Job:
-    """Keep a message that could not be sent as an outbox job, sealed: it may hold a link."""
-    job = Job(kind=Kind.SEND_EMAIL, booking_id=booking_id, attempts=1, last_error=error,
-              payload={"to": ", ".join(outgoing.recipients), "subject": outgoing.subject,
-                       "sealed": outgoing.seal()})
-    db.session.add(job)
-    db.session.commit()
-    return job
+def enqueue_email(to: str, subject: str, template: str, **context) -> Job | None:
+    """Write the email now and send it as an outbox job of the current transaction (sealed:
+    it may hold a link). None, with a warning, for an address that is not valid."""
+    try:
+        outgoing = build_message(to, subject, template, **context)
+    except UndeliverableAddress as e:
+        logger.warning("Email %r not queued: the address is not valid (%s)",
+                       header_text(subject), e)
+        return None
+    return enqueue(Kind.SEND_EMAIL, payload={
+        "to": ", ".join(outgoing.recipients), "subject": outgoing.subject,
+        "sealed": outgoing.seal()})
 
 
 def send_email(to: str, subject: str, template: str,
-               attachments: tuple[Attachment, ...] = (), *, queue_on_failure: bool = False,
-               booking_id: int | None = None, **context) -> bool:
-    """Build and send one email; True if the SMTP server accepted it."""
+               attachments: tuple[Attachment, ...] = (), **context) -> bool:
+    """Build and send one email now (for a person waiting on the answer, as a password reset
+    is); True if the SMTP server accepted it. A change's side effects use the outbox."""
     try:
         outgoing = build_message(to, subject, template, attachments, **context)
     except UndeliverableAddress as e:
@@ -308,10 +311,7 @@ def send_email(to: str, subject: str, template: str,
     try:
         deliver(outgoing)
     except (OSError, smtplib.SMTPException) as e:
-        reason = describe_mail_error(e)
-        logger.warning("Email %r could not be sent: %s", outgoing.subject, reason)
-        if queue_on_failure:
-            queue_message(outgoing, reason, booking_id)
+        logger.warning("Email %r could not be sent: %s", outgoing.subject, describe_mail_error(e))
         return False
     logger.info("Email %r sent", outgoing.subject)
     return True

@@ -11,9 +11,11 @@ from werkzeug.wrappers import Response
 from . import api, control, oauth, pages
 from .errors import ControlError, OAuthError, ZoomApiError
 from .faults import OPERATIONS, fault_response
+from .meetings import zoom_time
 from .state import EXTENSION_KEY, SandboxConfig, SandboxState, sandbox_state
 
 CONTROL_PREFIX = "/_sandbox"
+OVERVIEW_ENDPOINT = "pages.overview"  # a page for people, not a Zoom call: not logged
 HTML_PREFIXES = ("/oauth/authorize", "/j/")
 
 
@@ -29,6 +31,7 @@ def create_sandbox_app(config: dict[str, Any] | None = None) -> Flask:
     # Its own templates folder, so it never picks up the main app's templates.
     app = Flask(__name__, template_folder="templates", static_folder=None)
     app.json.sort_keys = False  # keep Zoom's field order in answers
+    app.jinja_env.filters["utc"] = zoom_time
     app.extensions[EXTENSION_KEY] = SandboxState(SandboxConfig.from_dict(config))
     for blueprint in (pages.bp, oauth.bp, api.bp, control.bp):
         app.register_blueprint(blueprint)
@@ -55,7 +58,7 @@ def _http_error(error: HTTPException) -> Response | HTTPException:
 
 
 def _is_zoom_request() -> bool:
-    return not request.path.startswith(CONTROL_PREFIX)
+    return not (request.path.startswith(CONTROL_PREFIX) or request.endpoint == OVERVIEW_ENDPOINT)
 
 
 def _operation() -> str | None:

@@ -52,6 +52,19 @@ class Grant:
     scopes: tuple[str, ...]
     refresh_token: str
     access_tokens: set[str] = field(default_factory=set)
+    granted_at: float = 0.0
+
+
+@dataclass(frozen=True)
+class GrantRecord:
+    """One grant as the sandbox's overview page lists it: live, replaced or revoked."""
+
+    client_id: str
+    user_id: str
+    scopes: tuple[str, ...]
+    granted_at: float
+    ended: str | None = None  # "revoked" or "replaced"; None while it is live
+    ended_at: float | None = None
 
 
 @dataclass(frozen=True)
@@ -101,6 +114,7 @@ class OAuthStore:
         self._grants: dict[GrantKey, Grant] = {}
         self._access: dict[str, AccessToken] = {}
         self._refresh: dict[str, GrantKey] = {}
+        self._ended: list[GrantRecord] = []  # grants no longer live, oldest first
         self.refresh_count = 0
         self.refresh_refused = 0
 
@@ -127,8 +141,9 @@ class OAuthStore:
             issued = self._checked_code(app, code, redirect_uri, code_verifier)
             del self._codes[code]
             key = (issued.client_id, issued.user_id)
-            self._drop_grant(key)  # re-authorising kills the older tokens (Zoom error 4741)
-            grant = Grant(scopes=issued.scopes, refresh_token="")
+            # Re-authorising kills the older tokens (Zoom error 4741).
+            self._drop_grant(key, ended="replaced")
+            grant = Grant(scopes=issued.scopes, refresh_token="", granted_at=self._clock())
             self._grants[key] = grant
             return self._issue(key, grant)
 
@@ -211,13 +226,23 @@ class OAuthStore:
                 self._access[token] = replace(self._access[token], expires_at=now)
         return len(mine)
 
-    def _drop_grant(self, key: GrantKey) -> None:
+    def _drop_grant(self, key: GrantKey, ended: str = "revoked") -> None:
         grant = self._grants.pop(key, None)
         if grant is None:
             return
+        self._ended.append(GrantRecord(key[0], key[1], grant.scopes, grant.granted_at,
+                                       ended=ended, ended_at=self._clock()))
         for token in grant.access_tokens:
             self._access.pop(token, None)
         self._refresh.pop(grant.refresh_token, None)
+
+    def history(self) -> list[GrantRecord]:
+        """Every grant issued since the last reset, the live ones first, newest first."""
+        with self._lock:
+            live = [GrantRecord(c, u, g.scopes, g.granted_at)
+                    for (c, u), g in self._grants.items()]
+            ended = list(self._ended)
+        return sorted(live, key=lambda r: -r.granted_at) + ended[::-1]
 
     def describe(self) -> dict:
         with self._lock:

@@ -1,4 +1,5 @@
-"""The pages a browser sees: Zoom's consent screen and a stand-in for a meeting's join link.
+"""The pages a browser sees: Zoom's consent screen, a stand-in for a meeting's join link, and
+an overview at ``/`` of the meetings and grants the sandbox holds (what ``make demo`` did at Zoom).
 
 A test can drive the consent screen without parsing it: POST ``/oauth/authorize`` with the
 authorize query's parameters plus ``decision=allow`` (and ``user_id`` to pick the account).
@@ -26,6 +27,16 @@ class ConsentRefused(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+@bp.get("/")
+def overview() -> str:
+    """What happened at "Zoom": every meeting (live and deleted) and every grant issued."""
+    state = sandbox_state()
+    names = {u.id: u.display_name or u.email for u in state.directory.users()}
+    return render_template(
+        "sandbox/overview.html", names=names, grants=state.oauth.history(),
+        meetings=state.meetings.records()[::-1])
 
 
 @bp.get("/oauth/authorize")

@@ -24,7 +24,8 @@ def serious_violations(page: Page) -> list[str]:
 
 def test_the_main_pages_pass_an_accessibility_audit(zoom_site, connected_host, admin, new_page):
     """Login, dashboard (filtered, on a phone), booking detail, the host's cancel
-    confirmation, Zoom settings, staff integrations, booking, confirmation, cancel."""
+    confirmation, Zoom settings, staff integrations, a Zoom sign-in failure, booking,
+    confirmation, cancel."""
     day = weekday_ahead()
     report: dict[str, list[str]] = {}
 
@@ -84,6 +85,11 @@ def test_the_main_pages_pass_an_accessibility_audit(zoom_site, connected_host, a
     admin_page.goto(f"/staff/{connected_host.host_id}/integrations")
     expect(admin_page.get_by_text(re.compile("Connected as"))).to_be_visible()
     audit("staff integrations", admin_page)
+    admin_page.goto("/integrations/zoom/callback?code=stale&state=stale")
+    expect(admin_page.get_by_role("heading", name="This Zoom sign-in has expired")).to_be_visible()
+    expect(admin_page.get_by_role("link", name="Back to Settings > Integrations > Zoom")
+           ).to_be_visible()
+    audit("Zoom sign-in failure page", admin_page)
 
     host_page = new_page()  # Settings as a staff member sees it: their own card
     host_page.goto("/login")

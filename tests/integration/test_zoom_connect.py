@@ -17,14 +17,6 @@ from ..live import CLIENT_SECRET, SECRET_TOKEN, Browser
 
 
 @pytest.fixture
-def admin_browser(zoom_site, admin):
-    browser = Browser(zoom_site)
-    browser.login(admin.email, PASSWORD)
-    yield browser
-    browser.close()
-
-
-@pytest.fixture
 def staff(make_user):
     return make_user(Role.STAFF, name="Alex Rivera", email="alex@example.com")
 
@@ -126,16 +118,78 @@ def test_missing_scopes_are_named(zoom_site, admin_browser, staff):
     landed = admin_browser.connect_zoom(staff.id)
     assert landed.status_code == 400
     assert "meeting:write:meeting" in landed.text and "meeting:delete:meeting" in landed.text
+    # Nothing is connected, so there is nothing to disconnect: add the scopes, Connect again.
+    assert "then click Connect again" in landed.text and "disconnect" not in landed.text.lower()
     assert connection_of(zoom_site.app, staff.id) is None
 
 
-@pytest.mark.parametrize("mode", ["error", "hang"])
-def test_zoom_unreachable_during_connect(zoom_site, admin_browser, staff, mode):
-    zoom_site.fault(target="token", mode=mode, seconds=3, count=1)
+@pytest.mark.parametrize(("fault", "status", "title", "remedy"), [
+    ({"target": "token", "mode": "error", "status": 503}, 502, "Zoom had an internal error",
+     "Zoom answered with its own error (HTTP 503)"),
+    ({"target": "users_me", "mode": "error", "status": 500}, 502, "Zoom had an internal error",
+     "This is on Zoom&#39;s side"),
+    ({"target": "token", "mode": "hang", "seconds": 3}, 504, "Zoom did not answer in time",
+     "Zoom took too long to answer"),
+    ({"target": "token", "mode": "rate_limit"}, 503, "Zoom asked us to slow down",
+     "because of its rate limits"),
+])
+def test_a_failing_zoom_during_connect_is_named_for_what_it_did(zoom_site, admin_browser, staff,
+                                                                fault, status, title, remedy):
+    """A 5xx is Zoom's own error, not a timeout; a timeout is not an outage; each says so."""
+    zoom_site.fault(count=1, **fault)
     landed = admin_browser.connect_zoom(staff.id)
-    assert landed.status_code == 502
-    assert "Zoom could not be reached" in landed.text
+    assert landed.status_code == status
+    assert f"<h1>{title}</h1>" in landed.text and remedy in landed.text
+    assert "Click Connect again" in landed.text or "click Connect again" in landed.text
+    if title != "Zoom did not answer in time":
+        assert "did not answer in time" not in landed.text
     assert connection_of(zoom_site.app, staff.id) is None
+
+
+def test_zoom_unreachable_during_connect_points_at_this_servers_network(zoom_site,
+                                                                      admin_browser, staff):
+    start = admin_browser.submit(f"/staff/{staff.id}/integrations/zoom/connect",
+                                 page=f"/staff/{staff.id}/integrations", allow_redirects=False)
+    consent = admin_browser.get(start.headers["Location"])
+    zoom_site.app.config["ZOOM_OAUTH_URL"] = "http://127.0.0.1:9"  # nothing listens there
+    landed = admin_browser.decide(consent, "allow")
+    assert landed.status_code == 502
+    assert "<h1>Zoom could not be reached</h1>" in landed.text
+    assert "could not open a connection to Zoom" in landed.text
+    assert "did not answer in time" not in landed.text
+
+
+def test_every_failure_page_leads_back_to_where_connect_was(zoom_site, admin_browser, staff):
+    """From the member's Integrations tab back there; from Settings back to Settings."""
+    landed = admin_browser.connect_zoom(staff.id, decision="deny")
+    assert (f'href="/staff/{staff.id}/integrations">Back to Alex Rivera&#39;s integrations</a>'
+            in landed.text)
+
+    start = admin_browser.submit(f"/staff/{staff.id}/integrations/zoom/connect?back=settings",
+                                 page="/settings/integrations/zoom", allow_redirects=False)
+    consent = admin_browser.get(start.headers["Location"])
+    landed = admin_browser.decide(consent, "deny")
+    assert landed.status_code == 400
+    assert ('href="/settings/integrations/zoom">Back to Settings &gt; Integrations &gt; Zoom</a>'
+            in landed.text)
+
+
+def test_an_expired_sign_in_leads_back_to_settings(zoom_site, admin_browser, staff):
+    """The page no longer knows whose sign-in it was: Settings > Integrations > Zoom has every
+    Connect button the user may press."""
+    landed = admin_browser.get("/integrations/zoom/callback?code=x&state=y")
+    assert landed.status_code == 400 and "This Zoom sign-in has expired" in landed.text
+    assert ('href="/settings/integrations/zoom">Back to Settings &gt; Integrations &gt; Zoom</a>'
+            in landed.text)
+    assert admin_browser.get("/settings/integrations/zoom").status_code == 200
+
+
+def test_a_staff_member_is_led_back_to_their_own_integrations(zoom_site, staff):
+    browser = Browser(zoom_site)
+    browser.login(staff.email, PASSWORD)
+    landed = browser.connect_zoom(staff.id, decision="deny")
+    browser.close()
+    assert f'href="/staff/{staff.id}/integrations">Back to your integrations</a>' in landed.text
 
 
 def second_staff_connects(zoom_site, make_user, zoom_user_id: str):
@@ -253,3 +307,25 @@ def test_missing_user_read_scope_is_named_not_called_an_outage(zoom_site, admin_
     assert landed.status_code == 400
     assert "The Zoom app lacks permissions" in landed.text and "user:read:user" in landed.text
     assert connection_of(zoom_site.app, staff.id) is None
+
+
+@pytest.mark.parametrize("where", ["/staff/{id}/integrations", "/settings/integrations/zoom"])
+def test_next_to_connect_zooms_invalid_redirect_page_is_explained(zoom_site, admin_browser,
+                                                                  staff, where):
+    """Real Zoom stops on its own "Invalid redirect (4700)" page and never comes back to us, so
+    the line that explains it, with the exact URL to paste, stands beside Connect."""
+    zoom_site.app.config["EXTERNAL_URL"] = "https://book.example.org"
+    text = " ".join(admin_browser.get(where.format(id=staff.id)).text.split())
+    assert ("If Zoom shows “Invalid redirect (4700)” instead of its Allow page, the Zoom app’s "
+            "Redirect URL does not match this site: paste "
+            "<code>https://book.example.org/integrations/zoom/callback</code> into both its "
+            "OAuth Redirect URL and OAuth Allow List") in text
+
+
+def test_a_staff_member_is_told_to_ask_the_admin_about_invalid_redirect(zoom_site, staff):
+    browser = Browser(zoom_site)
+    browser.login(staff.email, PASSWORD)
+    page = browser.get("/settings/integrations/zoom")
+    browser.close()
+    assert "Invalid redirect (4700)" in page.text and "ask your admin to paste" in page.text
+    assert f"<code>{zoom_site.url}/integrations/zoom/callback</code>" in page.text

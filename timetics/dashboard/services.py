@@ -21,6 +21,7 @@ from ..models import (
     Booking,
     BookingStatus,
     Job,
+    Location,
     MeetingType,
     Role,
     User,
@@ -79,10 +80,19 @@ def zoom_problems(user: User, limit: int = 50) -> list[Booking]:
     return list(db.session.scalars(query))
 
 
-def broken_connections(user: User) -> list[ZoomConnection]:
-    query = select(ZoomConnection).where(ZoomConnection.reconnect_needed.is_(True))
+def hosts_without_zoom(user: User) -> list[User]:
+    """Hosts whose Zoom cannot make meetings (reconnect needed, or active Zoom meeting types
+    and no connection at all): the user themself, or for an admin everyone."""
+    has_zoom_types = select(MeetingType.id).where(
+        MeetingType.host_id == User.id, MeetingType.active.is_(True),
+        MeetingType.location == Location.ZOOM).exists()
+    broken = select(ZoomConnection.id).where(ZoomConnection.user_id == User.id,
+                                             ZoomConnection.reconnect_needed.is_(True)).exists()
+    connected = select(ZoomConnection.id).where(ZoomConnection.user_id == User.id).exists()
+    query = select(User).where(User.active.is_(True),
+                               broken | (has_zoom_types & ~connected)).order_by(User.name)
     if not user.is_admin:
-        query = query.where(ZoomConnection.user_id == user.id)
+        query = query.where(User.id == user.id)
     return list(db.session.scalars(query))
 
 
@@ -107,8 +117,12 @@ def setup_checklist(user: User) -> list[SetupStep]:
                       {"user_id": user.id}),
         ]
     zoom = db.session.get(ZoomSettings, 1)
+    unconnected = [SetupStep(f"Connect Zoom for {host.name}", False, "staff.integrations",
+                             {"user_id": host.id})
+                   for host in hosts_without_zoom(user) if host.zoom_connection is None]
     return [
         SetupStep("Configure the Zoom app", bool(zoom and zoom.is_configured), "settings.zoom"),
+        *unconnected,
         SetupStep("Add a staff member",
                   bool(count(select(func.count(User.id)).where(User.role == Role.STAFF))),
                   "staff.new"),

@@ -22,7 +22,7 @@ from ..models import (
     ZoomState,
 )
 from ..templating import render_form
-from . import services
+from . import attention, services
 from .forms import BookingFilterForm, HostCancelForm
 from .history import booking_history
 
@@ -66,13 +66,15 @@ def index():
     if not form.errors:
         page = services.bookings_page(current_user, _filters(form), current_user.timezone,
                                       request.args.get("page", 1, type=int))
+    zoom_problems = services.zoom_problems(current_user)
     return render_template(
         "dashboard/index.html", checklist=services.setup_checklist(current_user),
         filter_form=form, page=page, now=utcnow(), filtered=bool(request.args),
         action_form=EmptyForm(), zone=current_user.timezone,
         unsent_emails=services.unsent_emails(current_user),
-        zoom_problems=services.zoom_problems(current_user),
-        broken_connections=services.broken_connections(current_user),
+        zoom_problems=zoom_problems, zoom_jobs=attention.open_zoom_jobs(zoom_problems),
+        in_words=attention.sentence,
+        hosts_without_zoom=services.hosts_without_zoom(current_user),
     ), 400 if form.errors else 200
 
 
@@ -130,7 +132,7 @@ def retry_job(job_id: int):
     jobs.retry_now(job.id)
     db.session.refresh(job)
     if job.done_at is None:
-        flash(f"Still failing: {job.last_error}", "error")
+        flash(f"Still failing: {attention.plain_words(job.last_error)}.", "error")
     else:
         flash("Done: the email was sent.", "success")
     return redirect(url_for("dashboard.index"))
@@ -151,8 +153,8 @@ def retry_booking(booking_id: int):
     jobs.run_jobs_of(booking)
     db.session.refresh(booking)
     if booking.zoom_state in (ZoomState.PENDING, ZoomState.FAILED, ZoomState.DELETE_PENDING):
-        flash(f"Zoom still fails for booking {booking.reference}: {booking.zoom_error}",
-              "error")
+        flash(f"Zoom still fails for booking {booking.reference}: "
+              f"{attention.plain_words(booking.zoom_error)}.", "error")
     else:
         flash(f"Done: booking {booking.reference} is in order now.", "success")
     return redirect(url_for("dashboard.index"))

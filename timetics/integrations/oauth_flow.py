@@ -109,20 +109,24 @@ def connect(staff: User, tokens: zoom.TokenSet, me: dict) -> ZoomConnection:
     return connection
 
 
-def disconnect(staff: User) -> bool:
-    """Revoke the token at Zoom (best effort) and delete the connection whatever Zoom said.
-    Returns whether Zoom confirmed the revocation."""
+def disconnect(staff: User, *, by: User) -> bool:
+    """Revoke the token at Zoom (best effort) and delete the connection whatever Zoom said;
+    the staff member and the admins are told. Returns whether Zoom confirmed the revocation."""
     connection = staff.zoom_connection
     if connection is None:
         return True
+    token = decrypt_secret(connection.access_token_encrypted)
+    # Deleted before the revoke, whose deauthorization webhook would otherwise race this
+    # delete and tell everyone the app was removed in Zoom.
+    forget_connection(connection.id, why="was disconnected in Timetics"
+                      + ("" if by.id == staff.id else f" by {by.name}"))
     revoked = False
     try:
-        zoom.revoke_token(zoom_app(), decrypt_secret(connection.access_token_encrypted))
+        zoom.revoke_token(zoom_app(), token)
         revoked = True
     except (ZoomError, ValueError) as e:
-        logger.warning("Zoom revoke for user %s failed (%s); deleting the tokens anyway",
+        logger.warning("Zoom revoke for user %s failed (%s); its tokens are deleted anyway",
                        staff.id, e.__class__.__name__)
-    forget_connection(connection.id)
     logger.info("Zoom disconnected for user %s", staff.id)
     return revoked
 

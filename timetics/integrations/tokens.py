@@ -19,7 +19,7 @@ from ..auth.services import external_url
 from ..db import utcnow, write_transaction
 from ..exceptions import ZoomError, ZoomTokenRefused, ZoomUnavailable
 from ..extensions import db
-from ..mail import send_email
+from ..mail import enqueue_email
 from ..models import Role, User, ZoomConnection
 from ..security import decrypt_secret, encrypt_secret
 from ..settings.services import zoom_app
@@ -153,22 +153,24 @@ def mark_reconnect_needed(row: ZoomConnection, reason: str) -> None:
     row.reconnect_needed = True
     row.refresh_started_at = None
     row.last_error = reason
-    first_time = row.reconnect_email_sent_at is None
-    if first_time:
+    if row.reconnect_email_sent_at is None:
         row.reconnect_email_sent_at = utcnow()
+        tell_host_and_admins(row.user, "Zoom needs to be connected again",
+                             "email/zoom_reconnect")
     db.session.commit()
     logger.warning("Zoom refused the refresh for connection %s: reconnect needed", row.id)
-    if first_time:
-        _send_reconnect_emails(row.user)
 
 
-def _send_reconnect_emails(staff: User) -> None:
-    link = external_url("staff.integrations", user_id=staff.id)
+def tell_host_and_admins(staff: User, subject: str, template: str, **context) -> None:
+    """An email to the staff member and every other active admin, as jobs of the current
+    transaction, with the link to connect Zoom again."""
+    link = external_url("settings.zoom")
     admins = db.session.scalars(select(User).where(User.role == Role.ADMIN,
                                                    User.active.is_(True), User.id != staff.id))
     for person in [staff, *admins]:
-        send_email(person.email, "Zoom needs to be connected again", "email/zoom_reconnect",
-                   queue_on_failure=True, person=person, staff=staff, link=link)
+        enqueue_email(person.email, subject, template, person=person, staff=staff,
+                      link=link if person.id == staff.id else
+                      external_url("staff.integrations", user_id=staff.id), **context)
 
 
 def api_for(host: User) -> zoom.ZoomAPI | None:
@@ -186,12 +188,12 @@ def delete_connection_of_zoom_user(zoom_user_id: str) -> bool:
     if connection is None:
         return False
     user_id = connection.user_id
-    forget_connection(connection.id)
+    forget_connection(connection.id, why="removed the Timetics app in Zoom")
     logger.info("Zoom deauthorized user %s: connection deleted", user_id)
     return True
 
 
-def forget_connection(connection_id: int) -> None:
+def forget_connection(connection_id: int, *, why: str) -> None:
     """Delete the row and leave no copy of it in the file.
 
     A bulk DELETE, because revoking makes Zoom call our webhook, which may delete the same row
@@ -201,7 +203,11 @@ def forget_connection(connection_id: int) -> None:
     # The write lock up front: a read transaction that tried to become a write one would fail
     # at once if the webhook's delete committed in between.
     with write_transaction() as session:
-        session.execute(delete(ZoomConnection).where(ZoomConnection.id == connection_id))
+        gone = session.execute(delete(ZoomConnection).where(ZoomConnection.id == connection_id)
+                               .returning(ZoomConnection.user_id)).scalar()
+        if gone is not None:  # told once: whoever deleted it first
+            tell_host_and_admins(session.get(User, gone), "Zoom was disconnected",
+                                 "email/zoom_disconnected", why=why)
     db.session.expire_all()
     if db.engine.dialect.name == "sqlite":
         with db.engine.connect() as connection:

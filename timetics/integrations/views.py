@@ -14,6 +14,9 @@ from ..exceptions import (
     ZoomError,
     ZoomNotConfigured,
     ZoomOAuthError,
+    ZoomRateLimited,
+    ZoomTimeout,
+    ZoomUnavailable,
     ZoomUserTaken,
 )
 from ..extensions import db
@@ -53,7 +56,7 @@ def disconnect(user_id: int):
         flash("Zoom was not connected.", "info")
     else:
         email = member.zoom_connection.zoom_email
-        oauth_flow.disconnect(member)
+        oauth_flow.disconnect(member, by=current_user)
         flash(f"Zoom ({email}) is disconnected and its tokens are deleted. Existing bookings "
               "keep their links; new bookings get none.", "success")
     return _back(member)
@@ -73,11 +76,25 @@ def _back(member: User, *, from_settings: bool | None = None):
 
 def failure(title: str, message: str, status: int, *, staff: User | None = None,
             show_redirect_url: bool = False):
-    """A plain page for one thing that went wrong, with what to do next."""
+    """A plain page for one thing that went wrong, with what to do next and a way back to
+    where Connect was."""
+    back_url, back_label = _way_back(staff)
     return render_template(
-        "integrations/zoom_failed.html", title=title, message=message, staff=staff,
+        "integrations/zoom_failed.html", title=title, message=message,
+        back_url=back_url, back_label=back_label,
         redirect_url=zoom_redirect_url() if show_redirect_url else None,
     ), status
+
+
+def _way_back(staff: User | None) -> tuple[str, str]:
+    """The page Connect was on: the member's Integrations tab, else Settings > Integrations >
+    Zoom (also when the sign-in expired and we no longer know whose it was)."""
+    if staff is None or session.pop(BACK_KEY, False):
+        return url_for("settings.zoom"), "Back to Settings > Integrations > Zoom"
+    if staff.id == current_user.id:
+        return url_for("staff.integrations", user_id=staff.id), "Back to your integrations"
+    return (url_for("staff.integrations", user_id=staff.id),
+            f"Back to {staff.name}'s integrations")
 
 
 @bp.get("/integrations/zoom/callback")
@@ -129,9 +146,7 @@ def callback():
         logger.warning("Zoom connect failed: %s", e.__class__.__name__)
         if e.code == SCOPES_MISSING:  # GET /users/me without its scope
             return _missing_scopes_page([zoom.USER_SCOPE], staff)
-        return failure("Zoom could not be reached",
-                       "Zoom did not answer in time. Wait a moment and click Connect again.",
-                       502, staff=staff)
+        return _no_answer_page(e, staff)
     missing = zoom.missing_scopes(tokens.scopes)
     if missing:
         return _missing_scopes_page(missing, staff)
@@ -142,7 +157,7 @@ def callback():
               f"{e.owner_name}, and stays connected there. Each staff member connects "
               f"their own: sign in to Zoom as {staff.name} (sign out of Zoom first if it "
               "remembers you), then click Connect again.", "error")
-        return redirect(url_for("staff.integrations", user_id=staff.id))
+        return _back(staff, from_settings=session.pop(BACK_KEY, False))
     # Bookings that waited for this connection get their meetings now, not at the next backoff.
     meetings.resume_waiting_jobs(staff)
     db.session.commit()
@@ -151,7 +166,35 @@ def callback():
 
 
 def _missing_scopes_page(missing: list[str], staff: User):
+    # Nothing was stored: the fix is in the Zoom app, then a new Connect (no Disconnect first).
     return failure("The Zoom app lacks permissions",
                    "Add these scopes to the Zoom app in the Zoom App Marketplace (Scopes > "
-                   f"+ Add Scopes), then disconnect and connect again: {', '.join(missing)}.",
+                   f"+ Add Scopes), then click Connect again: {', '.join(missing)}.",
                    400, staff=staff)
+
+
+def _no_answer_page(error: ZoomError, staff: User):
+    """The code exchange or GET /users/me failed on Zoom's side or on the way there: say
+    which, since each has its own remedy."""
+    if isinstance(error, ZoomTimeout):
+        return failure("Zoom did not answer in time",
+                       "Zoom took too long to answer, so nothing was connected. Wait a moment "
+                       "and click Connect again.", 504, staff=staff)
+    if isinstance(error, ZoomRateLimited):
+        return failure("Zoom asked us to slow down",
+                       "Zoom refused the request for now because of its rate limits. Wait a "
+                       "minute and click Connect again.", 503, staff=staff)
+    if isinstance(error, ZoomUnavailable) and error.status and error.status >= 500:
+        return failure("Zoom had an internal error",
+                       f"Zoom answered with its own error (HTTP {error.status}), so nothing was "
+                       "connected. This is on Zoom's side: check status.zoom.us, wait a few "
+                       "minutes and click Connect again.", 502, staff=staff)
+    if isinstance(error, ZoomUnavailable) and error.status is None:
+        return failure("Zoom could not be reached",
+                       "This server could not open a connection to Zoom, so nothing was "
+                       "connected. Check that it can reach Zoom (network, firewall, proxy, DNS) "
+                       "and click Connect again.", 502, staff=staff)
+    return failure("Zoom refused the connection",
+                   "Zoom did not accept the new connection, so nothing was connected. Check "
+                   "that you are signed in to the right Zoom account and click Connect "
+                   "again.", 502, staff=staff)

@@ -6,6 +6,7 @@ from ..auth.forms import EmptyForm
 from ..auth.services import AccountError
 from ..extensions import db
 from ..models import User, ZoomSettings
+from ..settings.services import zoom_redirect_url
 from ..templating import render_form
 from . import services
 from .availability import WEEKDAY_NAMES
@@ -140,4 +141,5 @@ def integrations(user_id: int):
         "staff/integrations.html", member=member,
         zoom_configured=bool(zoom_settings and zoom_settings.is_configured),
         connection=member.zoom_connection, action_form=EmptyForm(),
+        redirect_url=zoom_redirect_url(),
     )

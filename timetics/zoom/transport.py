@@ -24,6 +24,7 @@ from ..exceptions import (
     ZoomError,
     ZoomNotFound,
     ZoomRateLimited,
+    ZoomTimeout,
     ZoomTokenRefused,
     ZoomUnavailable,
 )
@@ -86,13 +87,13 @@ def _send(app: ZoomApp, method: str, url: str, what: str, *, authorization: str,
 
 @contextmanager
 def reaching_zoom(app: ZoomApp, what: str) -> Iterator[None]:
-    """Turns no answer at all (a timeout, a refused or broken connection) into
-    ZoomUnavailable."""
+    """Turns no answer at all into ZoomTimeout (a timeout) or ZoomUnavailable (a refused or
+    broken connection)."""
     try:
         yield
     except requests.Timeout as e:
         logger.warning("Zoom %s timed out (%s)", what, e.__class__.__name__)
-        raise ZoomUnavailable(
+        raise ZoomTimeout(
             f"Zoom did not answer the {what} within {app.timeout:g} seconds.") from e
     except requests.RequestException as e:
         logger.warning("Zoom %s failed: %s", what, e.__class__.__name__)

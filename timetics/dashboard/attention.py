@@ -1,0 +1,91 @@
+"""Needs attention in words: what a stored Zoom error means, and when the work is tried again.
+
+Jobs store the error as the Zoom client described it ("Zoom refused the meeting creation:
+HTTP 500, 500 (…)"), which is right for a log and the disclosure but not for a person. The
+known kinds map to plain words here, in one place; the raw text stays beside them.
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from ..db import utcnow
+from ..extensions import db
+from ..integrations.meetings import ZOOM_KINDS
+from ..models import Booking, Job
+
+# How the Zoom client words what it could not do (timetics/zoom/transport.py, oauth.py).
+_FROM_ZOOM = re.compile(r"^Zoom (refused the|did not answer|could not be reached)|^Zoom's answer")
+_HTTP_STATUS = re.compile(r"\bHTTP (\d{3})\b")
+_TOKEN_REFUSED = ("invalid_grant", "invalid_request", "token refresh")
+_SCOPE_MISSING = ("4711", "does not contain scope")
+CONNECTION_REFUSED = "Zoom no longer accepts the host's connection"
+
+
+def plain_words(detail: str | None) -> str:
+    """What a stored error means, in words a host can act on. Errors that did not come from
+    Zoom (ours, the mail server's) are worded already and come back unchanged."""
+    detail = (detail or "").strip()
+    if not detail:
+        return "Waiting for Zoom"
+    if not _FROM_ZOOM.match(detail):
+        return detail.rstrip(".")
+    lowered = detail.lower()
+    if "did not answer" in lowered:
+        return "Zoom did not answer in time"
+    if "could not be reached" in lowered:
+        return "Zoom could not be reached from this server"
+    if lowered.startswith("zoom's answer"):
+        return "Zoom sent an answer Timetics could not read"
+    match = _HTTP_STATUS.search(detail)
+    status = int(match.group(1)) if match else 0
+    if any(marker in lowered for marker in _SCOPE_MISSING):
+        return "The Zoom app lacks a permission (scope); add it in the Zoom App Marketplace"
+    if status == 429:
+        return "Zoom's rate limit was reached"
+    if status >= 500:
+        return "Zoom had an internal error"
+    if status == 401 or any(marker in lowered for marker in _TOKEN_REFUSED):
+        return CONNECTION_REFUSED
+    if status == 404:
+        return "Zoom no longer has this meeting"
+    return "Zoom refused the request"
+
+
+def when_next(job: Job | None, zone: str, now: datetime | None = None) -> str:
+    """When the job runs again, in ``zone``: "we retry at 10:42", "we stopped retrying"."""
+    if job is None or job.done_at is not None:
+        return ""
+    if job.failed_at is not None:
+        return "we stopped retrying: use Retry now"
+    now = now or utcnow()
+    if job.run_after <= now:
+        return "we retry in a moment"
+    local, today = job.run_after.astimezone(ZoneInfo(zone)), now.astimezone(ZoneInfo(zone))
+    if local.date() == today.date():
+        return f"we retry at {local:%H:%M}"
+    return f"we retry on {local:%a %d %b} at {local:%H:%M}"
+
+
+def sentence(detail: str | None, job: Job | None, zone: str) -> str:
+    """``plain_words`` and ``when_next`` as one sentence: "Zoom had an internal error; we retry
+    at 10:42"."""
+    words, retry = plain_words(detail), when_next(job, zone)
+    if retry and (words == CONNECTION_REFUSED or "reconnect" in words):
+        # Reconnecting runs the waiting work at once (meetings.resume_waiting_jobs): no backoff.
+        retry = "it runs as soon as the host connects Zoom again"
+    return f"{words}; {retry}." if retry else f"{words}."
+
+
+def open_zoom_jobs(bookings: list[Booking]) -> dict[int, Job]:
+    """Each booking's Zoom job that is still to run (the one due first)."""
+    if not bookings:
+        return {}
+    query = (select(Job)
+             .where(Job.booking_id.in_([b.id for b in bookings]), Job.kind.in_(ZOOM_KINDS),
+                    Job.done_at.is_(None))
+             .order_by(Job.run_after.desc()))
+    return {job.booking_id: job for job in db.session.scalars(query)}  # the earliest wins
