@@ -9,6 +9,7 @@ No email leaves the process (MAIL_SUPPRESS_SEND).
 """
 from __future__ import annotations
 
+import re
 import secrets
 import shutil
 import sys
@@ -107,6 +108,11 @@ def take(browser: Browser, base_url: str, out: Path) -> None:
 
     admin.get_by_role("link", name="Dashboard").click()
     admin.screenshot(path=out / "dashboard.png", full_page=True)
+
+    admin.get_by_role("row").filter(has_text="Ben Okafor").get_by_role(
+        "link", name=re.compile(r"^[A-Z0-9]{10}$")).click()  # the booking's reference
+    expect(admin.get_by_role("region", name="History")).to_be_visible()
+    admin.screenshot(path=out / "booking-detail.png", full_page=True)
 
 
 def main(out: Path) -> None:

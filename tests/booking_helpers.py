@@ -6,8 +6,19 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from timetics.booking.services import new_reference
 from timetics.extensions import db
-from timetics.models import AvailabilityRule, Location, MeetingKind, MeetingType, User
+from timetics.models import (
+    Attendee,
+    AvailabilityRule,
+    Booking,
+    BookingStatus,
+    Location,
+    MeetingKind,
+    MeetingType,
+    User,
+)
+from timetics.security import hash_token, new_token
 
 
 @dataclass(frozen=True)
@@ -80,3 +91,21 @@ def manage_path(response) -> str:
     location = response.headers["Location"]
     assert location.startswith("/bookings/"), location
     return location
+
+
+def add_booking(app, slug: str, start: datetime, *, name: str = "Old Guest",
+                email: str = "old@example.com", status=BookingStatus.CONFIRMED) -> str:
+    """A booking row as the booking flow leaves it, for times the public page cannot book
+    (the past) or in numbers; returns its reference."""
+    with app.app_context():
+        meeting_type = db.session.scalar(db.select(MeetingType).filter_by(slug=slug))
+        booking = Booking(reference=new_reference(), meeting_type=meeting_type,
+                          host_id=meeting_type.host_id, start_at=start,
+                          end_at=start + timedelta(minutes=meeting_type.duration_minutes),
+                          status=status)
+        booking.attendees.append(Attendee(name=name, email=email, timezone="UTC",
+                                          manage_token_hash=hash_token(new_token()),
+                                          status=status))
+        db.session.add(booking)
+        db.session.commit()
+        return booking.reference

@@ -23,7 +23,8 @@ def serious_violations(page: Page) -> list[str]:
 
 
 def test_the_main_pages_pass_an_accessibility_audit(zoom_site, connected_host, admin, new_page):
-    """Login, dashboard, Zoom settings, staff integrations, a Zoom sign-in failure, booking,
+    """Login, dashboard (filtered, on a phone), booking detail, the host's cancel
+    confirmation, Zoom settings, staff integrations, a Zoom sign-in failure, booking,
     confirmation, cancel."""
     day = weekday_ahead()
     report: dict[str, list[str]] = {}
@@ -60,6 +61,24 @@ def test_the_main_pages_pass_an_accessibility_audit(zoom_site, connected_host, a
     log_in(admin_page, admin.email)
     expect(admin_page.get_by_role("region", name="Needs attention")).to_be_visible()
     audit("dashboard", admin_page)
+    admin_page.get_by_role("row").filter(has_text="Pat Pending").get_by_role(
+        "link", name=re.compile(r"^[A-Z0-9]{10}$")).click()
+    expect(admin_page.get_by_role("region", name="History")).to_be_visible()
+    audit("booking detail", admin_page)
+    admin_page.get_by_role("link", name="Cancel", exact=True).click()
+    expect(admin_page.get_by_label("Message to the guests")).to_be_visible()
+    audit("cancel confirmation", admin_page)
+    admin_page.get_by_role("button", name="Cancel booking").click()
+    admin_page.goto("/dashboard?status=cancelled&q=pat")
+    expect(admin_page.get_by_text("Pat Pending")).to_be_visible()
+    audit("dashboard, filtered", admin_page)
+    admin_page.goto("/dashboard?from=2030-02-30")
+    expect(admin_page.get_by_text("Not a valid date value.")).to_be_visible()
+    audit("dashboard, bad filter", admin_page)
+    admin_page.set_viewport_size({"width": 390, "height": 844})
+    admin_page.goto("/dashboard")
+    audit("dashboard, phone", admin_page)
+    admin_page.set_viewport_size({"width": 1280, "height": 720})
     admin_page.get_by_role("link", name="Settings").click()
     expect(admin_page.get_by_label("Redirect URL")).to_be_visible()
     audit("Zoom settings", admin_page)

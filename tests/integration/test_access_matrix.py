@@ -26,7 +26,11 @@ EXPECTED = {
     "dashboard.home": {"GET": (302,) * 4},
     "dashboard.healthz": {"GET": (200,) * 4},
     "dashboard.index": {"GET": (LOGIN, 200, 200, 200)},
-    "dashboard.cancel_booking": {"POST": (LOGIN, 302, 404, 302)},
+    "dashboard.bookings_csv": {"GET": (LOGIN, 200, 200, 200)},  # staff B's is empty
+    "dashboard.booking_detail": {"GET": (LOGIN, 200, 404, 200)},
+    "dashboard.confirm_cancel": {"GET": (LOGIN, 200, 404, 200)},
+    # GET: the confirmation page (by reference); POST: cancel
+    "dashboard.cancel_booking": {"GET": (LOGIN, 302, 404, 302), "POST": (LOGIN, 302, 404, 302)},
     "dashboard.retry_booking": {"POST": (LOGIN, 302, 404, 302)},
     "dashboard.retry_job": {"POST": (LOGIN, 404, 404, 404)},  # the world has no job
     "settings.index": {"GET": (LOGIN, 302, 302, 302)},

@@ -20,7 +20,7 @@ from ..extensions import db
 from ..ics import Invitation, booking_uid, build_ics
 from ..jobs import Kind, enqueue, handler, in_flight
 from ..mail import Attachment, build_message, deliver, describe_mail_error
-from ..models import Attendee, Booking, BookingStatus, Job
+from ..models import Attendee, Booking, BookingStatus, Job, User
 from ..security import decrypt_secret, encrypt_secret
 
 logger = logging.getLogger(__name__)
@@ -55,15 +55,22 @@ def plan_confirmation(booking: Booking, attendee: Attendee, token: str) -> None:
 
 
 def plan_cancellation(booking: Booking, attendees: list[Attendee], *, by_host: bool,
-                      booking_ended: bool) -> None:
-    """Tell the guests who lost their place, and the host."""
+                      booking_ended: bool, by: User | None = None, message: str = "") -> None:
+    """Tell the guests who lost their place, and the host. ``by`` is who cancelled from the
+    dashboard (the host or an admin; default the host), named in the emails and the booking's
+    history; ``message`` is their note to the guests."""
     title, host = booking.meeting_type.name, booking.host
+    who = {}
+    if by_host:
+        by = by or host
+        who = {"by": by.id, "by_name": by.name, "message": message}
     for attendee in attendees:
         _enqueue(booking, CANCELLED, attendee, f"Cancelled: {title} with {host.name}",
-                 by_host=by_host)
+                 by_host=by_host, **who)
     _enqueue(booking, CANCELLED, None,
              f"Cancelled: {title} with {', '.join(a.name for a in attendees)}",
-             attendees=[a.id for a in attendees], by_host=by_host, booking_ended=booking_ended)
+             attendees=[a.id for a in attendees], by_host=by_host, booking_ended=booking_ended,
+             **who)
 
 
 def plan_rescheduled(booking: Booking, attendee: Attendee, old_start: datetime,
@@ -142,14 +149,18 @@ def _rescheduled_email(booking: Booking, guest: Attendee | None, payload: dict) 
 
 
 def _cancelled_email(booking: Booking, guest: Attendee | None, payload: dict) -> tuple:
+    # Jobs written before "by" existed were the host's own cancellations.
+    who = {"by_host": payload["by_host"], "by_name": payload.get("by_name", booking.host.name),
+           "by_self": payload.get("by", booking.host_id) == booking.host_id,
+           "message": payload.get("message", "")}
     if guest:
         return ("booking_cancelled_guest", _ics(booking, [guest], "CANCEL"),
-                {"attendee": guest, "zone": guest.timezone, "by_host": payload["by_host"]})
+                {"attendee": guest, "zone": guest.timezone, **who})
     attendees = [db.session.get(Attendee, i) for i in payload["attendees"]]
     ended = payload["booking_ended"]
     return ("booking_cancelled_host", _ics(booking, attendees, "CANCEL") if ended else (),
-            {"attendees": attendees, "zone": booking.host.timezone,
-             "by_host": payload["by_host"], "booking_ended": ended})
+            {"attendees": attendees, "zone": booking.host.timezone, "booking_ended": ended,
+             **who})
 
 
 def _zoom_link_email(booking: Booking, guest: Attendee | None, payload: dict) -> tuple:

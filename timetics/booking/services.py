@@ -139,8 +139,10 @@ def cancel_attendee(attendee: Attendee) -> bool:
     return ended
 
 
-def cancel_booking(booking: Booking) -> list[Attendee]:
-    """The host cancels the whole booking; returns the attendees who had a place."""
+def cancel_booking(booking: Booking, *, by: User | None = None,
+                   message: str = "") -> list[Attendee]:
+    """The host (or ``by``, an admin) cancels the whole booking, with an optional ``message``
+    to the guests; returns the attendees who had a place."""
     with write_transaction():
         booking = _locked_booking(booking.id)
         if booking.status == BookingStatus.CANCELLED:
@@ -151,8 +153,10 @@ def cancel_booking(booking: Booking) -> list[Attendee]:
             attendee.status, attendee.cancelled_at = BookingStatus.CANCELLED, now
         booking.status, booking.cancelled_at = BookingStatus.CANCELLED, now
         meetings.plan_delete(booking)
-        notifications.plan_cancellation(booking, affected, by_host=True, booking_ended=True)
-    logger.info("Booking %s cancelled by the host", booking.reference)
+        notifications.plan_cancellation(booking, affected, by_host=True, booking_ended=True,
+                                        by=by, message=message)
+    logger.info("Booking %s cancelled by user %s", booking.reference,
+                by.id if by else booking.host_id)
     return affected
 
 

@@ -1,16 +1,30 @@
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_login import current_user, login_required
 
 from .. import jobs
 from ..auth.forms import EmptyForm
 from ..booking import services as booking_services
+from ..db import utcnow
 from ..extensions import db
 from ..models import (
     Booking,
     BookingStatus,
     ZoomState,
 )
+from ..templating import render_form
 from . import attention, services
+from .forms import BookingFilterForm, HostCancelForm
+from .history import booking_history
 
 bp = Blueprint("dashboard", __name__)
 
@@ -26,20 +40,85 @@ def healthz():
     return {"status": "ok"}
 
 
+def _filter_form() -> BookingFilterForm:
+    """The bookings filter, read from the query string and checked."""
+    form = BookingFilterForm(formdata=request.args)
+    hosts, types = services.filter_choices(current_user)
+    form.host.choices = [*form.host.choices[:1], *hosts]
+    form.type.choices = [*form.type.choices[:1], *types]
+    form.validate()
+    return form
+
+
+def _filters(form: BookingFilterForm) -> services.BookingFilters:
+    return services.BookingFilters(
+        host_id=int(form.host.data) if form.host.data else None,
+        type_id=int(form.type.data) if form.type.data else None,
+        status=form.status.data or "", first_day=form["from"].data, last_day=form.to.data,
+        q=(form.q.data or "").strip())
+
+
 @bp.get("/dashboard")
 @login_required
 def index():
+    form = _filter_form()
+    page = None
+    if not form.errors:
+        page = services.bookings_page(current_user, _filters(form), current_user.timezone,
+                                      request.args.get("page", 1, type=int))
     zoom_problems = services.zoom_problems(current_user)
     return render_template(
         "dashboard/index.html", checklist=services.setup_checklist(current_user),
-        upcoming=services.visible_bookings(current_user, upcoming=True),
-        past=services.visible_bookings(current_user, upcoming=False, limit=20),
+        filter_form=form, page=page, now=utcnow(), filtered=bool(request.args),
         action_form=EmptyForm(), zone=current_user.timezone,
         unsent_emails=services.unsent_emails(current_user),
         zoom_problems=zoom_problems, zoom_jobs=attention.open_zoom_jobs(zoom_problems),
         in_words=attention.sentence,
         hosts_without_zoom=services.hosts_without_zoom(current_user),
-    )
+    ), 400 if form.errors else 200
+
+
+@bp.get("/dashboard/bookings.csv")
+@login_required
+def bookings_csv():
+    form = _filter_form()
+    if form.errors:
+        return {"error": "; ".join(f"{form[name].label.text}: {' '.join(errors)}"
+                                   for name, errors in form.errors.items())}, 400
+    lines = services.bookings_csv(current_user, _filters(form), current_user.timezone)
+    return Response(stream_with_context(lines), mimetype="text/csv",
+                    headers={"Content-Disposition": 'attachment; filename="bookings.csv"'})
+
+
+def _found(booking: Booking | None) -> Booking:
+    """404 for a booking that does not exist or that the user may not see."""
+    if booking is None:
+        abort(404)
+    return booking
+
+
+def _visible_booking(reference: str) -> Booking:
+    return _found(services.booking_by_reference(current_user, reference))
+
+
+@bp.get("/dashboard/bookings/<reference>")
+@login_required
+def booking_detail(reference: str):
+    booking = _visible_booking(reference)
+    return render_template("dashboard/booking.html", booking=booking,
+                           history=booking_history(booking), zone=current_user.timezone,
+                           action_form=EmptyForm())
+
+
+@bp.get("/dashboard/bookings/<reference>/cancel")
+@login_required
+def confirm_cancel(reference: str):
+    booking = _visible_booking(reference)
+    if booking.status == BookingStatus.CANCELLED:
+        flash(f"Booking {booking.reference} was already cancelled.", "info")
+        return redirect(url_for("dashboard.booking_detail", reference=booking.reference))
+    return render_form("dashboard/cancel.html", HostCancelForm(), booking=booking,
+                       zone=current_user.timezone)
 
 
 @bp.post("/dashboard/jobs/<int:job_id>/retry")
@@ -61,9 +140,7 @@ def retry_job(job_id: int):
 
 def _own_booking_for_post(booking_id: int) -> Booking:
     """The booking a dashboard button acts on: 404 unless the user may, 400 without CSRF."""
-    booking = services.booking_for_user(current_user, booking_id)
-    if booking is None:
-        abort(404)
+    booking = _found(services.booking_for_user(current_user, booking_id))
     if not EmptyForm().validate_on_submit():
         abort(400)
     return booking
@@ -83,14 +160,23 @@ def retry_booking(booking_id: int):
     return redirect(url_for("dashboard.index"))
 
 
-@bp.post("/dashboard/bookings/<int:booking_id>/cancel")
+@bp.route("/dashboard/bookings/<int:booking_id>/cancel", methods=["GET", "POST"])
 @login_required
 def cancel_booking(booking_id: int):
-    booking = _own_booking_for_post(booking_id)
+    """POST: the confirmation page's form (CSRF is checked before any view, by CSRFProtect).
+    GET (an old link by id): the confirmation page."""
+    booking = _found(services.booking_for_user(current_user, booking_id))
+    if request.method == "GET":
+        return redirect(url_for("dashboard.confirm_cancel", reference=booking.reference))
+    form = HostCancelForm()
     if booking.status == BookingStatus.CANCELLED:
         flash(f"Booking {booking.reference} was already cancelled.", "info")
+    elif not form.validate_on_submit():
+        return render_form("dashboard/cancel.html", form, booking=booking,
+                           zone=current_user.timezone)
     else:
-        booking_services.cancel_booking(booking)
+        booking_services.cancel_booking(booking, by=current_user._get_current_object(),
+                                        message=(form.message.data or "").strip())
         flash(f"Booking {booking.reference} is cancelled; the guests were told by email.",
               "success")
-    return redirect(url_for("dashboard.index"))
+    return redirect(url_for("dashboard.booking_detail", reference=booking.reference))

@@ -1,0 +1,102 @@
+"""A booking's history, read from what the booking already records.
+
+Every side effect of a change is a job written in the change's own transaction (jobs.py), so
+the booking's rows and its jobs are its log: when it was made and cancelled, who joined and who
+left, each email and each Zoom call with its outcome. The cancellation email jobs also say who
+cancelled (``by_name``), and the reschedule emails the old time.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..jobs import Kind, in_flight
+from ..models import Booking, BookingStatus, Job
+
+ZOOM_CALLS = {Kind.ZOOM_CREATE: "Create the Zoom meeting",
+              Kind.ZOOM_UPDATE: "Move the Zoom meeting",
+              Kind.ZOOM_DELETE: "Delete the Zoom meeting"}
+EMAILS = {"confirmed": "Confirmation", "cancelled": "Cancellation", "rescheduled": "New time",
+          "zoom_link": "Zoom link"}
+
+
+@dataclass(frozen=True)
+class Entry:
+    at: datetime
+    what: str
+    outcome: str = ""
+    tone: str = ""  # "ok", "warn" or "bad": how the outcome's badge looks
+    detail: str = ""  # the last error, a message to the guests
+    was: datetime | None = None  # the old time, for a move
+
+
+def booking_history(booking: Booking) -> list[Entry]:
+    """What happened to ``booking``, oldest first."""
+    jobs = list(db.session.scalars(select(Job).where(Job.booking_id == booking.id)
+                                   .order_by(Job.created_at, Job.id)))
+    cancellations = [j for j in jobs if j.kind == Kind.BOOKING_EMAIL
+                     and j.payload.get("email") == "cancelled"
+                     and j.payload.get("recipient") == "host"]
+    entries = []
+    for n, attendee in enumerate(booking.attendees):
+        entries.append(Entry(booking.created_at, f"Booked by {attendee.name}") if n == 0
+                       else Entry(attendee.created_at, f"{attendee.name} joined"))
+        if attendee.cancelled_at and attendee.cancelled_at != booking.cancelled_at:
+            entries.append(Entry(attendee.cancelled_at, _guest_left(attendee, cancellations)))
+    if booking.status == BookingStatus.CANCELLED and booking.cancelled_at:
+        entries.append(_cancelled(booking, cancellations))
+    for job in jobs:
+        entries.extend(_job_entries(job))
+    return sorted(entries, key=lambda e: e.at)
+
+
+def _guest_left(attendee, cancellations: list[Job]) -> str:
+    if any(attendee.id in j.payload.get("attendees", []) for j in cancellations):
+        return f"{attendee.name} cancelled their place"
+    return f"{attendee.name} moved to another time"
+
+
+def _cancelled(booking: Booking, cancellations: list[Job]) -> Entry:
+    by_host = [j for j in cancellations if j.payload.get("by_host")]
+    if by_host:
+        payload = by_host[-1].payload
+        # Jobs written before "by_name" existed were the host's own cancellations.
+        return Entry(booking.cancelled_at,
+                     f"Cancelled by {payload.get('by_name', booking.host.name)}",
+                     detail=payload.get("message", ""))
+    if cancellations:
+        return Entry(booking.cancelled_at, "Cancelled by the guest")
+    return Entry(booking.cancelled_at, "Cancelled: the guest moved to another time")
+
+
+def _job_entries(job: Job) -> list[Entry]:
+    outcome, tone = _outcome(job)
+    if job.kind in ZOOM_CALLS:
+        return [Entry(job.created_at, ZOOM_CALLS[job.kind], outcome, tone,
+                      job.last_error or "")]
+    if job.kind != Kind.BOOKING_EMAIL:
+        return []
+    payload = job.payload
+    entries = []
+    if payload.get("email") == "rescheduled" and payload.get("recipient") == "host":
+        entries.append(Entry(job.created_at, "Moved to a new time",
+                             was=datetime.fromisoformat(payload["old_start"])))
+    kind = EMAILS.get(payload.get("email"), "Email")
+    entries.append(Entry(job.created_at, f"{kind} email to {payload.get('to', '')}", outcome,
+                         tone, job.last_error or ""))
+    return entries
+
+
+def _outcome(job: Job) -> tuple[str, str]:
+    if job.done_at:
+        return "Done", "ok"
+    if job.failed_at:
+        return f"Gave up after {job.attempts} attempts", "bad"
+    if in_flight(job):
+        return "Running", ""
+    if job.attempts:
+        return f"Failed {job.attempts}×, will retry", "warn"
+    return "Waiting", ""
