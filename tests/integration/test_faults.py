@@ -100,14 +100,14 @@ def test_zoom_failing_at_booking_time(zoom_site, connected_host, mailbox, admin,
     mailbox.wait_for(2)
     for address in ("gina@example.com", "host@example.com"):
         assert "your Zoom link will follow by email" in text_of(mailbox.to(address)[0])
-    assert "Zoom link pending" in dashboard_of(zoom_site, admin.email)
+    assert "<strong>Zoom link pending</strong>" in dashboard_of(zoom_site, admin.email)
 
     zoom_site.clear_faults()
     run_jobs(zoom_site.app)
     booking = the_booking(zoom_site.app)
     assert_link_followed_once(zoom_site, booking, mailbox)
     assert open_jobs(zoom_site.app) == []
-    assert "Zoom link pending" not in dashboard_of(zoom_site, admin.email)
+    assert "<strong>Zoom link pending</strong>" not in dashboard_of(zoom_site, admin.email)
 
 
 def test_zoom_429_waits_until_retry_after(zoom_site, connected_host, mailbox):
