@@ -356,6 +356,17 @@ class Booking(db.Model):
         back_populates="booking", cascade="all, delete-orphan", order_by="Attendee.id"
     )
 
+    @property
+    def zoom_joining_notes(self) -> list[str]:
+        """What Zoom applied that guests notice, in the words every page and email uses."""
+        notes = []
+        if self.zoom_waiting_room:
+            notes.append("The host will let you in from the waiting room.")
+        if self.zoom_join_before_host:
+            notes.append(f"You can join up to {self.zoom_jbh_time} minutes early."
+                         if self.zoom_jbh_time else "You can join before the host, at any time.")
+        return notes
+
     def __repr__(self) -> str:
         return f"<Booking {self.reference} {self.start_at:%Y-%m-%dT%H:%MZ} {self.status}>"
 
