@@ -48,8 +48,8 @@ def downgrade():
         batch_op.drop_column('zoom_join_before_host')
         batch_op.drop_column('zoom_waiting_room')
     with op.batch_alter_table('meeting_types', schema=None) as batch_op:
-        batch_op.drop_constraint('ck_meeting_types_zoom_auto_recording_choice', type_='check')
-        batch_op.drop_constraint('ck_meeting_types_zoom_join_before_choice', type_='check')
+        batch_op.drop_constraint('zoom_auto_recording_choice', type_='check')
+        batch_op.drop_constraint('zoom_join_before_choice', type_='check')
         batch_op.drop_column('zoom_alternative_hosts')
         batch_op.drop_column('zoom_auto_recording')
         batch_op.drop_column('zoom_mute_on_entry')
