@@ -57,6 +57,7 @@ EXPECTED = {
     "booking.reschedule": {"GET": (200,) * 4, "POST": (422,) * 4},
     "integrations.connect": {"POST": (LOGIN, 302, 403, 302)},
     "integrations.disconnect": {"POST": (LOGIN, 302, 403, 302)},
+    "integrations.check": {"POST": (LOGIN, 302, 403, 302)},  # nothing connected: back
     "integrations.callback": {"GET": (LOGIN, 400, 400, 400)},
     "webhooks.zoom_event": {"POST": (401,) * 4},
 }

@@ -4,6 +4,7 @@ import time
 from datetime import timedelta
 
 import pytest
+import requests
 
 from timetics.db import utcnow
 from timetics.extensions import db
@@ -11,7 +12,7 @@ from timetics.integrations import oauth_flow
 from timetics.models import Booking, Role, ZoomConnection
 from timetics.security import decrypt_secret
 
-from ..booking_helpers import at, book, weekday_ahead
+from ..booking_helpers import at, book, csrf_of, weekday_ahead
 from ..conftest import PASSWORD, assert_not_stored
 from ..live import CLIENT_SECRET, SECRET_TOKEN, Browser
 
@@ -329,3 +330,49 @@ def test_a_staff_member_is_told_to_ask_the_admin_about_invalid_redirect(zoom_sit
     browser.close()
     assert "Invalid redirect (4700)" in page.text and "ask your admin to paste" in page.text
     assert f"<code>{zoom_site.url}/integrations/zoom/callback</code>" in page.text
+
+
+def test_check_connection_asks_zoom_and_shows_what_timetics_holds(zoom_site, admin_browser,
+                                                                 staff):
+    admin_browser.connect_zoom(staff.id)
+    page = f"/staff/{staff.id}/integrations"
+    checked = admin_browser.submit(f"/staff/{staff.id}/integrations/zoom/check", page=page)
+    assert checked.status_code == 200
+    assert "The Zoom connection works" in checked.text
+    assert "alex.rivera@zoom.example" in checked.text
+    assert "<code>meeting:write:meeting</code>" in checked.text
+    assert "Basic (free)" in checked.text  # the sandbox's users are Basic (type 1)
+    assert [r["status"] for r in zoom_site.zoom_requests()
+            if r["path"] == "/v2/users/me"][-1] == 200
+
+
+def test_check_connection_says_when_zoom_refuses_it(zoom_site, admin_browser, staff):
+    admin_browser.connect_zoom(staff.id)
+    with zoom_site.app.app_context():
+        stored = decrypt_secret(db.session.scalar(
+            db.select(ZoomConnection.refresh_token_encrypted)))
+    # The refresh token is spent elsewhere, and the access token expires: Zoom refuses us.
+    spent = requests.post(f"{zoom_site.zoom_url}/oauth/token", timeout=5,
+                          data={"grant_type": "refresh_token", "refresh_token": stored},
+                          auth=("live-client-id", CLIENT_SECRET))
+    assert spent.status_code == 200
+    zoom_site.zoom("post", "/tokens/expire", json={"user_id": "zoomuser-alex"})
+    checked = admin_browser.submit(f"/staff/{staff.id}/integrations/zoom/check",
+                                   page=f"/staff/{staff.id}/integrations")
+    assert checked.status_code == 200
+    assert "The Zoom connection does not work" in checked.text
+    assert "Reconnect needed" in admin_browser.get(f"/staff/{staff.id}/integrations").text
+
+
+def test_check_connection_after_zoom_removed_it_says_so(zoom_site, admin_browser, staff):
+    admin_browser.connect_zoom(staff.id)
+    page = admin_browser.get(f"/staff/{staff.id}/integrations").text  # the button is shown
+    zoom_site.zoom("post", "/grants/revoke", json={"user_id": "zoomuser-alex"})
+    deadline = time.monotonic() + 5
+    while connection_of(zoom_site.app, staff.id) is not None:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    checked = admin_browser.post(f"/staff/{staff.id}/integrations/zoom/check",
+                                 {"csrf_token": csrf_of(page)})
+    assert checked.status_code == 200  # back on the tab, with the news
+    assert "Zoom is not connected" in checked.text or "removed this connection" in checked.text

@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 from .. import zoom
 from ..auth.access import staff_member_or_403
 from ..auth.forms import EmptyForm
+from ..dashboard.attention import plain_words
 from ..exceptions import (
     StateInvalid,
     ZoomError,
@@ -20,10 +21,10 @@ from ..exceptions import (
     ZoomUserTaken,
 )
 from ..extensions import db
-from ..models import User
+from ..models import User, ZoomConnection
 from ..settings.services import zoom_redirect_url
 from ..zoom.transport import SCOPES_MISSING
-from . import meetings, oauth_flow
+from . import meetings, oauth_flow, tokens
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +61,41 @@ def disconnect(user_id: int):
         flash(f"Zoom ({email}) is disconnected and its tokens are deleted. Existing bookings "
               "keep their links; new bookings get none.", "success")
     return _back(member)
+
+
+ZOOM_PLANS = {1: "Basic (free): Zoom ends its meetings after 40 minutes", 2: "Licensed",
+              4: "No meetings licence"}  # the user object's ``type`` (Zoom's Users API)
+
+
+@bp.post("/staff/<int:user_id>/integrations/zoom/check")
+@login_required
+def check(user_id: int):
+    """Check connection: ask Zoom who the tokens belong to, now, and show what we hold."""
+    member = staff_member_or_403(user_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    connection = member.zoom_connection
+    if connection is None:
+        flash("Zoom is not connected: there is nothing to check.", "info")
+        return _back(member)
+    me, problem = None, None
+    try:
+        api = tokens.api_for(member)
+        if api is None:
+            problem = "Zoom no longer accepts this connection: connect again."
+        else:
+            me = api.get_me()
+    except (ZoomError, ZoomNotConfigured) as e:
+        problem = plain_words(e.message)
+    db.session.expire_all()  # a refresh during the check may have stored a new expiry
+    connection = db.session.get(ZoomConnection, connection.id)
+    if connection is None:  # Zoom's deauthorization arrived meanwhile, and deleted it
+        flash("Zoom has removed this connection: connect again.", "error")
+        return _back(member)
+    return render_template(
+        "integrations/zoom_check.html", member=member, me=me, problem=problem,
+        connection=connection, plan=ZOOM_PLANS.get((me or {}).get("type")),
+        scopes=sorted((connection.scopes or "").split()), back=request.args.get("back"))
 
 
 BACK_KEY = "zoom_connect_from_settings"
