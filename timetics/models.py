@@ -22,6 +22,7 @@ from .db import UTCDateTime, utcnow
 from .extensions import db
 
 MINUTES_PER_DAY = 24 * 60
+DEFAULT_REMINDERS = "24h, 1h"
 
 
 def _enum(cls: type[enum.Enum]) -> Enum:
@@ -226,6 +227,9 @@ class MeetingType(db.Model):
     description: Mapped[str] = mapped_column(Text, default="")
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # How long before the start each guest is reminded, as typed ("24h, 1h"); "" for none.
+    reminder_offsets: Mapped[str] = mapped_column(String(200), default=DEFAULT_REMINDERS)
+    remind_host: Mapped[bool] = mapped_column(default=False)
 
     host: Mapped[User] = relationship()
 

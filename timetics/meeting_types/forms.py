@@ -18,7 +18,8 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from ..models import Location, MeetingKind
+from ..booking.reminders import format_offsets, parse_offsets
+from ..models import DEFAULT_REMINDERS, Location, MeetingKind
 from ..validation import no_control_characters, plain_text
 
 
@@ -71,6 +72,12 @@ class MeetingTypeForm(FlaskForm):
     )
     description = TextAreaField("Description", validators=[Length(max=2000), plain_text])
     active = BooleanField("Active (bookable)", default=True)
+    reminder_offsets = StringField(
+        "Reminders", default=DEFAULT_REMINDERS, validators=[Length(max=200)],
+        description="How long before the start each guest gets a reminder email, e.g. 24h, 1h "
+                    "(m, h or d). Empty: no reminders.",
+    )
+    remind_host = BooleanField("Remind the host too")
     submit = SubmitField("Save")
 
     def validate_capacity(self, field) -> None:
@@ -78,3 +85,9 @@ class MeetingTypeForm(FlaskForm):
             raise ValidationError("A one-to-one meeting has capacity 1.")
         elif self.kind.data == MeetingKind.ONE_TO_MANY.value and not 2 <= (field.data or 0) <= 500:
             raise ValidationError("A one-to-many meeting takes 2 to 500 guests.")
+
+    def validate_reminder_offsets(self, field) -> None:
+        try:
+            field.data = format_offsets(parse_offsets(field.data))  # saved as "24h, 1h"
+        except ValueError as e:
+            raise ValidationError(str(e)) from None
