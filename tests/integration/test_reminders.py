@@ -28,7 +28,7 @@ from ..booking_helpers import (
     session_csrf,
     weekday_ahead,
 )
-from ..conftest import base_config, post_form
+from ..conftest import base_config, login, post_form
 from ..servers import BIN, operator_env
 from ..smtp import free_port, html_of, text_of
 from .test_concurrency import OverlapMailbox
@@ -351,3 +351,17 @@ def test_the_migration_gives_existing_meeting_types_the_default(empty_database, 
         assert (meeting_type.reminder_offsets, meeting_type.remind_host) == ("24h, 1h", False)
         db.session.remove()
         db.engine.dispose()
+
+
+def test_the_booking_history_shows_reminders_and_why_one_was_not_sent(app, client, runner,
+                                                                       setup, clock, start):
+    path = manage_path(book(client, setup.one_to_one, start))
+    reference, token = path.split("/bookings/")[1].split("?token=")
+    assert run_jobs_at(runner, clock, start - 24 * HOUR + MINUTE) == 1
+    client.post(f"/bookings/{reference}/cancel?token={token}",
+                data={"csrf_token": session_csrf(client)})
+    host = app.test_client()
+    login(host, setup.host_email)
+    html = host.get(f"/dashboard/bookings/{reference}").get_data(as_text=True)
+    assert html.count("Reminder email to gina@example.com") == 2
+    assert "Not sent: cancelled" in html
