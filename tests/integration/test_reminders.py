@@ -4,7 +4,6 @@ skipped when booked inside the offset or found too late, and sent once by two ru
 from __future__ import annotations
 
 import re
-import subprocess
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -14,7 +13,7 @@ from aiosmtpd.controller import Controller
 from flask_migrate import upgrade
 from sqlalchemy import select, text
 
-from timetics import PROJECT_ROOT, answer_cache, create_app, jobs
+from timetics import answer_cache, create_app, jobs
 from timetics.booking import availability, notifications, reminders, services, views
 from timetics.extensions import db
 from timetics.models import Booking, Job, MeetingType, ZoomState
@@ -29,7 +28,7 @@ from ..booking_helpers import (
     weekday_ahead,
 )
 from ..conftest import base_config, login, post_form
-from ..servers import BIN, operator_env
+from ..servers import job_runners_together
 from ..smtp import free_port, html_of, text_of
 from .test_concurrency import OverlapMailbox
 
@@ -236,7 +235,7 @@ def test_run_jobs_all_does_not_send_reminders_early(app, client, runner, setup, 
     assert reminders_in(mailbox) == []
 
 
-def test_two_runners_started_together_send_each_reminder_once(smtp_down, app, make_user):
+def test_two_runners_started_together_send_each_reminder_once(app, make_user):
     """Ten bookings' twenty reminders are due when two `run-jobs --once` processes start at
     once: every reminder arrives once. (The processes run on the real clock, so the test
     makes the reminders due by moving their moment, as the clock would, in the database.)"""
@@ -262,29 +261,14 @@ def test_two_runners_started_together_send_each_reminder_once(smtp_down, app, ma
     mailbox = OverlapMailbox()
     smtp = Controller(mailbox, hostname="127.0.0.1", port=free_port())
     smtp.start()
-    runners = []
     try:
-        runners = [subprocess.Popen(
-            [str(BIN / "flask"), "--app", "timetics", "run-jobs", "--once"],
-            cwd=PROJECT_ROOT, env=operator_env(app, MAIL_PORT=smtp.port), stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, text=True) for _ in range(2)]
-        outputs = [runner.communicate(timeout=60) for runner in runners]
+        ran = job_runners_together(app, 2, "--once", MAIL_PORT=smtp.port)
     finally:
-        for runner in runners:
-            if runner.poll() is None:
-                runner.kill()
-                runner.communicate()
         smtp.stop()
-
-    ran = []
-    for runner, (out, err) in zip(runners, outputs, strict=True):
-        assert runner.returncode == 0, err
-        assert "database is locked" not in err and "Traceback" not in err, err
-        ran.append(int(re.search(r"Ran (\d+) jobs?\.", out).group(1)))
-    reminders_sent = [m for m in mailbox.messages if m["Subject"].startswith("Reminder:")]
+    reminders_sent = reminders_in(mailbox)
+    assert len(mailbox.messages) == len(reminders_sent) == 20
     assert Counter(m["To"].addresses[0].addr_spec for m in reminders_sent) == expected
-    assert len(reminders_sent) == 20
-    assert min(ran) > 0, f"each runner ran some: {ran}"
+    assert sum(ran) == 20 and min(ran) > 0, f"each runner ran some: {ran}"
 
 
 # --- the meeting type form --------------------------------------------------------------------
