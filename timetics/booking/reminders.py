@@ -92,17 +92,27 @@ def drop_reminders(booking: Booking, attendee: Attendee | None = None, *,
         job.done_at = now
 
 
-def move_reminders(booking: Booking, tokens: dict[int, str]) -> None:
+def move_reminders(booking: Booking, tokens: dict[int, str] | None = None) -> None:
     """The booking has a new time: its reminders again for that time. A guest's manage link
-    is in ``tokens`` (attendee id: token) or sealed in their reminder still to send."""
+    is in ``tokens`` (attendee id: token) or sealed in their reminder still to send (a host's
+    move: no link is known, the guests keep theirs)."""
     sealed = {job.payload["recipient"]: job.payload["token"]
               for job in _open_reminders(booking) if "token" in job.payload}
-    sealed.update({attendee_id: encrypt_secret(t) for attendee_id, t in tokens.items()})
+    sealed.update({attendee_id: encrypt_secret(t) for attendee_id, t in (tokens or {}).items()})
     drop_reminders(booking, reason="moved")
     for attendee in booking.attendees:
         if attendee.status == BookingStatus.CONFIRMED and attendee.id in sealed:
             _plan(booking, attendee, sealed[attendee.id])
     plan_host_reminders(booking)
+
+
+def reseal_manage_link(booking: Booking, attendee: Attendee, token: str) -> None:
+    """The guest got a new manage link (the old one stopped working): their reminders still to
+    send carry the new one."""
+    sealed = encrypt_secret(token)
+    for job in _open_reminders(booking):
+        if job.payload["recipient"] == attendee.id and "token" in job.payload:
+            job.payload = {**job.payload, "token": sealed}
 
 
 def _plan(booking: Booking, attendee: Attendee | None, sealed_token: str | None) -> None:
