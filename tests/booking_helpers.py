@@ -30,7 +30,10 @@ class Setup:
 
 
 def create_booking_setup(app, make_user, *, host_zone: str = "America/New_York",
-                         location: Location = Location.NONE) -> Setup:
+                         location: Location = Location.NONE, reminders: str = "",
+                         remind_host: bool = False) -> Setup:
+    """Reminders are off unless a test asks for them: the outbox counts that other tests check
+    would otherwise include jobs due days later."""
     host = make_user(name="Hana Host", email="host@example.com", timezone=host_zone)
     with app.app_context():
         user = db.session.get(User, host.id)
@@ -40,10 +43,12 @@ def create_booking_setup(app, make_user, *, host_zone: str = "America/New_York",
         db.session.add_all([
             MeetingType(name="Intro call", slug="intro-call", host=user, duration_minutes=30,
                         kind=MeetingKind.ONE_TO_ONE, capacity=1, location=location,
-                        min_notice_minutes=60, window_days=60, description="A first chat."),
+                        min_notice_minutes=60, window_days=60, description="A first chat.",
+                        reminder_offsets=reminders, remind_host=remind_host),
             MeetingType(name="Group session", slug="group-session", host=user,
                         duration_minutes=60, kind=MeetingKind.ONE_TO_MANY, capacity=5,
-                        location=location, min_notice_minutes=60, window_days=60),
+                        location=location, min_notice_minutes=60, window_days=60,
+                        reminder_offsets=reminders, remind_host=remind_host),
         ])
         db.session.commit()
     return Setup(host.id, host.email, "intro-call", "group-session")

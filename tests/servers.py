@@ -3,6 +3,7 @@ configured through ``TIMETICS_*`` variables only."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -37,6 +38,31 @@ def operator_env(app, **extra: object) -> dict[str, str]:
     })
     env.update({f"TIMETICS_{k}": str(v) for k, v in extra.items()})
     return env
+
+
+def job_runners_together(app, count: int, *args: str, timeout: float = 60,
+                         **config: object) -> list[int]:
+    """Start ``count`` `flask run-jobs` processes (with ``args``, ``config`` as ``TIMETICS_*``)
+    at once and wait for them; how many jobs each ran. Fails on an error, a traceback or
+    "database is locked" in any of them."""
+    runners = []
+    try:
+        runners = [subprocess.Popen(
+            [str(BIN / "flask"), "--app", "timetics", "run-jobs", *args],
+            cwd=PROJECT_ROOT, env=operator_env(app, **config), stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True) for _ in range(count)]
+        outputs = [runner.communicate(timeout=timeout) for runner in runners]
+    finally:
+        for runner in runners:
+            if runner.poll() is None:
+                runner.kill()
+                runner.communicate()
+    ran = []
+    for runner, (out, err) in zip(runners, outputs, strict=True):
+        assert runner.returncode == 0, err
+        assert "database is locked" not in err and "Traceback" not in err, err
+        ran.append(int(re.search(r"Ran (\d+) jobs?\.", out).group(1)))
+    return ran
 
 
 @contextmanager

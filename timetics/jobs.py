@@ -66,10 +66,15 @@ def handler(kind: Kind, *, on_failure: Callable[[Job, str, bool], None] | None =
     return register
 
 
-def enqueue(kind: Kind, *, booking: Booking | None = None, payload: dict | None = None) -> Job:
-    """Add a job to the current transaction; it is due at once, and the request that wrote it
-    runs it after the commit."""
-    job = Job(kind=kind, booking=booking, payload=payload or {}, run_after=utcnow())
+def enqueue(kind: Kind, *, booking: Booking | None = None, payload: dict | None = None,
+            run_after: datetime | None = None) -> Job:
+    """Add a job to the current transaction; it is due at once (or at ``run_after``), and the
+    request that wrote it runs it after the commit if it is due by then."""
+    now = utcnow()
+    due = max(run_after or now, now)
+    # A job planned for later (a reminder) is as old as it is due: its maximum age, and its
+    # place in a booking's history, count from then.
+    job = Job(kind=kind, booking=booking, payload=payload or {}, run_after=due, created_at=due)
     db.session.add(job)
     g.setdefault("jobs_written", []).append(job)
     return job
@@ -107,11 +112,19 @@ def in_flight(job: Job, now: datetime | None = None) -> bool:
     return job.locked_until is not None and job.locked_until > (now or utcnow())
 
 
+def _planned_for_later(now: datetime):
+    """Jobs nobody has tried yet that are due later (reminders): "whatever its due time" means
+    a retry's backoff, never a reminder's moment."""
+    return (Job.attempts == 0) & (Job.run_after > now)
+
+
 def due_job_ids(now: datetime, *, everything: bool = False) -> list[int]:
     """The open jobs due at ``now``, oldest first. A job nobody has tried yet is left to the
     request that wrote it for ``request_budget()`` seconds: after that its request has died."""
     query = open_jobs_query().with_only_columns(Job.id).order_by(Job.run_after, Job.id)
-    if not everything:
+    if everything:
+        query = query.where(~_planned_for_later(now))
+    else:
         fresh = now - timedelta(seconds=request_budget())
         query = query.where(Job.run_after <= now,
                             or_(Job.attempts > 0, Job.created_at <= fresh))
@@ -123,8 +136,7 @@ def claim(job_id: int, now: datetime, *, everything: bool = False) -> Job | None
     it is finished."""
     conditions = [Job.id == job_id, Job.done_at.is_(None), Job.failed_at.is_(None),
                   or_(Job.locked_until.is_(None), Job.locked_until < now)]
-    if not everything:
-        conditions.append(Job.run_after <= now)
+    conditions.append(~_planned_for_later(now) if everything else Job.run_after <= now)
     claimed = db.session.execute(update(Job).where(*conditions).values(
         locked_until=now + lease(), attempts=Job.attempts + 1))
     db.session.commit()
@@ -167,7 +179,8 @@ def run_due(*, everything: bool = False) -> int:
 def run_jobs_of(booking: Booking) -> None:
     """Retry now: run the booking's unfinished jobs at once."""
     ids = db.session.scalars(select(Job.id).where(Job.booking_id == booking.id,
-                                                  Job.done_at.is_(None)).order_by(Job.id))
+                                                  Job.done_at.is_(None),
+                                                  ~_planned_for_later(utcnow())).order_by(Job.id))
     for job_id in list(ids):
         retry_now(job_id)
 

@@ -24,6 +24,7 @@ from .db import UTCDateTime, utcnow
 from .extensions import db
 
 MINUTES_PER_DAY = 24 * 60
+DEFAULT_REMINDERS = "24h, 1h"
 
 
 def _enum(cls: type[enum.Enum]) -> Enum:
@@ -240,6 +241,9 @@ class MeetingType(db.Model):
     zoom_auto_recording: Mapped[str] = mapped_column(String(5), default="none",
                                                      server_default="none")
     zoom_alternative_hosts: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # How long before the start each guest is reminded, as typed ("24h, 1h"); "" for none.
+    reminder_offsets: Mapped[str] = mapped_column(String(200), default=DEFAULT_REMINDERS)
+    remind_host: Mapped[bool] = mapped_column(default=False)
 
     host: Mapped[User] = relationship()
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import re
 import subprocess
 import sys
 import threading
@@ -36,7 +35,7 @@ from timetics.models import Attendee, Booking, BookingStatus, Job, User, ZoomCon
 from timetics.settings.services import zoom_app
 
 from ..booking_helpers import at, book, create_booking_setup, csrf_of, iso, weekday_ahead
-from ..servers import BIN, gunicorn, operator_env, served_by
+from ..servers import gunicorn, job_runners_together, operator_env, served_by
 from ..smtp import Mailbox, text_of
 
 RACERS = 20
@@ -356,25 +355,10 @@ def test_two_job_runners_started_together_send_every_email_once(smtp_down, app, 
     mailbox = OverlapMailbox()
     smtp = Controller(mailbox, hostname="127.0.0.1", port=smtp_down)
     smtp.start()
-    runners = []
     try:
-        runners = [subprocess.Popen(
-            [str(BIN / "flask"), "--app", "timetics", "run-jobs", "--once", "--all"],
-            cwd=PROJECT_ROOT, env=operator_env(app), stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, text=True) for _ in range(2)]
-        outputs = [runner.communicate(timeout=TIMEOUT) for runner in runners]
+        ran = job_runners_together(app, 2, "--once", "--all", timeout=TIMEOUT)
     finally:
-        for runner in runners:
-            if runner.poll() is None:
-                runner.kill()
-                runner.communicate()
         smtp.stop()
-
-    ran = []
-    for runner, (out, err) in zip(runners, outputs, strict=True):
-        assert runner.returncode == 0, err
-        assert "database is locked" not in err and "Traceback" not in err, err
-        ran.append(int(re.search(r"Ran (\d+) jobs?\.", out).group(1)))
     assert sum(ran) == 30 and min(ran) > 0, f"each runner ran some: {ran}"
     received = Counter((m["Subject"], m["To"]) for m in mailbox.messages)
     assert received == expected  # every email exactly once

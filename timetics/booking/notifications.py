@@ -16,6 +16,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from ..auth.services import external_url
+from ..db import utcnow
 from ..exceptions import RetryLater
 from ..extensions import db
 from ..ics import Invitation, booking_uid, build_ics
@@ -27,6 +28,7 @@ from ..security import decrypt_secret, encrypt_secret
 logger = logging.getLogger(__name__)
 
 CONFIRMED, CANCELLED, RESCHEDULED, ZOOM_LINK = "confirmed", "cancelled", "rescheduled", "zoom_link"
+REMINDER = "reminder"  # planned by reminders.py
 HOST = "host"
 
 
@@ -113,6 +115,12 @@ def _send(job: Job) -> None:
     booking, payload = job.booking, job.payload
     guest = None if payload["recipient"] == HOST else db.session.get(Attendee,
                                                                      payload["recipient"])
+    skipped = _reminder_skipped(booking, guest, payload)
+    if skipped:
+        job.payload = {**{k: v for k, v in payload.items() if k != "token"}, "skipped": skipped}
+        logger.info("Booking %s: reminder to the %s not sent (%s)", booking.reference,
+                    "guest" if guest else "host", skipped)
+        return
     template, attachments, context = _COMPOSERS[payload["email"]](booking, guest, payload)
     to = guest.email if guest else booking.host.email
     try:
@@ -172,8 +180,31 @@ def _zoom_link_email(booking: Booking, guest: Attendee | None, payload: dict) ->
             {"name": booking.host.name, "zone": booking.host.timezone})
 
 
+def _reminder_email(booking: Booking, guest: Attendee | None, payload: dict) -> tuple:
+    if guest:
+        return ("reminder_guest", (), {"attendee": guest, "zone": guest.timezone,
+                                       "manage_url": manage_url(booking,
+                                                                decrypt_secret(payload["token"]))})
+    return ("reminder_host", (), {"attendees": _confirmed(booking),
+                                  "zone": booking.host.timezone})
+
+
+def _reminder_skipped(booking: Booking, guest: Attendee | None, payload: dict) -> str:
+    """Why a reminder is not sent after all ("" to send it): too late to be useful
+    (reminders.py), or its place was given back by a way that did not drop it."""
+    if payload["email"] != REMINDER:
+        return ""
+    if booking.status != BookingStatus.CONFIRMED or (guest and
+                                                      guest.status != BookingStatus.CONFIRMED):
+        return "cancelled"
+    if utcnow() > datetime.fromisoformat(payload["until"]):
+        return "too late"
+    return ""
+
+
 _COMPOSERS = {CONFIRMED: _confirmed_email, RESCHEDULED: _rescheduled_email,
-              CANCELLED: _cancelled_email, ZOOM_LINK: _zoom_link_email}
+              CANCELLED: _cancelled_email, ZOOM_LINK: _zoom_link_email,
+              REMINDER: _reminder_email}
 
 
 def _confirmed(booking: Booking) -> list[Attendee]:

@@ -22,7 +22,7 @@ from ..extensions import db
 from ..integrations import meetings
 from ..models import Attendee, Booking, BookingStatus, MeetingType, User
 from ..security import hash_token, new_token
-from . import notifications
+from . import notifications, reminders
 from .availability import slot_at
 
 logger = logging.getLogger(__name__)
@@ -57,7 +57,9 @@ def book_slot(meeting_type: MeetingType, *, start: datetime, name: str, email: s
                                  timezone=timezone, notes=notes, token=token, now=now)
             if result.first_attendee:
                 meetings.plan_meeting(result.booking)
+                reminders.plan_host_reminders(result.booking)
             notifications.plan_confirmation(result.booking, result.attendee, token)
+            reminders.plan_guest_reminders(result.booking, result.attendee, token)
     except IntegrityError:
         # Another database session won the same start between our check and our insert.
         raise SlotUnavailable("That time was just taken.") from None
@@ -134,6 +136,7 @@ def cancel_attendee(attendee: Attendee) -> bool:
             booking.status, booking.cancelled_at = BookingStatus.CANCELLED, now
             meetings.plan_delete(booking)
         notifications.plan_cancellation(booking, [attendee], by_host=False, booking_ended=ended)
+        reminders.drop_reminders(booking, None if ended else attendee)
     logger.info("Attendee %s cancelled booking %s%s", attendee.id, booking.reference,
                 " (booking ended)" if ended else "")
     return ended
@@ -155,6 +158,7 @@ def cancel_booking(booking: Booking, *, by: User | None = None,
         meetings.plan_delete(booking)
         notifications.plan_cancellation(booking, affected, by_host=True, booking_ended=True,
                                         by=by, message=message)
+        reminders.drop_reminders(booking)
     logger.info("Booking %s cancelled by user %s", booking.reference,
                 by.id if by else booking.host_id)
     return affected
@@ -202,6 +206,7 @@ def reschedule(attendee: Attendee, new_start: datetime, *, manage_token: str,
                 db.session.flush()
                 meetings.plan_move(booking)
                 notifications.plan_rescheduled(booking, attendee, old_start, manage_token)
+                reminders.move_reminders(booking, {attendee.id: manage_token})
                 return Reschedule(attendee, booking, booking, old_start, True, None)
             # Others stay at the old time (or others are already at the new one): the guest
             # changes booking instead of moving one.
@@ -213,9 +218,12 @@ def reschedule(attendee: Attendee, new_start: datetime, *, manage_token: str,
             if alone:
                 booking.status, booking.cancelled_at = BookingStatus.CANCELLED, utcnow()
                 meetings.plan_delete(booking)
+            reminders.drop_reminders(booking, None if alone else attendee, reason="moved")
             if moved.first_attendee:
                 meetings.plan_meeting(moved.booking)
+                reminders.plan_host_reminders(moved.booking)
             notifications.plan_rescheduled(moved.booking, moved.attendee, old_start, token)
+            reminders.plan_guest_reminders(moved.booking, moved.attendee, token)
             return Reschedule(moved.attendee, booking, moved.booking, old_start, False, token)
     except IntegrityError:
         raise SlotUnavailable("That time was just taken.") from None

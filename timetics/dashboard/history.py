@@ -20,7 +20,7 @@ ZOOM_CALLS = {Kind.ZOOM_CREATE: "Create the Zoom meeting",
               Kind.ZOOM_UPDATE: "Move the Zoom meeting",
               Kind.ZOOM_DELETE: "Delete the Zoom meeting"}
 EMAILS = {"confirmed": "Confirmation", "cancelled": "Cancellation", "rescheduled": "New time",
-          "zoom_link": "Zoom link"}
+          "zoom_link": "Zoom link", "reminder": "Reminder"}
 
 
 @dataclass(frozen=True)
@@ -91,6 +91,8 @@ def _job_entries(job: Job) -> list[Entry]:
 
 
 def _outcome(job: Job) -> tuple[str, str]:
+    if job.payload.get("skipped"):  # a reminder made pointless (reminders.py)
+        return f"Not sent: {job.payload['skipped']}", ""
     if job.done_at:
         return "Done", "ok"
     if job.failed_at:

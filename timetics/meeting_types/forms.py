@@ -20,7 +20,8 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from ..models import Location, MeetingKind
+from ..booking.reminders import format_offsets, parse_offsets
+from ..models import DEFAULT_REMINDERS, Location, MeetingKind
 from ..validation import no_control_characters, normalize_email, plain_text
 
 ALTERNATIVE_HOSTS_MAX = 10
@@ -114,6 +115,12 @@ class MeetingTypeForm(FlaskForm):
         "Alternative hosts",
         description="Emails of Zoom users who may start the meeting for the host, separated "
                     "by commas.")
+    reminder_offsets = StringField(
+        "Reminders", default=DEFAULT_REMINDERS, validators=[Length(max=200)],
+        description="How long before the start each guest gets a reminder email, e.g. 24h, 1h "
+                    "(m, h or d). Empty: no reminders.",
+    )
+    remind_host = BooleanField("Remind the host too")
     submit = SubmitField("Save")
 
     def __init__(self, *args, obj=None, **kwargs):
@@ -156,3 +163,8 @@ class MeetingTypeForm(FlaskForm):
             field.data = ";".join(normalize_email(a) for a in addresses)
         except ValueError as e:
             raise ValidationError(f"Check the alternative hosts: {e}") from None
+    def validate_reminder_offsets(self, field) -> None:
+        try:
+            field.data = format_offsets(parse_offsets(field.data))  # saved as "24h, 1h"
+        except ValueError as e:
+            raise ValidationError(str(e)) from None
