@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 
 revision = '0006'
-down_revision = '0004'  # the merger re-points this after 0005 (reminders)
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 
