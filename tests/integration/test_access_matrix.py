@@ -23,6 +23,7 @@ EXPECTED = {
     "auth.logout": {"POST": (LOGIN, 302, 302, 302)},
     "auth.forgot_password": {"GET": (200,) * 4, "POST": (422,) * 4},
     "auth.set_password": {"GET": (410,) * 4, "POST": (410,) * 4},
+    "auth.setup": {"GET": (404,) * 4, "POST": (404,) * 4},  # an admin exists: the link is spent
     "dashboard.home": {"GET": (302,) * 4},
     "dashboard.healthz": {"GET": (200,) * 4},
     "dashboard.index": {"GET": (LOGIN, 200, 200, 200)},
