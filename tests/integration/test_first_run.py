@@ -1,5 +1,6 @@
 """First run: an install with no admin prints a one-time link whose page creates the first admin."""
 import re
+import time
 
 import pytest
 
@@ -110,3 +111,40 @@ def test_the_announcement_is_quiet_before_db_upgrade(tmp_path, empty_database, c
 
     announce_setup_link(create_app(base_config(empty_database), instance_path=str(tmp_path)))
     assert capsys.readouterr().out == ""
+
+
+def test_make_run_prints_the_link_and_it_works(app, runner, tmp_path):
+    """The server that `make run` starts prints the link where the operator sees it."""
+    import requests
+
+    from ..booking_helpers import csrf_of
+    from .test_access_log import make_run
+
+    path = setup_link(runner)
+    with make_run(app, tmp_path) as (url, log):
+        deadline = time.monotonic() + 10
+        while path not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert "http://timetics.test" + path in log.read_text()
+        session = requests.Session()
+        page = session.get(url + path, timeout=10)
+        assert page.status_code == 200
+        created = session.post(url + path, timeout=10, data={
+            "csrf_token": csrf_of(page.text), "name": "Ada Admin", "email": "ada@example.com",
+            "password": PASSWORD, "timezone": "UTC"})
+        assert created.status_code == 200 and created.url == url + "/dashboard"
+        assert session.get(url + path, timeout=10).status_code == 404
+
+
+def test_a_second_submission_of_the_link_makes_no_second_admin(app):
+    """Two people with the link: the transaction re-checks, so only the first one counts."""
+    from timetics.auth.first_run import create_first_admin, setup_token
+
+    with app.app_context():
+        token = setup_token()
+        first = create_first_admin(token, name="One", email="one@example.com",
+                                   password=PASSWORD, timezone="UTC")
+        second = create_first_admin(token, name="Two", email="two@example.com",
+                                    password=PASSWORD, timezone="UTC")
+        assert first is not None and second is None
+        assert db.session.scalars(db.select(User.email)).all() == ["one@example.com"]
