@@ -12,16 +12,10 @@ from ..validation import (
 MIN_PASSWORD_LENGTH = 12
 
 
-class LoginForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=1000)])
-    next = HiddenField()
-    submit = SubmitField("Log in")
-
-
-class SetPasswordForm(FlaskForm):
-    password = PasswordField(
-        "New password",
+def new_password_field(label: str) -> PasswordField:
+    """A password someone chooses: the same rules on every form that sets one."""
+    return PasswordField(
+        label,
         validators=[
             DataRequired(),
             Length(min=MIN_PASSWORD_LENGTH, max=1000,
@@ -30,6 +24,17 @@ class SetPasswordForm(FlaskForm):
         ],
         description=f"At least {MIN_PASSWORD_LENGTH} characters. A few unrelated words work well.",
     )
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=1000)])
+    next = HiddenField()
+    submit = SubmitField("Log in")
+
+
+class SetPasswordForm(FlaskForm):
+    password = new_password_field("New password")
     confirm = PasswordField(
         "Repeat the password",
         validators=[DataRequired(), EqualTo("password", message="The two passwords differ.")],
@@ -58,16 +63,7 @@ class FirstAdminForm(FlaskForm):
         "Email",
         validators=[DataRequired(), Email(message="Enter a valid email address."), Length(max=254)],
     )
-    password = PasswordField(
-        "Password",
-        validators=[
-            DataRequired(),
-            Length(min=MIN_PASSWORD_LENGTH, max=1000,
-                   message=f"Use at least {MIN_PASSWORD_LENGTH} characters."),
-            not_a_common_password,
-        ],
-        description=f"At least {MIN_PASSWORD_LENGTH} characters. A few unrelated words work well.",
-    )
+    password = new_password_field("Password")
     timezone = SelectField("Time zone", default="UTC", validators=[DataRequired(), valid_timezone],
                            choices=lambda: [(z, z.replace("_", " ")) for z in all_timezones()],
                            validate_choice=False)

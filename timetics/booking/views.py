@@ -47,6 +47,17 @@ def parse_start(value: str | None) -> datetime | None:
     return parsed.astimezone(UTC)
 
 
+def start_or_400(value: str | None) -> datetime | None:
+    """A slot the picker chose or a confirm form posted: None when there is none, 400 when it
+    is not a time."""
+    if not value:
+        return None
+    start = parse_start(value)
+    if start is None:
+        abort(400, "The chosen time is not a valid ISO 8601 instant.")
+    return start
+
+
 def parse_day(value: str) -> date:
     """A date written YYYY-MM-DD within the years bookings can have; ValueError if not."""
     day = date.fromisoformat(value)
@@ -281,11 +292,9 @@ def reschedule(reference: str):
     form = RescheduleForm()
     error, status, selected = None, 200, None
     if form.validate_on_submit():
-        new_start = parse_start(form.start.data)
-        if new_start is None:
-            abort(400, "The chosen time is not a valid ISO 8601 instant.")
         try:
-            moved = services.reschedule(attendee, new_start, manage_token=token)
+            moved = services.reschedule(attendee, start_or_400(form.start.data),
+                                        manage_token=token)
         except SlotUnavailable as e:
             error, status = f"{e} Pick another time.", 409
         else:
@@ -295,11 +304,8 @@ def reschedule(reference: str):
                                     token=new_token))
     elif request.method == "POST":
         error, status = "Pick a new time first.", 422
-    start_arg = request.args.get("start")
-    if start_arg and status == 200:
-        selected_start = parse_start(start_arg)
-        if selected_start is None:
-            abort(400, "The chosen time is not a valid ISO 8601 instant.")
+    selected_start = start_or_400(request.args.get("start")) if status == 200 else None
+    if selected_start:
         alone = services.live_attendees(booking) == [attendee]
         selected = availability.slot_at(meeting_type, selected_start,
                                         exclude_booking_id=booking.id if alone else None)

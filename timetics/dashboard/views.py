@@ -16,7 +16,7 @@ from ..auth.forms import EmptyForm
 from ..booking import availability
 from ..booking import services as booking_services
 from ..booking.forms import RescheduleForm
-from ..booking.views import _picker, _query_builder, iso_utc, parse_start
+from ..booking.views import _picker, _query_builder, iso_utc, parse_start, start_or_400
 from ..db import utcnow
 from ..exceptions import SlotUnavailable
 from ..extensions import db
@@ -211,11 +211,8 @@ def reschedule_booking(reference: str):
     form = RescheduleForm()
     error, status, selected = None, 200, None
     if form.validate_on_submit():
-        new_start = parse_start(form.start.data)
-        if new_start is None:
-            abort(400, "The chosen time is not a valid ISO 8601 instant.")
         try:
-            booking_services.move_booking(booking, new_start,
+            booking_services.move_booking(booking, start_or_400(form.start.data),
                                           by=current_user._get_current_object())
         except SlotUnavailable as e:
             error, status = f"{e} Pick another time.", 409
@@ -226,10 +223,8 @@ def reschedule_booking(reference: str):
     elif request.method == "POST":
         error, status = "Pick a new time first.", 422
     start_arg = request.args.get("start")
-    if start_arg and status == 200:
-        chosen = parse_start(start_arg)
-        if chosen is None:
-            abort(400, "The chosen time is not a valid ISO 8601 instant.")
+    chosen = start_or_400(start_arg) if status == 200 else None
+    if chosen:
         selected = availability.slot_at(meeting_type, chosen, exclude_booking_id=booking.id)
         if selected is None or selected.start == booking.start_at \
                 or selected.remaining < meeting_type.capacity:
