@@ -110,9 +110,10 @@ class Picker:
     next_month: date | None
 
 
-def _picker(meeting_type: MeetingType, tz_name: str, zone: ZoneInfo,
-            exclude_booking_id: int | None = None, near: datetime | None = None) -> Picker:
-    """``near``: the time the guest asked for, whose day to show when no date is given."""
+def build_picker(meeting_type: MeetingType, tz_name: str, zone: ZoneInfo,
+                 exclude_booking_id: int | None = None, near: datetime | None = None) -> Picker:
+    """The picker of the public pages and the host's reschedule page. ``near``: the time asked
+    for, whose day to show when no date is given."""
     today = utcnow().astimezone(zone).date()
     requested = request.args.get("date")
     if requested:
@@ -154,7 +155,7 @@ def _picker(meeting_type: MeetingType, tz_name: str, zone: ZoneInfo,
     )
 
 
-def _query_builder(keep: dict[str, str], tz_name: str):
+def picker_query(keep: dict[str, str], tz_name: str):
     """For the picker's links: the query string that keeps the zone (and the manage token)."""
     return lambda **values: urlencode({**keep, "tz": tz_name, **values})
 
@@ -207,12 +208,12 @@ def book(slug: str):
             error, status = "That time is no longer available. Pick another time.", 409
         else:
             form.start.data = iso_utc(selected.start)
-    picker = _picker(meeting_type, tz_name, zone, near=parse_start(chosen))
+    picker = build_picker(meeting_type, tz_name, zone, near=parse_start(chosen))
     return render_template(
         "booking/book.html", meeting_type=meeting_type, picker=picker, form=form,
         selected=selected, error=error, iso_utc=iso_utc,
         action=url_for("booking.book", slug=slug), keep_params={},
-        query=_query_builder({}, tz_name),
+        query=picker_query({}, tz_name),
     ), status
 
 
@@ -313,14 +314,14 @@ def reschedule(reference: str):
             error, status, selected = "That time is not available. Pick another time.", 409, None
         else:
             form.start.data = iso_utc(selected.start)
-    picker = _picker(meeting_type, tz_name, zone, exclude_booking_id=booking.id,
-                     near=parse_start(request.args.get("start") or form.start.data))
+    picker = build_picker(meeting_type, tz_name, zone, exclude_booking_id=booking.id,
+                          near=parse_start(request.args.get("start") or form.start.data))
     return render_template(
         "booking/reschedule.html", meeting_type=meeting_type, picker=picker, form=form,
         selected=selected, error=error, iso_utc=iso_utc,
         attendee=attendee, booking=booking, token=token, zone=attendee.timezone,
         action=url_for("booking.reschedule", reference=reference),
-        keep_params={"token": token}, query=_query_builder({"token": token}, tz_name),
+        keep_params={"token": token}, query=picker_query({"token": token}, tz_name),
     ), status
 
 

@@ -16,7 +16,7 @@ from ..auth.forms import EmptyForm
 from ..booking import availability
 from ..booking import services as booking_services
 from ..booking.forms import RescheduleForm
-from ..booking.views import _picker, _query_builder, iso_utc, parse_start, start_or_400
+from ..booking.views import build_picker, iso_utc, parse_start, picker_query, start_or_400
 from ..db import utcnow
 from ..exceptions import SlotUnavailable
 from ..extensions import db
@@ -231,13 +231,13 @@ def reschedule_booking(reference: str):
             error, status, selected = "That time is not available. Pick another time.", 409, None
         else:
             form.start.data = iso_utc(selected.start)
-    picker = _picker(meeting_type, tz_name, zone, exclude_booking_id=booking.id,
-                     near=parse_start(start_arg or form.start.data) or booking.start_at)
+    picker = build_picker(meeting_type, tz_name, zone, exclude_booking_id=booking.id,
+                          near=parse_start(start_arg or form.start.data) or booking.start_at)
     action = url_for("dashboard.reschedule_booking", reference=reference)
     return render_template(
         "dashboard/reschedule.html", booking=booking, meeting_type=meeting_type, picker=picker,
         form=form, selected=selected, error=error, iso_utc=iso_utc, zone=tz_name,
-        action=action, keep_params={}, query=_query_builder({}, tz_name)), status
+        action=action, keep_params={}, query=picker_query({}, tz_name)), status
 
 
 @bp.post("/dashboard/bookings/<reference>/ask-new-time")
