@@ -58,9 +58,9 @@ def run(app, *args: str) -> None:
         raise SystemExit(f"flask {' '.join(args)} failed:\n{result.output}")
 
 
-def log_in(page: Page) -> None:
+def log_in(page: Page, email: str = ADMIN) -> None:
     page.goto("/login")
-    page.get_by_label("Email").fill(ADMIN)
+    page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("heading", name="Dashboard", level=1)).to_be_visible()
@@ -90,6 +90,12 @@ def take(browser: Browser, base_url: str, out: Path) -> None:
     admin.get_by_role("button", name="Allow").click()  # on the Zoom sandbox's page
     expect(admin.get_by_text("Zoom connected as")).to_be_visible()
     admin.screenshot(path=out / "staff-integrations.png", full_page=True)
+
+    staff = browser.new_context(base_url=base_url, **DESKTOP).new_page()
+    log_in(staff, "staff@example.com")  # Settings as a staff member sees it: their own card
+    staff.get_by_role("link", name="Settings").click()
+    expect(staff.get_by_text("Connected as")).to_be_visible()
+    staff.screenshot(path=out / "zoom-settings-staff.png", full_page=True)
 
     guest = browser.new_context(base_url=base_url, timezone_id=GUEST_ZONE, **DESKTOP).new_page()
     guest.goto("/book/intro-call")

@@ -14,7 +14,9 @@ from sqlalchemy import (
     Index,
     String,
     Text,
+    false,
     text,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -208,6 +210,10 @@ class MeetingType(db.Model):
             name="non_negative_margins",
         ),
         CheckConstraint("window_days BETWEEN 1 AND 730", name="window_range"),
+        CheckConstraint("zoom_join_before_minutes IN (0, 5, 10, 15)",
+                        name="zoom_join_before_choice"),
+        CheckConstraint("zoom_auto_recording IN ('none', 'local', 'cloud')",
+                        name="zoom_auto_recording_choice"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -226,6 +232,14 @@ class MeetingType(db.Model):
     description: Mapped[str] = mapped_column(Text, default="")
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Zoom options, sent with every create and update (timetics/zoom/api.py meeting_payload).
+    zoom_waiting_room: Mapped[bool] = mapped_column(default=False, server_default=false())
+    zoom_passcode: Mapped[bool] = mapped_column(default=True, server_default=true())
+    zoom_join_before_minutes: Mapped[int | None] = mapped_column()  # None: wait for the host
+    zoom_mute_on_entry: Mapped[bool] = mapped_column(default=False, server_default=false())
+    zoom_auto_recording: Mapped[str] = mapped_column(String(5), default="none",
+                                                     server_default="none")
+    zoom_alternative_hosts: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     host: Mapped[User] = relationship()
 
@@ -326,6 +340,11 @@ class Booking(db.Model):
     zoom_meeting_id: Mapped[str | None] = mapped_column(String(32))
     zoom_join_url: Mapped[str | None] = mapped_column(Text)
     zoom_passcode: Mapped[str | None] = mapped_column(String(32))
+    # What Zoom's answer says the meeting has (None: not known yet), which may not be what
+    # the meeting type asked for.
+    zoom_waiting_room: Mapped[bool | None] = mapped_column()
+    zoom_join_before_host: Mapped[bool | None] = mapped_column()
+    zoom_jbh_time: Mapped[int | None] = mapped_column()
     zoom_state: Mapped[ZoomState] = mapped_column(_enum(ZoomState), default=ZoomState.NONE)
     zoom_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -336,6 +355,17 @@ class Booking(db.Model):
     attendees: Mapped[list[Attendee]] = relationship(
         back_populates="booking", cascade="all, delete-orphan", order_by="Attendee.id"
     )
+
+    @property
+    def zoom_joining_notes(self) -> list[str]:
+        """What Zoom applied that guests notice, in the words every page and email uses."""
+        notes = []
+        if self.zoom_waiting_room:
+            notes.append("The host will let you in from the waiting room.")
+        if self.zoom_join_before_host:
+            notes.append(f"You can join up to {self.zoom_jbh_time} minutes early."
+                         if self.zoom_jbh_time else "You can join before the host, at any time.")
+        return notes
 
     def __repr__(self) -> str:
         return f"<Booking {self.reference} {self.start_at:%Y-%m-%dT%H:%MZ} {self.status}>"

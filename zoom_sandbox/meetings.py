@@ -15,6 +15,10 @@ from .models import ZoomUser
 
 LIST_AGENDA_LIMIT = 250  # Zoom truncates the agenda to this in "List meetings"
 UPDATABLE_FIELDS = ("topic", "type", "start_time", "duration", "timezone", "agenda", "password")
+# What a meeting's settings hold when the request names nothing (the create schema's defaults).
+DEFAULT_SETTINGS = {"waiting_room": False, "join_before_host": False, "jbh_time": 0,
+                    "mute_upon_entry": False, "auto_recording": "none", "alternative_hosts": "",
+                    "meeting_authentication": False}
 PASSCODE_ALPHABET = string.ascii_letters + string.digits
 
 
@@ -109,12 +113,13 @@ class MeetingStore:
                 duration=body.get("duration", 60),
                 timezone=body.get("timezone", host.timezone),
                 agenda=body.get("agenda", ""),
-                password=body.get("password") or _new_passcode(),
-                settings=dict(body.get("settings", {})),
+                password=_passcode_for(body),
+                settings={**DEFAULT_SETTINGS, **body.get("settings", {})},
                 created_at=zoom_time(self._clock()),
                 join_url=f"{base_url}/j/{meeting_id}?pwd={secrets.token_urlsafe(24)}",
                 start_url=f"{base_url}/s/{meeting_id}?zak={secrets.token_urlsafe(32)}",
             )
+            _apply_security_rule(meeting)
             self._meetings[meeting_id] = meeting
             return meeting
 
@@ -137,6 +142,7 @@ class MeetingStore:
                 if name in body:
                     setattr(meeting, name, body[name])
             meeting.settings.update(body.get("settings", {}))
+            _apply_security_rule(meeting)
             return meeting
 
     def delete(self, host_id: str, meeting_id: str, query: Mapping[str, str]) -> Meeting:
@@ -171,6 +177,30 @@ class MeetingStore:
 
 def _as_id(meeting_id: str) -> int:
     return int(meeting_id) if meeting_id.isascii() and meeting_id.isdigit() else -1
+
+
+def _passcode_for(body: Mapping[str, Any]) -> str:
+    """The passcode a create gets: the one asked for; one Zoom makes for ``default_password``;
+    none when the body says ``default_password: false``; and, when it says nothing, one, as the
+    user's own "Require a passcode" setting (on by default) would give (Zoom changelog
+    2025-03-24: no passcode or waiting room named means the user's settings apply)."""
+    if body.get("password"):
+        return body["password"]
+    if body.get("default_password", True):
+        return _new_passcode()
+    return ""
+
+
+def _apply_security_rule(meeting: Meeting) -> None:
+    """Zoom's own overrides (Meeting API Security Enhancements, developers.zoom.us): a meeting
+    needs a passcode, a waiting room or authentication, else Zoom turns the waiting room on;
+    and a waiting room disables join before host (create schema, ``settings.waiting_room``)."""
+    settings = meeting.settings
+    if not (meeting.password or settings.get("waiting_room")
+            or settings.get("meeting_authentication")):
+        settings["waiting_room"] = True
+    if settings.get("waiting_room"):
+        settings["join_before_host"] = False
 
 
 def _new_passcode() -> str:

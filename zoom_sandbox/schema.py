@@ -3,6 +3,10 @@
 The spec file ships beside this module so that the sandbox never reads the shared docs folder
 at run time. On top of the schema it applies the rules Zoom enforces but the spec only
 describes in prose: a UTC ``start_time`` ending in ``Z`` and a passcode alphabet.
+
+One local change to the copy: ``settings.jbh_time`` also takes 15 (minutes before the start),
+which Zoom's Join before host setting offers and this older snapshot of the spec left out
+(unconfirmed in the spec itself; see ../shared/ZOOM.md).
 """
 from __future__ import annotations
 

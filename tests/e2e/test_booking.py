@@ -1,7 +1,10 @@
 """Guests book, cancel and reschedule in the browser; every booking gets its own Zoom meeting."""
+import re
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from icalendar import Calendar
 from playwright.sync_api import expect
 
 from ..booking_helpers import at, iso, weekday_ahead
@@ -187,3 +190,21 @@ def test_booking_works_with_javascript_turned_off(zoom_site, connected_host, new
     mailbox.wait_for(2)
     [to_guest] = mailbox.to("nora@example.com")
     assert meeting["join_url"] in text_of(to_guest) and shown(start, BERLIN) in text_of(to_guest)
+
+
+def test_a_guest_adds_the_booking_to_their_calendar(zoom_site, connected_host, new_page):
+    guest = new_page(timezone_id="Europe/Berlin")
+    start = at(weekday_ahead(), 10)
+    book_as_guest(guest, "intro-call", start, "Europe/Berlin", name="Gina Guest",
+                  email="gina@example.com")
+    calendar = guest.get_by_role("region", name="Add to calendar")
+    expect(calendar.get_by_role("link", name="Google Calendar")).to_have_attribute(
+        "href", re.compile(r"^https://calendar\.google\.com/calendar/render\?.*"
+                           + start.strftime("%Y%m%dT%H%M%SZ")))
+    expect(calendar.get_by_role("link", name="Outlook")).to_be_visible()
+    with guest.expect_download() as download:
+        calendar.get_by_role("link", name="Download .ics").click()
+    ics = Path(download.value.path()).read_bytes()
+    [event] = Calendar.from_ical(ics).walk("VEVENT")
+    assert event["dtstart"].dt == start
+    assert "/j/" in str(event["location"])  # the Zoom link

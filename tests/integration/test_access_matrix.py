@@ -57,6 +57,7 @@ EXPECTED = {
     "booking.book": {"GET": (200,) * 4, "POST": (422,) * 4},
     "booking.slots_json": {"GET": (200,) * 4},
     "booking.manage": {"GET": (200,) * 4},
+    "booking.calendar_file": {"GET": (200,) * 4},
     "booking.cancel": {"GET": (200,) * 4, "POST": (302,) * 4},
     "booking.reschedule": {"GET": (200,) * 4, "POST": (422,) * 4},
     "integrations.connect": {"POST": (LOGIN, 302, 403, 302)},
@@ -90,7 +91,8 @@ def url_for_rule(rule, world) -> str:
     for name in rule.arguments:
         url = url.replace(f"<{name}>", str(world["values"][name]))
         url = re.sub(rf"<[a-z]+:{name}>", str(world["values"][name]), url)
-    if rule.endpoint in ("booking.manage", "booking.cancel", "booking.reschedule"):
+    if rule.endpoint in ("booking.manage", "booking.calendar_file", "booking.cancel",
+                         "booking.reschedule"):
         url += f"?token={world['token']}"
     return url
 

@@ -329,3 +329,21 @@ def test_date_overrides_shape_the_public_slots_of_their_own_day_in_any_zone(app,
     assert [s for s in kiritimati if s >= iso(at(day, 0))] == expected, "then only the override"
     thursday = starts(day + timedelta(days=2), day + timedelta(days=2), "America/New_York")
     assert thursday[0] == iso(at(day + timedelta(days=2), 9))
+
+
+def test_the_booking_page_adds_the_booking_to_a_calendar(client, setup):
+    """An .ics download of this booking, and Google Calendar and Outlook links with its times."""
+    day = weekday_ahead()
+    manage = manage_path(book(client, "intro-call", at(day, 10)))
+    html = client.get(manage).get_data(as_text=True)
+    assert "Add to calendar" in html
+    stamp = at(day, 10).strftime("%Y%m%dT%H%M%SZ")
+    assert f"dates={stamp}%2F" in html and "calendar.google.com" in html
+    assert "outlook.live.com" in html
+    reference, token = manage.split("/bookings/")[1].split("?token=")
+    ics = client.get(f"/bookings/{reference}/calendar.ics?token={token}")
+    assert ics.status_code == 200 and ics.mimetype == "text/calendar"
+    event = event_of(Calendar.from_ical(ics.data))
+    assert event["dtstart"].dt == at(day, 10)
+    assert str(event["uid"]).startswith(reference)
+    assert client.get(f"/bookings/{reference}/calendar.ics?token=wrong").status_code == 404

@@ -44,18 +44,21 @@ def test_a_wrong_or_missing_manage_token_is_404_and_says_nothing_more(client, se
 @pytest.mark.parametrize(
     ("when", "message"),
     [
-        (lambda day: at(day + timedelta(days=(5 - day.weekday()) % 7), 10), "just taken"),  # Sat
-        (lambda day: at(day, 3), "just taken"),  # outside the hours
-        (lambda day: at(day, 10, 7), "just taken"),  # not on the slot grid
-        (lambda day: at(day, 10) - timedelta(days=30), "just taken"),  # in the past
-        (lambda day: at(day, 10) + timedelta(days=90), "just taken"),  # past the window
+        (lambda day: at(day + timedelta(days=(5 - day.weekday()) % 7), 10), "not available"),
+        (lambda day: at(day, 3), "not available"),  # outside the hours
+        (lambda day: at(day, 10, 7), "not available"),  # not on the slot grid
+        (lambda day: at(day, 10) - timedelta(days=30), "not available"),  # in the past
+        (lambda day: at(day, 10) + timedelta(days=90), "not available"),  # past the window
     ],
 )
 def test_a_time_that_is_not_a_free_slot_is_refused(client, setup, app, when, message):
+    """Never offered (a Saturday, 03:00, off the grid, past, beyond the window): not
+    available, never "just taken", which is for a time someone else took."""
     start = when(weekday_ahead())
     response = book(client, "intro-call", start)
     assert response.status_code == 409
     assert message in response.get_data(as_text=True)
+    assert "just taken" not in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count(Booking.id))) == 0
 
@@ -85,12 +88,14 @@ def test_bad_form_fields_are_explained_and_keep_what_was_typed(client, setup, ap
 
 
 @pytest.mark.parametrize("start", ["yesterday", "2026-13-01T10:00:00Z", "x" * 100])
-def test_a_malformed_start_is_a_400(client, setup, start):
+def test_a_malformed_start_is_a_400_with_the_booking_page(client, setup, start):
     response = client.post("/book/intro-call", data={
         "csrf_token": session_csrf(client), "start": start, "timezone": "UTC",
         "name": "Gina", "email": "gina@example.com"})
     assert response.status_code == 400
-    assert "not a valid ISO 8601 instant" in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    assert "not a valid ISO 8601 instant" in html
+    assert "data-start=" in html  # the slots to pick from, not a bare error page
 
 
 def test_a_naive_start_without_zone_is_refused(client, setup):
@@ -194,3 +199,20 @@ def test_dates_at_the_ends_of_the_calendar_are_a_400(client, setup, query):
 def test_slots_json_refuses_dates_at_the_ends_of_the_calendar(client, setup, query):
     response = client.get(f"/book/intro-call/slots?{query}")
     assert response.status_code == 400 and response.json["error"]
+
+
+def test_a_guest_who_lost_the_race_keeps_what_they_typed(client, setup, app):
+    day = weekday_ahead()
+    form = client.get(f"/book/intro-call?tz=UTC&start={iso(at(day, 10))}")  # the form is open
+    assert book(app.test_client(), "intro-call", at(day, 10)).status_code == 302  # someone else
+    lost = book(client, "intro-call", at(day, 10), name="Lou Later", email="lou@example.com",
+                notes="Second try")
+    assert lost.status_code == 409 and "That time was just taken." in lost.get_data(as_text=True)
+    assert form.status_code == 200
+    again = client.get(f"/book/intro-call?tz=UTC&start={iso(at(day, 11))}").get_data(as_text=True)
+    assert 'value="Lou Later"' in again and 'value="lou@example.com"' in again
+    assert "Second try" in again
+    assert book(client, "intro-call", at(day, 11), name="Lou Later",
+                email="lou@example.com").status_code == 302
+    fresh = client.get(f"/book/intro-call?tz=UTC&start={iso(at(day, 12))}").get_data(as_text=True)
+    assert "Lou Later" not in fresh  # kept only until it was booked

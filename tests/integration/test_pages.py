@@ -69,3 +69,21 @@ def test_a_staff_members_checklist_is_about_their_own_setup(client, make_user):
     html = client.get("/dashboard").get_data(as_text=True)
     assert re.search(r'<li class="done">\s*<span class="check" aria-hidden="true">✓</span>\s*'
                      r'<a href="[^"]+">Set your working hours', html)
+
+
+def test_booking_links_are_full_addresses_to_copy_on_the_list_and_the_hosts_dashboard(
+        app, client, as_admin, make_user):
+    from ..booking_helpers import create_booking_setup
+    from ..conftest import login
+
+    create_booking_setup(app, make_user)
+    listed = as_admin.get("/meeting-types").get_data(as_text=True)
+    assert 'value="http://timetics.test/book/intro-call"' in listed
+    assert 'aria-label="Copy booking page of Intro call"' in listed
+    assert "js/copy.js" in listed
+    host = app.test_client()
+    login(host, "host@example.com")
+    dashboard = host.get("/dashboard").get_data(as_text=True)
+    assert "Your booking pages" in dashboard
+    assert 'value="http://timetics.test/book/group-session"' in dashboard
+    assert "Your booking pages" not in as_admin.get("/dashboard").get_data(as_text=True)

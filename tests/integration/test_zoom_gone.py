@@ -82,3 +82,12 @@ def test_cancel_after_disconnect_tells_the_truth_and_deletes_after_reconnecting(
     assert zoom_site.zoom_meetings() == []
     with zoom_site.app.app_context():
         assert db.session.scalar(db.select(Booking.zoom_state)) == ZoomState.DELETED
+
+
+def test_the_meeting_types_list_says_when_the_host_cannot_make_zoom_meetings(
+        zoom_site, connected_host, admin_browser):
+    listed = admin_browser.get("/meeting-types").text
+    assert "Not connected" not in listed and "Reconnect needed" not in listed
+    disconnect(admin_browser, connected_host.host_id)
+    listed = admin_browser.get("/meeting-types").text
+    assert listed.count("Not connected") == 2  # intro-call and group-session, both Zoom

@@ -561,6 +561,69 @@ def test_the_payload_matches_zooms_openapi_schema():
     jsonschema.Draft4Validator(schema).validate(payload)
 
 
+def _schema(path: str, method: str) -> dict:
+    spec = json.loads(SCHEMA.read_text())
+    return spec["paths"][path][method]["requestBody"]["content"]["application/json"]["schema"]
+
+
+ALL_OPTIONS = zoom.MeetingOptions(waiting_room=False, passcode=True, join_before_minutes=15,
+                                  mute_on_entry=True, auto_recording="cloud",
+                                  alternative_hosts=("ann@example.com", "bob@example.com"))
+
+
+def test_the_options_go_out_in_zooms_names_and_shapes():
+    payload = zoom.meeting_payload(topic="t", start=T0, duration_minutes=30, timezone="UTC",
+                                   agenda="a", options=ALL_OPTIONS)
+    assert payload["settings"] == {
+        "waiting_room": False, "join_before_host": True, "jbh_time": 15,
+        "mute_upon_entry": True, "auto_recording": "cloud",
+        "alternative_hosts": "ann@example.com;bob@example.com"}
+    assert payload["default_password"] is True and "password" not in payload
+
+
+def test_an_update_keeps_the_meetings_passcode_and_never_sends_default_password():
+    payload = zoom.meeting_payload(topic="t", start=T0, duration_minutes=30, timezone="UTC",
+                                   agenda="a", options=ALL_OPTIONS, update_passcode="Xy12ab")
+    assert payload["password"] == "Xy12ab" and "default_password" not in payload
+    jsonschema = pytest.importorskip("jsonschema")
+    jsonschema.Draft4Validator(_schema("/meetings/{meetingId}", "patch")).validate(payload)
+
+
+def test_no_passcode_and_no_join_before_host():
+    options = zoom.MeetingOptions(waiting_room=True, passcode=False)
+    payload = zoom.meeting_payload(topic="t", start=T0, duration_minutes=30, timezone="UTC",
+                                   agenda="a", options=options)
+    assert payload["default_password"] is False and "password" not in payload
+    assert payload["settings"]["join_before_host"] is False
+    assert "jbh_time" not in payload["settings"]
+
+
+@pytest.mark.parametrize("fields", [{"join_before_minutes": 7}, {"auto_recording": "always"}])
+def test_options_zoom_has_no_value_for_are_refused(fields):
+    with pytest.raises(ValueError):
+        zoom.MeetingOptions(**fields)
+
+
+def test_the_payload_with_every_option_matches_zooms_schema():
+    jsonschema = pytest.importorskip("jsonschema")
+    payload = zoom.meeting_payload(topic="t", start=T0, duration_minutes=30, timezone="UTC",
+                                   agenda="a", options=ALL_OPTIONS)
+    jsonschema.Draft4Validator(_schema("/users/{userId}/meetings", "post")).validate(payload)
+
+
+@pytest.mark.parametrize(("meeting", "applied"), [
+    ({"password": "abc", "settings": {"waiting_room": False, "join_before_host": True,
+                                      "jbh_time": 10}},
+     {"passcode": "abc", "waiting_room": False, "join_before_host": True, "jbh_time": 10}),
+    ({"password": "", "settings": {"waiting_room": True, "join_before_host": False}},
+     {"passcode": None, "waiting_room": True, "join_before_host": False, "jbh_time": None}),
+    ({"id": 1}, {"passcode": None, "waiting_room": None, "join_before_host": None,
+                 "jbh_time": None}),
+])
+def test_applied_settings_read_zooms_answer(meeting, applied):
+    assert zoom.applied_settings(meeting) == applied
+
+
 # --- secrets stay out of logs and messages --------------------------------------------------
 
 def test_no_secret_reaches_a_log_line_or_an_error_message(rsps, clock, caplog):

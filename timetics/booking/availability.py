@@ -177,3 +177,18 @@ def slot_at(meeting_type: MeetingType, start: datetime, *, now: datetime | None 
     found = free_slots(meeting_type, start, start + timedelta(seconds=1), now=now,
                        exclude_booking_id=exclude_booking_id)
     return next((s for s in found if s.start == start), None)
+
+
+def offered_at(meeting_type: MeetingType, start: datetime, *,
+               now: datetime | None = None) -> bool:
+    """Whether ``start`` is one of the type's times at all (hours, grid, notice, window),
+    whoever has booked it: what tells "just taken" from "not available"."""
+    host = meeting_type.host
+    end = start + timedelta(seconds=1)
+    rules, overrides = host_schedule(host, start, end)
+    found = slots.free_slots(
+        rules=rules, overrides=overrides, host_zone=ZoneInfo(host.timezone),
+        slot_rules=slot_rules(meeting_type), busy=[], group_seats={},
+        now=now or utcnow(), start=start, end=end,
+    )
+    return any(s.start == start for s in found)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 import smtplib
-from datetime import datetime
+from datetime import UTC, datetime
+from urllib.parse import urlencode
 
 from flask import current_app
 from sqlalchemy import select
@@ -204,6 +205,29 @@ def _invitation(booking: Booking, attendees: list[Attendee]) -> Invitation:
         location=booking.zoom_join_url,
         url=booking.zoom_join_url,
     )
+
+
+def calendar_file(booking: Booking, attendee: Attendee) -> bytes:
+    """The booking as an .ics to open in any calendar app ("Add to calendar")."""
+    return build_ics(_invitation(booking, [attendee]), method="PUBLISH")
+
+
+def calendar_links(booking: Booking) -> dict[str, str]:
+    """"Add to calendar" links for Google Calendar and Outlook on the web: their documented
+    template URLs, with the booking's times in UTC."""
+    event = _invitation(booking, [])
+    stamp = lambda moment: moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")  # noqa: E731
+    return {
+        "Google Calendar": "https://calendar.google.com/calendar/render?" + urlencode({
+            "action": "TEMPLATE", "text": event.summary, "details": event.description,
+            "dates": f"{stamp(event.start)}/{stamp(event.end)}",
+            "location": event.location or ""}),
+        "Outlook": "https://outlook.live.com/calendar/0/deeplink/compose?" + urlencode({
+            "path": "/calendar/action/compose", "rru": "addevent", "subject": event.summary,
+            "body": event.description, "location": event.location or "",
+            "startdt": event.start.astimezone(UTC).isoformat(),
+            "enddt": event.end.astimezone(UTC).isoformat()}),
+    }
 
 
 def _ics(booking: Booking, attendees: list[Attendee], method: str) -> tuple[Attachment, ...]:

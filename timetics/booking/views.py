@@ -7,7 +7,18 @@ from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 
 from .. import slots
 from ..answer_cache import cached_answer, changes_at
@@ -17,10 +28,12 @@ from ..extensions import limiter
 from ..mail import UndeliverableAddress, refuse_undeliverable
 from ..models import Attendee, BookingStatus, MeetingType
 from ..validation import normalize_email, zone_or_none
-from . import availability, services
+from . import availability, notifications, services
 from .forms import BookingForm, CancelForm, RescheduleForm
 
 bp = Blueprint("booking", __name__)
+
+DRAFT_KEY = "booking_draft"  # in the guest's session: what they typed, kept after a lost race
 
 MAX_RANGE_DAYS = 62
 
@@ -169,12 +182,17 @@ def book(slug: str):
     # Built only where it is shown: its CSRF token would otherwise put a session cookie on
     # every visitor of the page (and make the page differ between visitors).
     wants_form = request.method == "POST" or "start" in request.args
-    form = BookingForm(timezone=tz_name) if wants_form else None
+    # A guest who lost a slot race keeps what they typed for the next time they pick.
+    form = BookingForm(timezone=tz_name, **session.get(DRAFT_KEY, {})) if wants_form else None
     status = 200
     error = None
     if request.method == "POST":
         start = parse_start(form.start.data)
-        if form.validate_on_submit() and start is not None:
+        if form.start.data and start is None:
+            error, status = "The chosen time is not a valid ISO 8601 instant. Pick a time.", 400
+        elif start is not None and not availability.offered_at(meeting_type, start):
+            error, status = "That time is not available. Pick another time.", 409
+        elif form.validate_on_submit() and start is not None:
             try:
                 email = normalize_email(form.email.data)
                 refuse_undeliverable(email)
@@ -190,16 +208,17 @@ def book(slug: str):
                     )
                 except SlotUnavailable as e:
                     error, status = f"{e} Pick another time.", 409
+                    session[DRAFT_KEY] = {"name": form.name.data, "email": form.email.data,
+                                          "notes": form.notes.data or ""}
                 else:
+                    session.pop(DRAFT_KEY, None)
                     return redirect(url_for("booking.manage", reference=result.booking.reference,
                                             token=result.manage_token))
-        elif form.start.data and start is None:
-            abort(400, "The chosen time is not a valid ISO 8601 instant.")
         if error is None:
             status = 422
     selected = None
     chosen = request.args.get("start") or (form.start.data if form else None)
-    if status != 409 and chosen:
+    if status not in (400, 409) and chosen:
         selected_start = parse_start(chosen)
         if selected_start is None:
             abort(400, "The chosen time is not a valid ISO 8601 instant.")
@@ -208,7 +227,8 @@ def book(slug: str):
             error, status = "That time is no longer available. Pick another time.", 409
         else:
             form.start.data = iso_utc(selected.start)
-    picker = build_picker(meeting_type, tz_name, zone, near=parse_start(chosen))
+    picker = build_picker(meeting_type, tz_name, zone,
+                          near=parse_start(chosen) if status != 400 else None)
     return render_template(
         "booking/book.html", meeting_type=meeting_type, picker=picker, form=form,
         selected=selected, error=error, iso_utc=iso_utc,
@@ -262,7 +282,18 @@ def _attendee_or_404(reference: str) -> tuple[Attendee, str]:
 def manage(reference: str):
     attendee, token = _attendee_or_404(reference)
     return render_template("booking/manage.html", attendee=attendee, booking=attendee.booking,
-                           token=token, zone=attendee.timezone)
+                           token=token, zone=attendee.timezone,
+                           calendar_links=notifications.calendar_links(attendee.booking))
+
+
+@bp.get("/bookings/<reference>/calendar.ics")
+def calendar_file(reference: str):
+    """Add to calendar: the booking as an .ics, for the guest whose link this is."""
+    attendee, _ = _attendee_or_404(reference)
+    response = make_response(notifications.calendar_file(attendee.booking, attendee))
+    response.mimetype = "text/calendar"
+    response.headers["Content-Disposition"] = f'attachment; filename="{reference}.ics"'
+    return response
 
 
 @bp.route("/bookings/<reference>/cancel", methods=["GET", "POST"])

@@ -281,3 +281,9 @@ def booking_by_reference(user: User, reference: str) -> Booking | None:
     if booking is None or not (user.is_admin or booking.host_id == user.id):
         return None
     return booking
+
+
+def own_booking_pages(user: User) -> list[MeetingType]:
+    """The active meeting types ``user`` hosts: the links they hand out."""
+    return list(db.session.scalars(select(MeetingType).where(
+        MeetingType.host_id == user.id, MeetingType.active.is_(True)).order_by(MeetingType.name)))

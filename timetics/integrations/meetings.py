@@ -7,6 +7,7 @@ run after the commit by the request that wrote them or, if it could not, by ``ru
 from __future__ import annotations
 
 import logging
+import secrets
 
 from .. import zoom
 from ..booking.notifications import plan_zoom_link
@@ -14,7 +15,7 @@ from ..db import write_transaction
 from ..exceptions import RetryLater, ZoomNotConfigured
 from ..extensions import db
 from ..jobs import Kind, enqueue, handler, open_jobs_query, wake
-from ..models import Booking, BookingStatus, Job, Location, User, ZoomState
+from ..models import Booking, BookingStatus, Job, Location, MeetingType, User, ZoomState
 from .tokens import api_for
 
 logger = logging.getLogger(__name__)
@@ -22,8 +23,9 @@ logger = logging.getLogger(__name__)
 ZOOM_KINDS = (Kind.ZOOM_CREATE, Kind.ZOOM_UPDATE, Kind.ZOOM_DELETE)
 
 
-def meeting_payload(booking: Booking) -> dict:
-    """The meeting as the booking is now: a job that runs late still sends the latest time."""
+def meeting_payload(booking: Booking, *, update: bool = False) -> dict:
+    """The meeting as the booking is now: a job that runs late still sends the latest time,
+    and the meeting type's Zoom options as they are now."""
     guests = ", ".join(a.name for a in booking.attendees if a.status == BookingStatus.CONFIRMED)
     meeting_type = booking.meeting_type
     return zoom.meeting_payload(
@@ -33,7 +35,31 @@ def meeting_payload(booking: Booking) -> dict:
         duration_minutes=meeting_type.duration_minutes,
         timezone=booking.host.timezone,
         agenda=agenda_for(booking),
+        options=meeting_options(meeting_type),
+        # PATCH has no default_password: keep the passcode Zoom gave (or make one, if the
+        # type asks for one since), in Zoom's alphabet.
+        update_passcode=(booking.zoom_passcode or secrets.token_hex(4)) if update else None,
     )
+
+
+def meeting_options(meeting_type: MeetingType) -> zoom.MeetingOptions:
+    return zoom.MeetingOptions(
+        waiting_room=meeting_type.zoom_waiting_room,
+        passcode=meeting_type.zoom_passcode,
+        join_before_minutes=meeting_type.zoom_join_before_minutes,
+        mute_on_entry=meeting_type.zoom_mute_on_entry,
+        auto_recording=meeting_type.zoom_auto_recording,
+        alternative_hosts=tuple(a for a in meeting_type.zoom_alternative_hosts.split(";") if a),
+    )
+
+
+def store_applied(booking: Booking, meeting: dict) -> None:
+    """What Zoom says the meeting has, which the pages and emails show."""
+    applied = zoom.applied_settings(meeting)
+    booking.zoom_passcode = applied["passcode"]
+    booking.zoom_waiting_room = applied["waiting_room"]
+    booking.zoom_join_before_host = applied["join_before_host"]
+    booking.zoom_jbh_time = applied["jbh_time"]
 
 
 def agenda_marker(booking: Booking) -> str:
@@ -137,7 +163,7 @@ def _adopt(booking_id: int, meeting: dict | None) -> None:
             return
         booking.zoom_meeting_id = str(meeting["id"])
         booking.zoom_join_url = meeting.get("join_url")
-        booking.zoom_passcode = meeting.get("password") or None
+        store_applied(booking, meeting)
         booking.zoom_state, booking.zoom_error = ZoomState.CREATED, None
         logger.info("Zoom meeting %s created for booking %s", booking.zoom_meeting_id,
                     booking.reference)
@@ -157,13 +183,16 @@ def _update(job: Job) -> None:
         return
     while True:
         sent = booking.start_at
-        api.update_meeting(booking.zoom_meeting_id, meeting_payload(booking))
+        api.update_meeting(booking.zoom_meeting_id, meeting_payload(booking, update=True))
         # Moved again meanwhile? Another job may have sent that time before ours landed:
         # send the latest once more, so Zoom ends at the booking's own time.
         db.session.commit()  # a fresh snapshot (nothing was written)
         db.session.refresh(booking)
         if booking.start_at == sent or booking.status == BookingStatus.CANCELLED:
             break
+    # PATCH answers 204 with no body: read back what Zoom applied (it may have overridden the
+    # security options; Meeting API Security Enhancements says to re-GET and store).
+    store_applied(booking, api.get_meeting(booking.zoom_meeting_id))
     logger.info("Zoom meeting %s moved for booking %s", booking.zoom_meeting_id,
                 booking.reference)
 

@@ -1,6 +1,7 @@
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    HiddenField,
     IntegerField,
     SelectChoice,
     SelectField,
@@ -8,6 +9,7 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
+from wtforms.utils import unset_value
 from wtforms.validators import (
     DataRequired,
     InputRequired,
@@ -19,7 +21,25 @@ from wtforms.validators import (
 )
 
 from ..models import Location, MeetingKind
-from ..validation import no_control_characters, plain_text
+from ..validation import no_control_characters, normalize_email, plain_text
+
+ALTERNATIVE_HOSTS_MAX = 10
+
+
+def _minutes_or_off(value) -> int | None:
+    return None if value in (None, "", "off") else int(value)
+
+
+class EmailListField(StringField):
+    """Emails separated by commas, semicolons or spaces; ``data`` in Zoom's shape, one string
+    joined by ``;`` (settings.alternative_hosts)."""
+
+    def process_formdata(self, valuelist) -> None:
+        raw = valuelist[0] if valuelist else ""
+        self.data = ";".join(a for a in raw.replace(",", " ").replace(";", " ").split())
+
+    def _value(self) -> str:
+        return ", ".join(a for a in (self.data or "").split(";") if a)
 
 
 class MeetingTypeForm(FlaskForm):
@@ -71,10 +91,68 @@ class MeetingTypeForm(FlaskForm):
     )
     description = TextAreaField("Description", validators=[Length(max=2000), plain_text])
     active = BooleanField("Active (bookable)", default=True)
+    # Zoom options (location Zoom): sent with each meeting, in Zoom's names (zoom/api.py).
+    zoom_options_sent = HiddenField(default="1")
+    zoom_waiting_room = BooleanField(
+        "Waiting room", description="Guests wait until the host lets them in.")
+    zoom_passcode = BooleanField(
+        "Require a passcode", default=True,
+        description="Zoom makes a passcode for each meeting; the guests' emails carry it.")
+    zoom_join_before_minutes = SelectField(
+        "Join before host", coerce=_minutes_or_off, default="off",
+        choices=[SelectChoice("off", "Off"), SelectChoice("0", "Any time"),
+                 SelectChoice("5", "5 minutes before"), SelectChoice("10", "10 minutes before"),
+                 SelectChoice("15", "15 minutes before")],
+        description="Off: guests wait until the host starts the meeting.")
+    zoom_mute_on_entry = BooleanField("Mute guests on entry")
+    zoom_auto_recording = SelectField(
+        "Automatic recording", default="none",
+        choices=[SelectChoice("none", "Off"), SelectChoice("local", "Local"),
+                 SelectChoice("cloud", "Cloud")],
+        description="Local: on the host's computer. Cloud: in the host's Zoom cloud recordings.")
+    zoom_alternative_hosts = EmailListField(
+        "Alternative hosts",
+        description="Emails of Zoom users who may start the meeting for the host, separated "
+                    "by commas.")
     submit = SubmitField("Save")
+
+    def __init__(self, *args, obj=None, **kwargs):
+        super().__init__(*args, obj=obj, **kwargs)
+        if self.is_submitted() and not self.zoom_options_sent.raw_data:
+            # A post without the Zoom fieldset (a client older than it) keeps the type's options.
+            for field in self:
+                if field.name.startswith("zoom_"):
+                    field.process(None, getattr(obj, field.name, unset_value))
 
     def validate_capacity(self, field) -> None:
         if self.kind.data == MeetingKind.ONE_TO_ONE.value and field.data != 1:
             raise ValidationError("A one-to-one meeting has capacity 1.")
         elif self.kind.data == MeetingKind.ONE_TO_MANY.value and not 2 <= (field.data or 0) <= 500:
             raise ValidationError("A one-to-many meeting takes 2 to 500 guests.")
+
+    # Zoom's rules (Meeting API Security Enhancements, developers.zoom.us): a meeting needs a
+    # passcode or a waiting room, else Zoom turns the waiting room on by itself; and a waiting
+    # room disables join before host (create schema, settings.waiting_room). Refuse what Zoom
+    # would override, so the type says what guests will get.
+    def validate_zoom_passcode(self, field) -> None:
+        if (self.location.data == Location.ZOOM.value and not field.data
+                and not self.zoom_waiting_room.data):
+            raise ValidationError(
+                "Zoom requires a passcode or a waiting room for every meeting: with both off, "
+                "Zoom would turn the waiting room on by itself. Turn on at least one.")
+
+    def validate_zoom_join_before_minutes(self, field) -> None:
+        if (self.location.data == Location.ZOOM.value and field.data is not None
+                and self.zoom_waiting_room.data):
+            raise ValidationError(
+                "With the waiting room on, Zoom does not let guests join before the host: "
+                "turn one of the two off.")
+
+    def validate_zoom_alternative_hosts(self, field) -> None:
+        addresses = [a for a in (field.data or "").split(";") if a]
+        if len(addresses) > ALTERNATIVE_HOSTS_MAX:
+            raise ValidationError(f"At most {ALTERNATIVE_HOSTS_MAX} alternative hosts.")
+        try:
+            field.data = ";".join(normalize_email(a) for a in addresses)
+        except ValueError as e:
+            raise ValidationError(f"Check the alternative hosts: {e}") from None

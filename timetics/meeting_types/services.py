@@ -14,6 +14,11 @@ FIELDS = (
     "buffer_before_minutes", "buffer_after_minutes", "min_notice_minutes", "window_days",
     "step_minutes", "description", "active",
 )
+ZOOM_OPTION_FIELDS = (
+    "zoom_waiting_room", "zoom_passcode", "zoom_join_before_minutes", "zoom_mute_on_entry",
+    "zoom_auto_recording", "zoom_alternative_hosts",
+)
+FIELDS = (*FIELDS, *ZOOM_OPTION_FIELDS)
 
 
 def possible_hosts() -> list[User]:

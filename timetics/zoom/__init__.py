@@ -9,7 +9,7 @@ can all call it. Four parts:
 - ``oauth``: the authorize URL (PKCE S256), code exchange, refresh and revoke;
 - ``api``: the facade (``ZoomAPI``), one method per operation, each checking the status it expects.
 """
-from .api import ZoomAPI, meeting_payload
+from .api import MeetingOptions, ZoomAPI, applied_settings, meeting_payload
 from .app import GRANULAR_SCOPES, SCOPES, USER_SCOPE, Scope, ZoomApp, check_zoom_url, missing_scopes
 from .oauth import (
     REFRESH_MARGIN,
@@ -22,6 +22,7 @@ from .oauth import (
 from .transport import TokenSource, rate_limit_until
 
 __all__ = [
+    "MeetingOptions", "applied_settings",
     "GRANULAR_SCOPES", "REFRESH_MARGIN", "SCOPES", "USER_SCOPE", "Scope", "TokenSet", "TokenSource",
     "ZoomAPI", "ZoomApp",
     "check_zoom_url", "exchange_code", "meeting_payload", "missing_scopes", "new_authorization",

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
@@ -128,24 +129,93 @@ def _meeting_path(meeting_id: str | int) -> str:
     return quote(str(meeting_id).strip(), safe="")
 
 
+JOIN_BEFORE_MINUTES = (None, 0, 5, 10, 15)
+AUTO_RECORDING = ("none", "local", "cloud")
+
+
+@dataclass(frozen=True)
+class MeetingOptions:
+    """The Zoom options of a meeting type, sent with every create and update of its meetings."""
+
+    waiting_room: bool = False
+    passcode: bool = True  # on create, a passcode Zoom generates
+    join_before_minutes: int | None = None  # None: guests wait for the host; 0: any time
+    mute_on_entry: bool = False
+    auto_recording: str = "none"  # "none", "local" or "cloud", Zoom's own values
+    alternative_hosts: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.join_before_minutes not in JOIN_BEFORE_MINUTES:
+            raise ValueError(f"Join before host takes {JOIN_BEFORE_MINUTES}.")
+        if self.auto_recording not in AUTO_RECORDING:
+            raise ValueError(f"Automatic recording takes {AUTO_RECORDING}.")
+
+
 def meeting_payload(*, topic: str, start: datetime, duration_minutes: int, timezone: str,
-                    agenda: str) -> dict:
+                    agenda: str, options: MeetingOptions | None = None,
+                    update_passcode: str | None = None) -> dict:
     """The body to create or update a scheduled meeting.
 
     ``start`` must be aware: it is sent in UTC with a ``Z``, so Zoom cannot read a local
     wall-clock time as UTC; ``timezone`` (IANA) only sets how Zoom displays it. Topic and agenda
     are cut to Zoom's 200 and 2,000 characters.
+
+    Every option goes out explicitly: meetings made through the API do not follow the host's
+    web-portal scheduler settings, and since Zoom's changelog of 2025-03-24 a body that names no
+    passcode or waiting room gets the user's own settings instead (developers.zoom.us
+    docs/api/references/meeting-api-security-enhancements; changelog/meetings/march-24-2025).
+    For an update (PATCH, whose schema has no ``default_password``) pass ``update_passcode``:
+    the meeting's passcode to keep, when the options want one.
     """
     if start.tzinfo is None or start.utcoffset() is None:
         raise ValueError("The meeting start must be a timezone-aware datetime.")
     if isinstance(duration_minutes, bool) or int(duration_minutes) < 1:
         raise ValueError("The meeting duration must be at least one minute.")
-    return {
+    options = options or MeetingOptions()
+    body = {
         "topic": topic[:TOPIC_MAX],
         "type": 2,  # scheduled
         "start_time": start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "duration": int(duration_minutes),
         "timezone": timezone,
         "agenda": agenda[:AGENDA_MAX],
-        "settings": {"join_before_host": False},
+        "settings": meeting_settings(options),
+    }
+    if update_passcode is None:
+        # Create: Zoom makes the passcode ("default_password": generate one from the user's
+        # settings; false with no "password" asks for none; Meeting API create schema).
+        body["default_password"] = options.passcode
+    elif options.passcode and update_passcode:
+        body["password"] = update_passcode
+    return body
+
+
+def meeting_settings(options: MeetingOptions) -> dict:
+    """``settings`` in Zoom's names and shapes (Meeting API create/update request body)."""
+    join_before = options.join_before_minutes is not None
+    settings: dict[str, Any] = {
+        "waiting_room": options.waiting_room,
+        "join_before_host": join_before,
+        "mute_upon_entry": options.mute_on_entry,
+        "auto_recording": options.auto_recording,  # "local", "cloud" or "none"
+        # Zoom's shape: one string, emails separated by semicolons.
+        "alternative_hosts": ";".join(options.alternative_hosts),
+    }
+    if join_before:
+        settings["jbh_time"] = options.join_before_minutes  # 0 = any time, else minutes before
+    return settings
+
+
+def applied_settings(meeting: dict) -> dict:
+    """What guests notice of the meeting as Zoom's answer (create or get) says it is: Zoom
+    overrides a meeting left with neither passcode nor waiting room, so never assume."""
+    settings = meeting.get("settings") if isinstance(meeting.get("settings"), dict) else {}
+    join_before = settings.get("join_before_host")
+    jbh_time = settings.get("jbh_time")
+    return {
+        "passcode": str(meeting.get("password") or "") or None,
+        "waiting_room": bool(settings["waiting_room"]) if "waiting_room" in settings else None,
+        "join_before_host": bool(join_before) if join_before is not None else None,
+        "jbh_time": jbh_time if isinstance(jbh_time, int) and not isinstance(jbh_time, bool)
+        else None,
     }
