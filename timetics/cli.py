@@ -39,6 +39,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(set_zoom_app_command)
     app.cli.add_command(rotate_encryption_key_command)
     app.cli.add_command(copy_data_command)
+    app.cli.add_command(setup_link_command)
 
 
 @click.command("rotate-encryption-key")
@@ -84,6 +85,18 @@ def copy_data_command(target_url: str) -> None:
         click.echo(f"{name}: {rows}")
     where = make_url(target_url).render_as_string(hide_password=True)
     click.echo(f"Copied {sum(counts.values())} rows into {where}.")
+
+
+@click.command("setup-link")
+@with_appcontext
+def setup_link_command() -> None:
+    """Print the one-time link that creates the first admin (only while there is none)."""
+    from .auth.first_run import setup_link
+
+    link = setup_link()
+    if link is None:
+        raise click.ClickException("An admin exists already: log in, or use create-user.")
+    click.echo(link)
 
 
 @click.command("set-zoom-app")

@@ -139,3 +139,12 @@ def requests_to(zoom_site, method: str, path_prefix: str) -> list[dict]:
     """What the sandbox received: calls with this method under this path, in order."""
     return [r for r in zoom_site.zoom_requests()
             if r["method"] == method and r["path"].startswith(path_prefix)]
+
+
+def assert_moved_with_one_patch(zoom_site, before: dict, new: datetime) -> None:
+    """The Zoom meeting ``before`` is still the booking's, now at ``new``, after one PATCH."""
+    [after] = zoom_site.zoom_meetings()
+    assert after["id"] == before["id"] and after["join_url"] == before["join_url"]
+    assert after["start_time"] == iso(new)
+    patches = requests_to(zoom_site, "PATCH", f"/v2/meetings/{before['id']}")
+    assert [r["status"] for r in patches] == [204]

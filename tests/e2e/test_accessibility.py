@@ -99,3 +99,39 @@ def test_the_main_pages_pass_an_accessibility_audit(zoom_site, connected_host, a
     audit("Zoom settings, staff member", host_page)
 
     assert {page: found for page, found in report.items() if found} == {}
+
+
+def test_the_first_run_pages_pass_an_accessibility_audit(zoom_site, new_page):
+    """The login page of an empty install, and the setup page, empty and with errors."""
+    report: dict[str, list[str]] = {}
+    page = new_page()
+    page.goto("/login")
+    expect(page.get_by_text("No admin account exists yet")).to_be_visible()
+    report["login, empty install"] = serious_violations(page)
+    link = zoom_site.app.test_cli_runner().invoke(args=["setup-link"]).output.strip()
+    page.goto(link)
+    expect(page.get_by_role("button", name="Create admin")).to_be_visible()
+    report["setup"] = serious_violations(page)
+    page.get_by_label("Password").fill("short")
+    page.get_by_role("button", name="Create admin").click()
+    expect(page.get_by_text("Use at least 12 characters.")).to_be_visible()
+    report["setup, with errors"] = serious_violations(page)
+    assert {name: found for name, found in report.items() if found} == {}
+
+
+def test_the_host_reschedule_page_passes_an_accessibility_audit(zoom_site, connected_host,
+                                                                new_page):
+    day = weekday_ahead()
+    book_as_guest(new_page(timezone_id=TOKYO), "intro-call", at(day, 10), TOKYO,
+                  name="Gina Guest", email="gina@example.com")
+    page = new_page()
+    log_in(page, "host@example.com")
+    page.get_by_role("row").filter(has_text="Gina Guest").get_by_role(
+        "link", name=re.compile(r"^[A-Z0-9]{10}$")).click()
+    page.get_by_role("button", name="Reschedule").click()
+    slot = open_day(page, at(day, 15), "America/New_York")
+    report = {"host reschedule": serious_violations(page)}
+    slot.click()
+    expect(page.get_by_role("button", name="Confirm new time")).to_be_visible()
+    report["host reschedule, confirm"] = serious_violations(page)
+    assert {name: found for name, found in report.items() if found} == {}

@@ -23,6 +23,7 @@ EXPECTED = {
     "auth.logout": {"POST": (LOGIN, 302, 302, 302)},
     "auth.forgot_password": {"GET": (200,) * 4, "POST": (422,) * 4},
     "auth.set_password": {"GET": (410,) * 4, "POST": (410,) * 4},
+    "auth.setup": {"GET": (404,) * 4, "POST": (404,) * 4},  # an admin exists: the link is spent
     "dashboard.home": {"GET": (302,) * 4},
     "dashboard.healthz": {"GET": (200,) * 4},
     "dashboard.index": {"GET": (LOGIN, 200, 200, 200)},
@@ -32,6 +33,10 @@ EXPECTED = {
     # GET: the confirmation page (by reference); POST: cancel
     "dashboard.cancel_booking": {"GET": (LOGIN, 302, 404, 302), "POST": (LOGIN, 302, 404, 302)},
     "dashboard.retry_booking": {"POST": (LOGIN, 302, 404, 302)},
+    # POST without a chosen time: "Pick a new time first."
+    "dashboard.reschedule_booking": {"GET": (LOGIN, 200, 404, 200),
+                                     "POST": (LOGIN, 422, 404, 422)},
+    "dashboard.ask_for_new_time": {"POST": (LOGIN, 302, 404, 302)},
     "dashboard.retry_job": {"POST": (LOGIN, 404, 404, 404)},  # the world has no job
     "settings.index": {"GET": (LOGIN, 302, 302, 302)},
     # everyone's own Zoom card; the app's keys are the admin's
@@ -94,7 +99,9 @@ def url_for_rule(rule, world) -> str:
 
 
 # POSTs that end what later requests need (the session, the booking) go last.
-LAST = ("dashboard.cancel_booking", "booking.cancel", "auth.logout")
+# Asking for a new time replaces the guest's link, so it comes after the guest's own POSTs.
+LAST = ("dashboard.cancel_booking", "booking.cancel", "dashboard.ask_for_new_time",
+        "auth.logout")
 
 
 def rules(app):

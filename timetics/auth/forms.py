@@ -1,10 +1,29 @@
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField, SubmitField
+from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
-from ..validation import not_a_common_password
+from ..validation import (
+    all_timezones,
+    no_control_characters,
+    not_a_common_password,
+    valid_timezone,
+)
 
 MIN_PASSWORD_LENGTH = 12
+
+
+def new_password_field(label: str) -> PasswordField:
+    """A password someone chooses: the same rules on every form that sets one."""
+    return PasswordField(
+        label,
+        validators=[
+            DataRequired(),
+            Length(min=MIN_PASSWORD_LENGTH, max=1000,
+                   message=f"Use at least {MIN_PASSWORD_LENGTH} characters."),
+            not_a_common_password,
+        ],
+        description=f"At least {MIN_PASSWORD_LENGTH} characters. A few unrelated words work well.",
+    )
 
 
 class LoginForm(FlaskForm):
@@ -15,16 +34,7 @@ class LoginForm(FlaskForm):
 
 
 class SetPasswordForm(FlaskForm):
-    password = PasswordField(
-        "New password",
-        validators=[
-            DataRequired(),
-            Length(min=MIN_PASSWORD_LENGTH, max=1000,
-                   message=f"Use at least {MIN_PASSWORD_LENGTH} characters."),
-            not_a_common_password,
-        ],
-        description=f"At least {MIN_PASSWORD_LENGTH} characters. A few unrelated words work well.",
-    )
+    password = new_password_field("New password")
     confirm = PasswordField(
         "Repeat the password",
         validators=[DataRequired(), EqualTo("password", message="The two passwords differ.")],
@@ -42,3 +52,19 @@ class ForgotPasswordForm(FlaskForm):
 
 class EmptyForm(FlaskForm):
     """A form with only the CSRF token, for buttons that POST (Log out, Cancel, Disconnect)."""
+
+
+class FirstAdminForm(FlaskForm):
+    """The first run's form; the rules are create-user's (services.create_user checks again)."""
+
+    name = StringField("Name", validators=[DataRequired(), Length(max=200),
+                                           no_control_characters])
+    email = EmailField(
+        "Email",
+        validators=[DataRequired(), Email(message="Enter a valid email address."), Length(max=254)],
+    )
+    password = new_password_field("Password")
+    timezone = SelectField("Time zone", default="UTC", validators=[DataRequired(), valid_timezone],
+                           choices=lambda: [(z, z.replace("_", " ")) for z in all_timezones()],
+                           validate_choice=False)
+    submit = SubmitField("Create admin")

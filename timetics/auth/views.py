@@ -1,14 +1,15 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
+from ..exceptions import AccountError
 from ..extensions import db, limiter
 from ..mail import send_email
 from ..models import TokenPurpose
 from ..security import is_safe_next
 from ..templating import render_form
 from ..validation import is_control_character
-from . import services
-from .forms import EmptyForm, ForgotPasswordForm, LoginForm, SetPasswordForm
+from . import first_run, services
+from .forms import EmptyForm, FirstAdminForm, ForgotPasswordForm, LoginForm, SetPasswordForm
 from .sessions import start_session
 
 bp = Blueprint("auth", __name__)
@@ -35,7 +36,8 @@ def login():
             start_session()
             target = form.next.data
             return redirect(target if is_safe_next(target) else url_for("dashboard.index"))
-    response, status = render_form("auth/login.html", form)
+    response, status = render_form("auth/login.html", form,
+                                   first_run=not first_run.admin_exists())
     # A failed login is "unauthorized" rather than merely unprocessable.
     return response, 401 if status == 422 else status
 
@@ -83,3 +85,30 @@ def set_password(token: str):
         flash("Your password is set. Welcome to Timetics.", "success")
         return redirect(url_for("dashboard.index"))
     return render_form("auth/set_password.html", form, user=row.user, purpose=row.purpose)
+
+
+@bp.route("/setup", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+def setup():
+    """The first admin of an empty install, through the link the server printed."""
+    token = request.args.get("token", "")
+    if not first_run.token_is_valid(token):
+        # A wrong token and a used-up link look alike: nothing to learn here.
+        abort(404)
+    form = FirstAdminForm()
+    if form.validate_on_submit():
+        try:
+            user = first_run.create_first_admin(
+                token, name=form.name.data, email=form.email.data,
+                password=form.password.data, timezone=form.timezone.data)
+        except AccountError as e:
+            form.email.errors.append(str(e))
+        else:
+            if user is None:
+                abort(404)
+            session.clear()
+            login_user(user)
+            start_session()
+            flash("Your admin account is ready. Welcome to Timetics.", "success")
+            return redirect(url_for("dashboard.index"))
+    return render_form("auth/first_run.html", form, extra_errors=bool(form.errors), token=token)

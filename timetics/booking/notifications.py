@@ -148,13 +148,19 @@ def _confirmed_email(booking: Booking, guest: Attendee | None, payload: dict) ->
 
 def _rescheduled_email(booking: Booking, guest: Attendee | None, payload: dict) -> tuple:
     old_start = datetime.fromisoformat(payload["old_start"])
+    by_name = payload.get("by_name")  # set when the host (or an admin) moved the booking
     if guest:
+        # A host's move has no token to send: the guest's link is stored hashed only.
+        link = manage_url(booking, decrypt_secret(payload["token"])) \
+            if "token" in payload else None
         return ("booking_rescheduled_guest", _ics(booking, [guest], "REQUEST"),
                 {"attendee": guest, "zone": guest.timezone, "old_start": old_start,
-                 "manage_url": manage_url(booking, decrypt_secret(payload["token"]))})
-    attendee = db.session.get(Attendee, payload["attendee"])
-    return ("booking_rescheduled_host", _ics(booking, [attendee], "REQUEST"),
-            {"attendee": attendee, "zone": booking.host.timezone, "old_start": old_start})
+                 "manage_url": link, "by_name": by_name})
+    attendees = [db.session.get(Attendee, payload["attendee"])] if not by_name \
+        else _confirmed(booking)
+    return ("booking_rescheduled_host", _ics(booking, attendees, "REQUEST"),
+            {"attendee": attendees[0] if attendees else None, "zone": booking.host.timezone,
+             "old_start": old_start, "by_name": by_name})
 
 
 def _cancelled_email(booking: Booking, guest: Attendee | None, payload: dict) -> tuple:
@@ -259,3 +265,42 @@ def _ics(booking: Booking, attendees: list[Attendee], method: str) -> tuple[Atta
     data = build_ics(_invitation(booking, attendees), method=method)
     name = "cancel.ics" if method == "CANCEL" else "invite.ics"
     return (Attachment(name, f"text/calendar; method={method}; charset=UTF-8", data),)
+
+
+# --- the host's own changes: a move, and asking the guests to pick a new time -------------------
+
+PICK_NEW_TIME = "pick_new_time"
+
+
+def plan_host_moved(booking: Booking, attendees: list[Attendee], old_start: datetime, *,
+                    by: User) -> None:
+    """The new time, to every guest and the host. The guests' manage links are stored hashed
+    only, so their email has none: it says that the link they have still works."""
+    title, host = booking.meeting_type.name, booking.host
+    was = old_start.isoformat()
+    for attendee in attendees:
+        _enqueue(booking, RESCHEDULED, attendee, f"New time: {title} with {host.name}",
+                 old_start=was, by=by.id, by_name=by.name)
+    _enqueue(booking, RESCHEDULED, None,
+             f"New time: {title} with {', '.join(a.name for a in attendees)}",
+             attendee=attendees[0].id if attendees else None, old_start=was, by=by.id,
+             by_name=by.name)
+
+
+def plan_pick_new_time(booking: Booking, attendee: Attendee, token: str, *, by: User) -> None:
+    """Ask the guest to pick a new time, with their new manage link (sealed until sent)."""
+    _enqueue(booking, PICK_NEW_TIME, attendee,
+             f"Please pick a new time: {booking.meeting_type.name} with {booking.host.name}",
+             token=encrypt_secret(token), by=by.id, by_name=by.name)
+
+
+def _pick_new_time_email(booking: Booking, guest: Attendee | None, payload: dict) -> tuple:
+    token = decrypt_secret(payload["token"])
+    return ("pick_new_time", (),
+            {"attendee": guest, "zone": guest.timezone, "by_name": payload["by_name"],
+             "reschedule_url": external_url("booking.reschedule", reference=booking.reference,
+                                            token=token),
+             "manage_url": manage_url(booking, token)})
+
+
+_COMPOSERS[PICK_NEW_TIME] = _pick_new_time_email

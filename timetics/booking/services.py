@@ -227,3 +227,57 @@ def reschedule(attendee: Attendee, new_start: datetime, *, manage_token: str,
             return Reschedule(moved.attendee, booking, moved.booking, old_start, False, token)
     except IntegrityError:
         raise SlotUnavailable("That time was just taken.") from None
+
+
+def move_booking(booking: Booking, new_start: datetime, *, by: User,
+                 now: datetime | None = None) -> datetime:
+    """The host (or ``by``, an admin) moves the whole booking, every guest with it, to another
+    free time of the same host, or SlotUnavailable. The reference, the manage links and the
+    Zoom meeting stay (one update moves the meeting); returns the old start."""
+    try:
+        with write_transaction():
+            booking = _locked_booking(booking.id)
+            if booking.status != BookingStatus.CONFIRMED:
+                raise SlotUnavailable("This booking was cancelled.")
+            old_start = booking.start_at
+            if new_start == old_start:
+                raise SlotUnavailable("That is the time the booking already has.")
+            db.session.execute(select(User.id).where(User.id == booking.host_id)
+                               .with_for_update())
+            meeting_type = booking.meeting_type
+            slot = slot_at(meeting_type, new_start, now=now, exclude_booking_id=booking.id)
+            # A group booking moves only to a time where no other group meets: merging two
+            # bookings would leave one of their Zoom meetings behind.
+            if slot is None or slot.remaining < meeting_type.capacity:
+                raise SlotUnavailable("That time is not available.")
+            booking.start_at, booking.end_at = slot.start, slot.end
+            booking.sequence += 1
+            db.session.flush()
+            meetings.plan_move(booking)
+            reminders.move_reminders(booking)  # each guest's link stays sealed in them
+            notifications.plan_host_moved(booking, live_attendees(booking), old_start, by=by)
+    except IntegrityError:
+        raise SlotUnavailable("That time was just taken.") from None
+    logger.info("Booking %s moved by user %s", booking.reference, by.id)
+    return old_start
+
+
+def ask_for_new_time(booking: Booking, *, by: User) -> list[Attendee]:
+    """Email each guest a fresh manage link asking them to pick a new time; returns them.
+
+    Only the hash of a manage token is stored, so the old link cannot be resent: each guest
+    gets a new one (its hash replaces the old, which stops working), sealed in the email job.
+    """
+    with write_transaction():
+        booking = _locked_booking(booking.id)
+        if booking.status != BookingStatus.CONFIRMED:
+            return []
+        guests = live_attendees(booking)
+        for attendee in guests:
+            token = new_token()
+            attendee.manage_token_hash = hash_token(token)
+            reminders.reseal_manage_link(booking, attendee, token)  # the old link is dead
+            notifications.plan_pick_new_time(booking, attendee, token, by=by)
+    logger.info("Booking %s: user %s asked %d guests to pick a new time", booking.reference,
+                by.id, len(guests))
+    return guests

@@ -60,6 +60,17 @@ def parse_start(value: str | None) -> datetime | None:
     return parsed.astimezone(UTC)
 
 
+def start_or_400(value: str | None) -> datetime | None:
+    """A slot the picker chose or a confirm form posted: None when there is none, 400 when it
+    is not a time."""
+    if not value:
+        return None
+    start = parse_start(value)
+    if start is None:
+        abort(400, "The chosen time is not a valid ISO 8601 instant.")
+    return start
+
+
 def parse_day(value: str) -> date:
     """A date written YYYY-MM-DD within the years bookings can have; ValueError if not."""
     day = date.fromisoformat(value)
@@ -112,9 +123,10 @@ class Picker:
     next_month: date | None
 
 
-def _picker(meeting_type: MeetingType, tz_name: str, zone: ZoneInfo,
-            exclude_booking_id: int | None = None, near: datetime | None = None) -> Picker:
-    """``near``: the time the guest asked for, whose day to show when no date is given."""
+def build_picker(meeting_type: MeetingType, tz_name: str, zone: ZoneInfo,
+                 exclude_booking_id: int | None = None, near: datetime | None = None) -> Picker:
+    """The picker of the public pages and the host's reschedule page. ``near``: the time asked
+    for, whose day to show when no date is given."""
     today = utcnow().astimezone(zone).date()
     requested = request.args.get("date")
     if requested:
@@ -156,7 +168,7 @@ def _picker(meeting_type: MeetingType, tz_name: str, zone: ZoneInfo,
     )
 
 
-def _query_builder(keep: dict[str, str], tz_name: str):
+def picker_query(keep: dict[str, str], tz_name: str):
     """For the picker's links: the query string that keeps the zone (and the manage token)."""
     return lambda **values: urlencode({**keep, "tz": tz_name, **values})
 
@@ -215,13 +227,13 @@ def book(slug: str):
             error, status = "That time is no longer available. Pick another time.", 409
         else:
             form.start.data = iso_utc(selected.start)
-    picker = _picker(meeting_type, tz_name, zone,
-                     near=parse_start(chosen) if status != 400 else None)
+    picker = build_picker(meeting_type, tz_name, zone,
+                          near=parse_start(chosen) if status != 400 else None)
     return render_template(
         "booking/book.html", meeting_type=meeting_type, picker=picker, form=form,
         selected=selected, error=error, iso_utc=iso_utc,
         action=url_for("booking.book", slug=slug), keep_params={},
-        query=_query_builder({}, tz_name),
+        query=picker_query({}, tz_name),
     ), status
 
 
@@ -312,11 +324,9 @@ def reschedule(reference: str):
     form = RescheduleForm()
     error, status, selected = None, 200, None
     if form.validate_on_submit():
-        new_start = parse_start(form.start.data)
-        if new_start is None:
-            abort(400, "The chosen time is not a valid ISO 8601 instant.")
         try:
-            moved = services.reschedule(attendee, new_start, manage_token=token)
+            moved = services.reschedule(attendee, start_or_400(form.start.data),
+                                        manage_token=token)
         except SlotUnavailable as e:
             error, status = f"{e} Pick another time.", 409
         else:
@@ -326,11 +336,8 @@ def reschedule(reference: str):
                                     token=new_token))
     elif request.method == "POST":
         error, status = "Pick a new time first.", 422
-    start_arg = request.args.get("start")
-    if start_arg and status == 200:
-        selected_start = parse_start(start_arg)
-        if selected_start is None:
-            abort(400, "The chosen time is not a valid ISO 8601 instant.")
+    selected_start = start_or_400(request.args.get("start")) if status == 200 else None
+    if selected_start:
         alone = services.live_attendees(booking) == [attendee]
         selected = availability.slot_at(meeting_type, selected_start,
                                         exclude_booking_id=booking.id if alone else None)
@@ -338,14 +345,14 @@ def reschedule(reference: str):
             error, status, selected = "That time is not available. Pick another time.", 409, None
         else:
             form.start.data = iso_utc(selected.start)
-    picker = _picker(meeting_type, tz_name, zone, exclude_booking_id=booking.id,
-                     near=parse_start(request.args.get("start") or form.start.data))
+    picker = build_picker(meeting_type, tz_name, zone, exclude_booking_id=booking.id,
+                          near=parse_start(request.args.get("start") or form.start.data))
     return render_template(
         "booking/reschedule.html", meeting_type=meeting_type, picker=picker, form=form,
         selected=selected, error=error, iso_utc=iso_utc,
         attendee=attendee, booking=booking, token=token, zone=attendee.timezone,
         action=url_for("booking.reschedule", reference=reference),
-        keep_params={"token": token}, query=_query_builder({"token": token}, tz_name),
+        keep_params={"token": token}, query=picker_query({"token": token}, tz_name),
     ), status
 
 

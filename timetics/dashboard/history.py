@@ -20,7 +20,8 @@ ZOOM_CALLS = {Kind.ZOOM_CREATE: "Create the Zoom meeting",
               Kind.ZOOM_UPDATE: "Move the Zoom meeting",
               Kind.ZOOM_DELETE: "Delete the Zoom meeting"}
 EMAILS = {"confirmed": "Confirmation", "cancelled": "Cancellation", "rescheduled": "New time",
-          "zoom_link": "Zoom link", "reminder": "Reminder"}
+          "zoom_link": "Zoom link", "reminder": "Reminder",
+          "pick_new_time": "Please pick a new time"}
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,8 @@ def _job_entries(job: Job) -> list[Entry]:
     payload = job.payload
     entries = []
     if payload.get("email") == "rescheduled" and payload.get("recipient") == "host":
-        entries.append(Entry(job.created_at, "Moved to a new time",
+        by = f" by {payload['by_name']}" if payload.get("by_name") else ""
+        entries.append(Entry(job.created_at, f"Moved to a new time{by}",
                              was=datetime.fromisoformat(payload["old_start"])))
     kind = EMAILS.get(payload.get("email"), "Email")
     entries.append(Entry(job.created_at, f"{kind} email to {payload.get('to', '')}", outcome,

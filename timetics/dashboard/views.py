@@ -13,8 +13,12 @@ from flask_login import current_user, login_required
 
 from .. import jobs
 from ..auth.forms import EmptyForm
+from ..booking import availability
 from ..booking import services as booking_services
+from ..booking.forms import RescheduleForm
+from ..booking.views import build_picker, iso_utc, parse_start, picker_query, start_or_400
 from ..db import utcnow
+from ..exceptions import SlotUnavailable
 from ..extensions import db
 from ..models import (
     Booking,
@@ -22,6 +26,7 @@ from ..models import (
     ZoomState,
 )
 from ..templating import render_form
+from ..validation import zone_or_none
 from . import attention, services
 from .forms import BookingFilterForm, HostCancelForm
 from .history import booking_history
@@ -181,3 +186,73 @@ def cancel_booking(booking_id: int):
         flash(f"Booking {booking.reference} is cancelled; the guests were told by email.",
               "success")
     return redirect(url_for("dashboard.booking_detail", reference=booking.reference))
+
+
+def _live_booking(reference: str) -> Booking | None:
+    """The visible booking (else 404); None, with a note, once it is cancelled."""
+    booking = _visible_booking(reference)
+    if booking.status == BookingStatus.CANCELLED:
+        flash(f"Booking {booking.reference} is cancelled: it cannot be moved.", "info")
+        return None
+    return booking
+
+
+@bp.route("/dashboard/bookings/<reference>/reschedule", methods=["GET", "POST"])
+@login_required
+def reschedule_booking(reference: str):
+    """The host moves the whole booking: the public slot picker, in the viewer's zone."""
+    booking = _live_booking(reference)
+    if booking is None:
+        return redirect(url_for("dashboard.booking_detail", reference=reference))
+    meeting_type = booking.meeting_type
+    tz_name = request.args.get("tz") or current_user.timezone
+    zone = zone_or_none(tz_name)
+    if zone is None:
+        abort(400, "Unknown time zone. Use an IANA name such as Europe/Berlin.")
+    form = RescheduleForm()
+    error, status, selected = None, 200, None
+    if form.validate_on_submit():
+        try:
+            booking_services.move_booking(booking, start_or_400(form.start.data),
+                                          by=current_user._get_current_object())
+        except SlotUnavailable as e:
+            error, status = f"{e} Pick another time.", 409
+        else:
+            flash(f"Booking {booking.reference} has its new time; the guests were told by "
+                  "email.", "success")
+            return redirect(url_for("dashboard.booking_detail", reference=reference))
+    elif request.method == "POST":
+        error, status = "Pick a new time first.", 422
+    start_arg = request.args.get("start")
+    chosen = start_or_400(start_arg) if status == 200 else None
+    if chosen:
+        selected = availability.slot_at(meeting_type, chosen, exclude_booking_id=booking.id)
+        if selected is None or selected.start == booking.start_at \
+                or selected.remaining < meeting_type.capacity:
+            error, status, selected = "That time is not available. Pick another time.", 409, None
+        else:
+            form.start.data = iso_utc(selected.start)
+    picker = build_picker(meeting_type, tz_name, zone, exclude_booking_id=booking.id,
+                          near=parse_start(start_arg or form.start.data) or booking.start_at)
+    action = url_for("dashboard.reschedule_booking", reference=reference)
+    return render_template(
+        "dashboard/reschedule.html", booking=booking, meeting_type=meeting_type, picker=picker,
+        form=form, selected=selected, error=error, iso_utc=iso_utc, zone=tz_name,
+        action=action, keep_params={}, query=picker_query({}, tz_name)), status
+
+
+@bp.post("/dashboard/bookings/<reference>/ask-new-time")
+@login_required
+def ask_for_new_time(reference: str):
+    """Email each guest a new manage link and ask them to pick another time themselves."""
+    booking = _visible_booking(reference)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    if booking.status == BookingStatus.CANCELLED:
+        flash(f"Booking {booking.reference} is cancelled: there is no one to ask.", "info")
+    else:
+        guests = booking_services.ask_for_new_time(booking,
+                                                   by=current_user._get_current_object())
+        flash(f"Asked {len(guests)} guest{'s' if len(guests) != 1 else ''} by email to pick a "
+              "new time; their earlier links no longer work.", "success")
+    return redirect(url_for("dashboard.booking_detail", reference=reference))
