@@ -109,8 +109,11 @@ def test_the_announcement_is_quiet_before_db_upgrade(tmp_path, empty_database, c
 
     from ..conftest import base_config
 
-    announce_setup_link(create_app(base_config(empty_database), instance_path=str(tmp_path)))
+    app = create_app(base_config(empty_database), instance_path=str(tmp_path))
+    announce_setup_link(app)
     assert capsys.readouterr().out == ""
+    with app.app_context():
+        db.engine.dispose()  # psycopg warns about a connection left to the garbage collector
 
 
 def test_make_run_prints_the_link_and_it_works(app, runner, tmp_path):
