@@ -151,8 +151,10 @@ def run_written() -> int:
     ran = 0
     while written := g.pop("jobs_written", []):
         for job in written:
-            # A job whose transaction rolled back was never written.
-            if not inspect(job).persistent or time.monotonic() > deadline:
+            # A job whose transaction rolled back was never written; one due later (a
+            # reminder) is the runner's, and needs no claim attempt here.
+            if not inspect(job).persistent or job.run_after > utcnow() \
+                    or time.monotonic() > deadline:
                 continue
             claimed = claim(job.id, utcnow())
             if claimed is not None:

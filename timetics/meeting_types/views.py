@@ -1,10 +1,11 @@
 from flask import Blueprint, flash, redirect, render_template, url_for
+from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
 from ..auth.access import admin_required
 from ..auth.forms import EmptyForm
 from ..extensions import db
-from ..models import MeetingType
+from ..models import MeetingType, User
 from ..templating import render_form
 from . import services
 from .forms import MeetingTypeForm
@@ -15,7 +16,10 @@ bp = Blueprint("meeting_types", __name__, url_prefix="/meeting-types")
 @bp.get("")
 @admin_required
 def index():
-    types = db.session.scalars(db.select(MeetingType).order_by(MeetingType.name)).all()
+    types = db.session.scalars(  # each row names its host and the host's Zoom state
+        db.select(MeetingType).options(
+            selectinload(MeetingType.host).selectinload(User.zoom_connection))
+        .order_by(MeetingType.name)).all()
     return render_template("meeting_types/index.html", types=types, action_form=EmptyForm())
 
 

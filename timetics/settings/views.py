@@ -1,6 +1,7 @@
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from .. import zoom as zoom_client
 from ..auth.forms import EmptyForm
@@ -44,7 +45,8 @@ def zoom():
             )
             flash("Zoom settings saved.", "success")
             return redirect(url_for("settings.zoom"))
-    accounts = (db.session.scalars(select(User).where(User.active.is_(True))
+    accounts = (db.session.scalars(select(User).options(selectinload(User.zoom_connection))
+                                   .where(User.active.is_(True))
                                    .order_by(User.name)).all()
                 if current_user.is_admin else [])
     return render_form(

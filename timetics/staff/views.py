@@ -1,5 +1,6 @@
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import login_required
+from sqlalchemy.orm import selectinload
 
 from ..auth.access import admin_required, staff_member_or_403
 from ..auth.forms import EmptyForm
@@ -18,7 +19,9 @@ bp = Blueprint("staff", __name__, url_prefix="/staff")
 @bp.get("")
 @admin_required
 def index():
-    members = db.session.scalars(db.select(User).order_by(User.role, User.name)).all()
+    # Each row shows the member's Zoom state: load the connections in one query, not one a row.
+    members = db.session.scalars(db.select(User).options(selectinload(User.zoom_connection))
+                                 .order_by(User.role, User.name)).all()
     return render_template("staff/index.html", members=members)
 
 
