@@ -11,12 +11,13 @@ import pytest
 import requests
 
 from timetics.extensions import db
-from timetics.models import Booking, Job, ZoomState
+from timetics.models import Booking, Job, ZoomConnection, ZoomState
+from timetics.webhooks.services import zoom_start_time
 
 from ..booking_helpers import at, iso, weekday_ahead
 from ..live import SECRET_TOKEN
-from ..smtp import text_of
-from .test_faults import guest_books, meetings_for, open_jobs, the_booking
+from ..smtp import html_of, text_of
+from .test_faults import guest_books, meetings_for, open_jobs, run_jobs, the_booking
 from .test_needs_attention import needs_attention
 
 
@@ -106,8 +107,10 @@ def test_a_meeting_deleted_in_zoom_needs_attention_and_a_new_meeting_mails_its_l
     assert booking.zoom_join_url == meeting["join_url"] != old_url
     mailbox.wait_for(4)
     [link_email] = [m for m in mailbox.to("gina@example.com")
-                    if m["Subject"].startswith("Zoom link:")]
+                    if m["Subject"].startswith("New Zoom link:")]
     assert meeting["join_url"] in text_of(link_email)
+    assert "the earlier link no longer works. The time is unchanged." in text_of(link_email)
+    assert old_url not in text_of(link_email) and meeting["join_url"] in html_of(link_email)
     assert "Zoom meeting deleted in Zoom" not in admin_browser.get("/dashboard").text
 
 
@@ -270,3 +273,71 @@ def test_the_settings_page_lists_the_events_to_subscribe_to_with_their_scopes(as
     assert ("<code>meeting.updated</code> — a host moved a Timetics meeting in Zoom: the "
             "dashboard shows Zoom&#39;s time and offers Move it back; needs the scope "
             "<code>meeting:read:meeting</code>") in events
+
+
+def test_move_it_back_that_zoom_refuses_keeps_the_drift_and_retries(zoom_site, booked,
+                                                                    admin_browser):
+    signed_post(zoom_site, moved_event(booked.zoom_meeting_id,
+                                       iso(booked.start_at + timedelta(hours=1))))
+    zoom_site.fault(target="update_meeting", mode="error", status=500, count=1)
+    action, token = button_form(admin_browser.get("/dashboard").text, "Move it back")
+    landed = admin_browser.post(action, {"csrf_token": token})
+    assert "Moved in Zoom" in landed.text  # Zoom still has its own time
+    panel = needs_attention(admin_browser.get("/dashboard").text)
+    assert "<strong>Zoom has another time</strong>" in panel
+    assert "Zoom had an internal error; we retry in a moment." in panel
+
+    run_jobs(zoom_site.app)
+    assert the_booking(zoom_site.app).zoom_start_at is None
+    [meeting] = meetings_for(zoom_site, booked)
+    assert meeting["start_time"] == iso(booked.start_at)
+
+
+def test_a_new_meeting_that_zoom_refuses_waits_as_a_pending_link(zoom_site, booked,
+                                                                 admin_browser, mailbox):
+    signed_post(zoom_site, deleted_event(booked.zoom_meeting_id))
+    zoom_site.fault(target="create_meeting", mode="error", status=503, count=1)
+    action, token = button_form(admin_browser.get("/dashboard").text, "Make a new meeting")
+    admin_browser.post(action, {"csrf_token": token})
+    assert the_booking(zoom_site.app).zoom_state == ZoomState.PENDING
+    assert "<strong>Zoom link pending</strong>" in needs_attention(
+        admin_browser.get("/dashboard").text)
+
+    run_jobs(zoom_site.app)
+    booking = the_booking(zoom_site.app)
+    [meeting] = meetings_for(zoom_site, booking)
+    assert booking.zoom_state == ZoomState.CREATED and booking.zoom_join_url == meeting["join_url"]
+    mailbox.wait_for(4)
+    assert any(meeting["join_url"] in text_of(m) for m in mailbox.to("gina@example.com"))
+
+
+def test_make_a_new_meeting_without_a_zoom_connection_says_to_connect_first(
+        zoom_site, booked, admin_browser):
+    signed_post(zoom_site, deleted_event(booked.zoom_meeting_id))
+    dashboard = admin_browser.get("/dashboard").text
+    with zoom_site.app.app_context():
+        db.session.execute(db.delete(ZoomConnection))
+        db.session.commit()
+    action, token = button_form(dashboard, "Make a new meeting")
+    landed = admin_browser.post(action, {"csrf_token": token})
+    assert "needs no new Zoom meeting: connect Zoom first." not in landed.text
+    assert f"Booking {booked.reference} cannot have a new Zoom meeting yet: connect Zoom " \
+           "first." in landed.text
+    assert the_booking(zoom_site.app).zoom_state == ZoomState.DELETED_IN_ZOOM
+
+
+@pytest.mark.parametrize(("meeting", "expected"), [
+    ({"start_time": "2030-05-01T15:00:00Z"}, "2030-05-01T15:00:00+00:00"),
+    ({"start_time": "2030-05-01T11:00:00", "timezone": "America/New_York"},
+     "2030-05-01T15:00:00+00:00"),
+    ({"start_time": "2030-05-01T15:00:00", "timezone": "Not/AZone"},
+     "2030-05-01T15:00:00+00:00"),
+    ({"start_time": "2030-05-01T17:00:00+02:00"}, "2030-05-01T15:00:00+00:00"),
+    ({"start_time": "next week"}, None),
+    ({"start_time": 1893510000}, None),
+    ({"topic": "no time"}, None),
+], ids=["zoom's UTC format", "local, in the meeting's zone", "unknown zone: UTC",
+        "with an offset", "not a time", "a number", "absent"])
+def test_zooms_start_time_is_read_in_utc(meeting, expected):
+    start = zoom_start_time(meeting)
+    assert (start.isoformat() if start else None) == expected

@@ -175,10 +175,11 @@ def make_new_meeting(booking_id: int):
     if booking_services.make_new_meeting(booking):
         flash(f"A new Zoom meeting replaces the deleted one of booking {booking.reference}; "
               "the guests get its link by email.", "success")
+    elif booking.zoom_state == ZoomState.DELETED_IN_ZOOM:
+        flash(f"Booking {booking.reference} cannot have a new Zoom meeting yet: connect Zoom "
+              "first.", "error")
     else:
-        flash(f"Booking {booking.reference} needs no new Zoom meeting"
-              + (": connect Zoom first." if booking.zoom_state == ZoomState.DELETED_IN_ZOOM
-                 else "."), "info")
+        flash(f"Booking {booking.reference} needs no new Zoom meeting.", "info")
     return redirect(url_for("dashboard.booking_detail", reference=booking.reference))
 
 

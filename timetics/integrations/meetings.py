@@ -81,12 +81,14 @@ def wants_zoom(booking: Booking) -> bool:
 
 # --- what a change writes (in its transaction) ---------------------------------------------------
 
-def plan_meeting(booking: Booking) -> None:
+def plan_meeting(booking: Booking, *, replaces: str | None = None) -> None:
     """A new booking gets its meeting, if its host has a Zoom connection (even one that needs
-    reconnecting: the booking then waits for it, and its guests are told the link follows)."""
+    reconnecting: the booking then waits for it, and its guests are told the link follows).
+    ``replaces``: the id of the meeting the host deleted in Zoom, which this one replaces."""
     if wants_zoom(booking) and booking.host.zoom_connection is not None:
         booking.zoom_state = ZoomState.PENDING
-        enqueue(Kind.ZOOM_CREATE, booking=booking)
+        enqueue(Kind.ZOOM_CREATE, booking=booking,
+                payload={"replaces": replaces} if replaces else None)
 
 
 def plan_move(booking: Booking) -> bool:
@@ -106,11 +108,12 @@ def plan_new_meeting(booking: Booking) -> bool:
             or booking.zoom_state != ZoomState.DELETED_IN_ZOOM \
             or booking.host.zoom_connection is None:
         return False
+    deleted = booking.zoom_meeting_id
     booking.zoom_meeting_id = booking.zoom_join_url = booking.zoom_passcode = None
     booking.zoom_waiting_room = booking.zoom_join_before_host = booking.zoom_jbh_time = None
     booking.zoom_start_at = booking.zoom_error = None
     booking.zoom_state = ZoomState.NONE
-    plan_meeting(booking)
+    plan_meeting(booking, replaces=deleted)
     return booking.zoom_state == ZoomState.PENDING
 
 
@@ -207,10 +210,10 @@ def _create(job: Job) -> None:
     meeting = api.find_meeting_by_agenda(agenda_marker(booking)) if job.attempts > 1 else None
     if meeting is None and booking.status == BookingStatus.CONFIRMED:
         meeting = api.create_meeting(meeting_payload(booking))
-    _adopt(booking.id, meeting)
+    _adopt(booking.id, meeting, replaced=bool(job.payload.get("replaces")))
 
 
-def _adopt(booking_id: int, meeting: dict | None) -> None:
+def _adopt(booking_id: int, meeting: dict | None, *, replaced: bool = False) -> None:
     # Decided on the booking as it is now: it may have been cancelled while we were at Zoom.
     with write_transaction():
         booking = db.session.get(Booking, booking_id, with_for_update=True,
@@ -228,7 +231,7 @@ def _adopt(booking_id: int, meeting: dict | None) -> None:
         if booking.status == BookingStatus.CANCELLED:
             plan_delete(booking)
         else:
-            plan_zoom_link(booking)
+            plan_zoom_link(booking, replaced=replaced)
 
 
 @handler(Kind.ZOOM_UPDATE, on_failure=_record_failure)
