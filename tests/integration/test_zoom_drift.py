@@ -15,7 +15,8 @@ from timetics.models import Booking, Job, ZoomConnection, ZoomState
 from timetics.webhooks.services import zoom_start_time
 
 from ..booking_helpers import at, iso, weekday_ahead
-from ..live import SECRET_TOKEN
+from ..conftest import PASSWORD
+from ..live import SECRET_TOKEN, Browser
 from ..smtp import html_of, text_of
 from .test_faults import guest_books, meetings_for, open_jobs, run_jobs, the_booking
 from .test_needs_attention import needs_attention
@@ -341,3 +342,47 @@ def test_make_a_new_meeting_without_a_zoom_connection_says_to_connect_first(
 def test_zooms_start_time_is_read_in_utc(meeting, expected):
     start = zoom_start_time(meeting)
     assert (start.isoformat() if start else None) == expected
+
+
+def test_the_host_moves_their_own_meeting_back_and_other_staff_cannot(
+        zoom_site, connected_host, booked, make_user):
+    signed_post(zoom_site, moved_event(booked.zoom_meeting_id,
+                                       iso(booked.start_at + timedelta(hours=1))))
+    other = Browser(zoom_site)
+    make_user(email="other@example.com")
+    other.login("other@example.com", PASSWORD)
+    host = Browser(zoom_site)
+    host.login(connected_host.host_email, PASSWORD)
+    dashboard = host.get("/dashboard").text
+    assert "<strong>Zoom has another time</strong>" in needs_attention(dashboard)
+    assert "Zoom has another time" not in other.get("/dashboard").text
+    action, token = button_form(dashboard, "Move it back")
+
+    refused = other.post(action, {"csrf_token": other.csrf("/dashboard")})
+    assert refused.status_code == 404
+    assert the_booking(zoom_site.app).zoom_time_differs
+    assert host.post(action, {"csrf_token": token}).status_code == 200
+    assert not the_booking(zoom_site.app).zoom_time_differs
+    other.close()
+    host.close()
+
+
+def test_a_reschedule_never_patches_a_meeting_deleted_in_zoom(zoom_site, booked,
+                                                              admin_browser):
+    """ZOOM.md's failure story: a reschedule that PATCHed a meeting already deleted."""
+    zoom_site.zoom("post", f"/meetings/{booked.zoom_meeting_id}/delete")
+    wait_for(zoom_site.app, lambda b: b.zoom_state == ZoomState.DELETED_IN_ZOOM)
+    zoom_site.zoom("delete", "/requests")
+    new_start = at(weekday_ahead(), 14)
+    page = f"/dashboard/bookings/{booked.reference}/reschedule?start={iso(new_start)}"
+    moved = admin_browser.submit(f"/dashboard/bookings/{booked.reference}/reschedule",
+                                 {"start": iso(new_start)}, page=page)
+    assert moved.status_code == 200, moved.text
+    assert [r for r in zoom_site.zoom_requests() if r["method"] == "PATCH"] == []
+    booking = the_booking(zoom_site.app)
+    assert booking.start_at == new_start and booking.zoom_state == ZoomState.DELETED_IN_ZOOM
+
+    action, token = button_form(admin_browser.get("/dashboard").text, "Make a new meeting")
+    admin_browser.post(action, {"csrf_token": token})
+    [meeting] = meetings_for(zoom_site, the_booking(zoom_site.app))
+    assert meeting["start_time"] == iso(new_start)
