@@ -147,9 +147,11 @@ def note_zoom_time(booking: Booking, zoom_start: datetime, event_at: datetime) -
 
 
 def _in_step(booking: Booking, since: datetime) -> None:
-    """Zoom has the booking's time, as of ``since``."""
+    """Zoom has the booking's time: Zoom just said so to a call sent at ``since``. Events
+    from before then are old news (kept at the latest known, whichever clock said it)."""
     booking.zoom_start_at = None
-    booking.zoom_synced_at = since
+    if is_news(booking, since):
+        booking.zoom_synced_at = since
 
 
 def plan_delete(booking: Booking) -> None:
