@@ -66,6 +66,7 @@ class ZoomState(enum.StrEnum):
     FAILED = "failed"
     DELETE_PENDING = "delete_pending"
     DELETED = "deleted"
+    DELETED_IN_ZOOM = "deleted_in_zoom"  # the host deleted it in Zoom: a new one is needed
 
 
 class TokenPurpose(enum.StrEnum):
@@ -351,6 +352,10 @@ class Booking(db.Model):
     zoom_jbh_time: Mapped[int | None] = mapped_column()
     zoom_state: Mapped[ZoomState] = mapped_column(_enum(ZoomState), default=ZoomState.NONE)
     zoom_error: Mapped[str | None] = mapped_column(Text)
+    # Zoom's start time when the host moved the meeting in Zoom (None: Zoom has the booking's),
+    # and when Zoom last told us where the meeting stands: an older event changes nothing.
+    zoom_start_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    zoom_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -359,6 +364,11 @@ class Booking(db.Model):
     attendees: Mapped[list[Attendee]] = relationship(
         back_populates="booking", cascade="all, delete-orphan", order_by="Attendee.id"
     )
+
+    @property
+    def zoom_time_differs(self) -> bool:
+        """The host moved the meeting in Zoom to another time than the booking's."""
+        return self.zoom_start_at is not None and self.zoom_start_at != self.start_at
 
     @property
     def zoom_joining_notes(self) -> list[str]:

@@ -1,13 +1,18 @@
 """The control API under ``/_sandbox``: JSON, no auth, for tests and demos on loopback only.
 
 It sets the scene (apps, users, faults, latency, the clock), plays the parts of Zoom that no
-API call triggers (a token expiring, a user removing the app in Zoom) and shows what happened.
+API call triggers (a token expiring, a user removing the app in Zoom, a host deleting or moving
+a meeting in Zoom's web portal) and shows what happened.
+
+The meeting routes also take the root page's forms (form-encoded): they answer those with a
+redirect back to the page.
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify, redirect, request, url_for
 from werkzeug.wrappers import Response
 
 from .errors import ControlError
@@ -43,6 +48,86 @@ def clear_requests() -> Response:
 @bp.get("/meetings")
 def meetings() -> Response:
     return jsonify(meetings=sandbox_state().meetings.records())
+
+
+@bp.post("/meetings/<meeting_id>/delete")
+def delete_meeting_in_portal(meeting_id: str) -> Response:
+    """As if the host deleted the meeting in Zoom: it goes, and ``meeting.deleted`` is sent."""
+    state = sandbox_state()
+    meeting = state.meetings.delete_in_portal(meeting_id)
+    sent = state.announce_meeting_deleted(meeting)
+    return _answer(meeting=meeting.as_record(), events_sent=sent)
+
+
+@bp.post("/meetings/<meeting_id>/update")
+def update_meeting_in_portal(meeting_id: str) -> Response:
+    """As if the host edited the meeting in Zoom (``start_time`` as ``yyyy-MM-ddTHH:mm:ssZ``,
+    ``topic``, ``duration``): it changes, and ``meeting.updated`` names what changed."""
+    state = sandbox_state()
+    meeting, changed, old = state.meetings.update_in_portal(meeting_id, _portal_changes())
+    sent = state.announce_meeting_updated(meeting, changed, old) if changed else 0
+    return _answer(meeting=meeting.as_record(), changed=sorted(changed), events_sent=sent)
+
+
+@bp.post("/meetings/<meeting_id>/events")
+def send_meeting_event(meeting_id: str) -> Response:
+    """Send an event about the meeting as it stands, changing nothing: what Zoom sends after
+    an API call changed it, or sends again. ``event``: ``meeting.updated`` (its start time)
+    or ``meeting.deleted``."""
+    state = sandbox_state()
+    meeting = state.meetings.live(meeting_id)
+    name = _fields().get("event")
+    if name == "meeting.updated":
+        start = {"start_time": meeting.start_time}
+        sent = state.announce_meeting_updated(meeting, start, start)
+    elif name == "meeting.deleted":
+        sent = state.announce_meeting_deleted(meeting)
+    else:
+        raise ControlError("'event' must be 'meeting.updated' or 'meeting.deleted'.")
+    return _answer(meeting=meeting.as_record(), events_sent=sent)
+
+
+ZOOM_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
+
+
+def _portal_changes() -> dict[str, Any]:
+    """What the host changed, checked the way the web portal would."""
+    fields = _fields()
+    changes: dict[str, Any] = {}
+    if fields.get("start_time") not in (None, ""):
+        if not isinstance(fields["start_time"], str) or not ZOOM_TIME.fullmatch(
+                fields["start_time"]):
+            raise ControlError("'start_time' must be a UTC time such as 2026-12-10T15:00:00Z.")
+        changes["start_time"] = fields["start_time"]
+    if fields.get("topic") not in (None, ""):
+        if not isinstance(fields["topic"], str) or len(fields["topic"]) > 200:
+            raise ControlError("'topic' must be a text of at most 200 characters.")
+        changes["topic"] = fields["topic"]
+    if fields.get("duration") not in (None, ""):
+        duration = fields["duration"]
+        if isinstance(duration, str) and duration.isdigit():
+            duration = int(duration)
+        if isinstance(duration, bool) or not isinstance(duration, int) or duration < 1:
+            raise ControlError("'duration' must be a number of minutes, 1 or more.")
+        changes["duration"] = duration
+    if not changes:
+        raise ControlError("Name what changes: 'start_time', 'topic' or 'duration'.")
+    return changes
+
+
+def _from_page() -> bool:
+    return request.mimetype == "application/x-www-form-urlencoded"
+
+
+def _fields() -> dict[str, Any]:
+    return request.form.to_dict() if _from_page() else _json()
+
+
+def _answer(**body: Any) -> Response:
+    """JSON for the control API; back to the overview for the root page's forms."""
+    if _from_page():
+        return redirect(url_for("pages.overview", _anchor="meetings-heading"), code=303)
+    return jsonify(body)
 
 
 @bp.post("/apps")

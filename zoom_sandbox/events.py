@@ -2,6 +2,10 @@
 
 Delivery is best effort, as at Zoom: one POST with a short timeout in a background thread, so
 the revoke that caused it answers at once. Each attempt's outcome is kept for tests to read.
+
+Payload shapes follow Zoom's published webhook reference: ``app_deauthorized`` (Marketplace,
+"Deauthorization"), and ``meeting.deleted`` / ``meeting.updated`` (Meetings events,
+developers.zoom.us/docs/api/meetings/events/).
 """
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ from collections import deque
 
 import requests
 
-from .meetings import zoom_time
+from .meetings import Meeting, zoom_time
 from .models import OAuthApp, ZoomUser
 
 logger = logging.getLogger(__name__)
@@ -46,6 +50,43 @@ def deauthorization_event(app: OAuthApp, user: ZoomUser, now: float) -> dict:
     }
 
 
+def meeting_deleted_event(meeting: Meeting, operator: ZoomUser, now: float) -> dict:
+    """``meeting.deleted``: the meeting as it was, under ``payload.object``."""
+    return {
+        "event": "meeting.deleted",
+        "event_ts": int(now * 1000),
+        "payload": {
+            "account_id": operator.account_id,
+            "operator": operator.email,
+            "operator_id": operator.id,
+            "object": {
+                "id": meeting.id, "uuid": meeting.uuid, "host_id": meeting.host_id,
+                "topic": meeting.topic, "type": meeting.type, "start_time": meeting.start_time,
+                "duration": meeting.duration, "timezone": meeting.timezone,
+            },
+        },
+    }
+
+
+def meeting_updated_event(meeting: Meeting, operator: ZoomUser, changed: dict, old: dict,
+                          now: float) -> dict:
+    """``meeting.updated``: the fields that changed under ``payload.object`` and their old
+    values under ``payload.old_object``, each with the meeting's ``id``."""
+    return {
+        "event": "meeting.updated",
+        "event_ts": int(now * 1000),
+        "payload": {
+            "account_id": operator.account_id,
+            "operator": operator.email,
+            "operator_id": operator.id,
+            "scope": "single",
+            "object": {"id": meeting.id, **changed},
+            "old_object": {"id": meeting.id, **old},
+            "time_stamp": int(now * 1000),
+        },
+    }
+
+
 class EventOutbox:
     """Sends signed events and remembers what happened to each one."""
 
@@ -71,7 +112,9 @@ class EventOutbox:
             "x-zm-request-timestamp": timestamp,
             "x-zm-signature": signature(secret_token, timestamp, body),
         }
-        record = {"event": event["event"], "url": url, "user_id": event["payload"]["user_id"],
+        payload = event["payload"]
+        record = {"event": event["event"], "url": url,
+                  "user_id": payload.get("user_id") or payload.get("operator_id"),
                   "status": None, "error": None}
         try:
             response = requests.post(url, data=body, headers=headers, timeout=DELIVERY_TIMEOUT)

@@ -217,6 +217,12 @@ class OAuthStore:
                 self._drop_grant(key)
         return keys
 
+    def apps_of_user(self, user_id: str) -> list[str]:
+        """The client ids of the apps ``user_id`` has a live grant for (they get the user's
+        event notifications)."""
+        with self._lock:
+            return [client_id for client_id, user in self._grants if user == user_id]
+
     def expire_user_tokens(self, user_id: str) -> int:
         """Make every access token of ``user_id`` expired now; how many there were."""
         now = self._clock()

@@ -152,6 +152,36 @@ class MeetingStore:
             meeting.delete_query = dict(query)
             return meeting
 
+    def delete_in_portal(self, meeting_id: str) -> Meeting:
+        """The host deletes a live meeting in Zoom's web portal."""
+        with self._lock:
+            meeting = self._live(meeting_id)
+            meeting.deleted = True
+            return meeting
+
+    def update_in_portal(self, meeting_id: str,
+                         changes: Mapping[str, Any]) -> tuple[Meeting, dict, dict]:
+        """The host edits a live meeting in Zoom's web portal: the meeting, the fields that
+        changed (new values) and their old values."""
+        with self._lock:
+            meeting = self._live(meeting_id)
+            old = {name: getattr(meeting, name) for name in changes
+                   if getattr(meeting, name) != changes[name]}
+            for name in old:
+                setattr(meeting, name, changes[name])
+            return meeting, {name: changes[name] for name in old}, old
+
+    def live(self, meeting_id: str) -> Meeting:
+        """A live meeting by id, whoever hosts it; Zoom's "not found" otherwise."""
+        with self._lock:
+            return self._live(meeting_id)
+
+    def _live(self, meeting_id: str) -> Meeting:
+        meeting = self._meetings.get(_as_id(meeting_id))
+        if meeting is None or meeting.deleted:
+            raise meeting_not_found(meeting_id)
+        return meeting
+
     def scheduled_for(self, host_id: str) -> list[Meeting]:
         """The host's live meetings in start-time order, as "List meetings" shows them."""
         with self._lock:

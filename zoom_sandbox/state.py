@@ -15,10 +15,15 @@ from typing import Any
 from flask import current_app
 
 from .errors import ControlError
-from .events import EventOutbox, deauthorization_event
+from .events import (
+    EventOutbox,
+    deauthorization_event,
+    meeting_deleted_event,
+    meeting_updated_event,
+)
 from .faults import FaultBook
 from .grants import GrantKey, OAuthStore
-from .meetings import MeetingStore
+from .meetings import Meeting, MeetingStore
 from .models import DEMO_APP, DEMO_USER, OAuthApp, ZoomUser
 from .requestlog import RequestLog
 
@@ -127,6 +132,24 @@ class SandboxState:
             app, user = self.directory.app(client_id), self.directory.user(user_id)
             if app is not None and user is not None:
                 self.events.send(app, deauthorization_event(app, user, now))
+
+    def announce_meeting_deleted(self, meeting: Meeting) -> int:
+        """Send ``meeting.deleted`` to each app the host has authorised; how many were sent."""
+        return self._announce(meeting, lambda host, now: meeting_deleted_event(meeting, host,
+                                                                               now))
+
+    def announce_meeting_updated(self, meeting: Meeting, changed: dict, old: dict) -> int:
+        """Send ``meeting.updated`` to each app the host has authorised; how many were sent."""
+        return self._announce(meeting, lambda host, now: meeting_updated_event(
+            meeting, host, changed, old, now))
+
+    def _announce(self, meeting: Meeting, build) -> int:
+        host = self.directory.user(meeting.host_id)
+        if host is None:
+            return 0
+        event = build(host, time.time())
+        apps = [self.directory.app(c) for c in self.oauth.apps_of_user(host.id)]
+        return sum(1 for app in apps if app is not None and self.events.send(app, event))
 
     def describe(self) -> dict:
         return {

@@ -118,3 +118,110 @@ def test_no_event_is_sent_when_the_app_has_no_endpoint(zoom):
     zoom.revoke(zoom.connect()["access_token"])
     time.sleep(0.1)
     assert zoom.control("get", "/state")["events"] == []
+
+
+# --- a host deleting or moving a meeting in Zoom: meeting.deleted and meeting.updated --------
+
+def wait_for_events(receiver: Receiver, count: int) -> list[dict]:
+    """The first ``count`` events the receiver got, checked to be signed with the app's token."""
+    deadline = time.monotonic() + 5
+    while len(receiver.events) < count and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert len(receiver.events) >= count, f"{len(receiver.events)} of {count} events arrived"
+    for headers, body in receiver.events[:count]:
+        assert hmac.compare_digest(headers["X-Zm-Signature"], expected_signature(
+            headers["X-Zm-Request-Timestamp"], body))
+    return [json.loads(body) for _, body in receiver.events[:count]]
+
+
+@pytest.fixture
+def meeting(zoom, tokens):
+    return zoom.create_meeting(tokens["access_token"]).json()
+
+
+def test_deleting_a_meeting_as_its_host_sends_a_signed_meeting_deleted(zoom, receiver, meeting):
+    answer = zoom.control("post", f"/meetings/{meeting['id']}/delete")
+    assert answer["events_sent"] == 1 and answer["meeting"]["deleted"] is True
+
+    [event] = wait_for_events(receiver, 1)
+    assert event["event"] == "meeting.deleted" and isinstance(event["event_ts"], int)
+    assert event["payload"]["account_id"] == "acct-1"
+    assert {k: event["payload"]["object"][k] for k in ("id", "uuid", "host_id", "start_time")} \
+        == {"id": meeting["id"], "uuid": meeting["uuid"], "host_id": "zoomuser-alex",
+            "start_time": "2030-05-01T15:00:00Z"}
+    [stored] = zoom.control("get", "/meetings")["meetings"]
+    assert stored["deleted"] is True
+    assert zoom.request("get", f"/j/{meeting['id']}").status_code == 404
+
+
+def test_moving_a_meeting_as_its_host_sends_what_changed_and_what_it_was(zoom, receiver,
+                                                                          meeting):
+    answer = zoom.control("post", f"/meetings/{meeting['id']}/update",
+                          {"start_time": "2030-05-01T17:30:00Z", "topic": "Intro call: Sam"})
+    assert answer["changed"] == ["start_time"]  # the topic was that already
+
+    [event] = wait_for_events(receiver, 1)
+    assert event["event"] == "meeting.updated"
+    payload = event["payload"]
+    assert payload["object"] == {"id": meeting["id"], "start_time": "2030-05-01T17:30:00Z"}
+    assert payload["old_object"] == {"id": meeting["id"], "start_time": "2030-05-01T15:00:00Z"}
+    assert payload["operator_id"] == "zoomuser-alex" and isinstance(payload["time_stamp"], int)
+    [stored] = zoom.control("get", "/meetings")["meetings"]
+    assert stored["start_time"] == "2030-05-01T17:30:00Z"
+
+
+def test_an_event_about_a_meeting_as_it_stands_changes_nothing(zoom, receiver, meeting):
+    zoom.control("post", f"/meetings/{meeting['id']}/events", {"event": "meeting.updated"})
+    [event] = wait_for_events(receiver, 1)
+    assert event["payload"]["object"] == {"id": meeting["id"],
+                                          "start_time": "2030-05-01T15:00:00Z"}
+    [stored] = zoom.control("get", "/meetings")["meetings"]
+    assert stored["start_time"] == "2030-05-01T15:00:00Z" and stored["deleted"] is False
+
+
+def test_the_root_page_buttons_move_and_delete_a_meeting(zoom, receiver, meeting):
+    page = zoom.request("get", "/").text
+    assert ">Move in Zoom</button>" in page and ">Delete in Zoom</button>" in page
+    moved = zoom.request("post", f"/_sandbox/meetings/{meeting['id']}/update",
+                         data={"start_time": "2030-05-02T09:00:00Z"})
+    assert moved.status_code == 303 and moved.headers["Location"].endswith("/#meetings-heading")
+    # A form with only a button posts an empty form-encoded body.
+    deleted = zoom.request("post", f"/_sandbox/meetings/{meeting['id']}/delete", data="",
+                           headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert deleted.status_code == 303
+
+    events = wait_for_events(receiver, 2)
+    assert sorted(e["event"] for e in events) == ["meeting.deleted", "meeting.updated"]
+    assert ">Delete in Zoom</button>" not in zoom.request("get", "/").text
+
+
+@pytest.mark.parametrize(("path", "body", "message"), [
+    ("update", {"start_time": "tomorrow"}, "'start_time' must be a UTC time"),
+    ("update", {"duration": 0}, "'duration' must be a number of minutes"),
+    ("update", {}, "Name what changes"),
+    ("events", {"event": "meeting.created"}, "'event' must be"),
+])
+def test_bad_portal_changes_are_refused_with_a_message(zoom, receiver, meeting, path, body,
+                                                       message):
+    response = zoom.request("post", f"/_sandbox/meetings/{meeting['id']}/{path}", json=body)
+    assert response.status_code == 400 and message in response.json()["error"]
+    time.sleep(0.1)
+    assert receiver.events == []
+
+
+def test_an_unknown_or_deleted_meeting_is_not_found(zoom, receiver, meeting):
+    zoom.control("post", f"/meetings/{meeting['id']}/delete")
+    for path in ("delete", "update", "events"):
+        response = zoom.request("post", f"/_sandbox/meetings/{meeting['id']}/{path}",
+                                json={"start_time": "2030-05-02T09:00:00Z",
+                                      "event": "meeting.updated"})
+        assert response.status_code == 404 and response.json()["code"] == 3001
+    assert zoom.request("post", "/_sandbox/meetings/123/delete").status_code == 404
+
+
+def test_no_meeting_event_goes_to_an_app_the_host_never_authorised(zoom, receiver):
+    blake = zoom.connect(user_id="zoomuser-blake")
+    mine = zoom.create_meeting(blake["access_token"]).json()
+    zoom.revoke(blake["access_token"])
+    wait_for_events(receiver, 1)  # the deauthorization
+    assert zoom.control("post", f"/meetings/{mine['id']}/delete")["events_sent"] == 0

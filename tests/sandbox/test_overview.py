@@ -29,7 +29,8 @@ def test_the_root_page_lists_live_and_deleted_meetings_with_their_join_pages(zoo
         f"Group session Meeting ID {gone['id']} Alex Rivera alex.rivera@zoom.example "
         "2030-05-01T15:00:00Z 30 minutes, shown in America/New_York Deleted",
         f"Intro call: Gina Meeting ID {live['id']} Alex Rivera alex.rivera@zoom.example "
-        "2030-05-01T15:00:00Z 30 minutes, shown in America/New_York Live",
+        "2030-05-01T15:00:00Z 30 minutes, shown in America/New_York Live "
+        "New start (UTC) Move in Zoom Delete in Zoom",
     ]
     assert f'href="/j/{live["id"]}"' in page and f'href="/j/{gone["id"]}"' not in page
     join = zoom.request("get", f"/j/{live['id']}")

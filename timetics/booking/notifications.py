@@ -87,17 +87,21 @@ def plan_rescheduled(booking: Booking, attendee: Attendee, old_start: datetime,
              attendee=attendee.id, old_start=was)
 
 
-def plan_zoom_link(booking: Booking) -> None:
+def plan_zoom_link(booking: Booking, *, replaced: bool = False) -> None:
     """Now that the booking's Zoom meeting exists: the link, with an updated .ics, to each
     guest still booked (and the host) who got an email before it did ("your Zoom link will
-    follow"). Everyone else's emails are still to be written, and will carry it."""
+    follow"). Everyone else's emails are still to be written, and will carry it. ``replaced``:
+    the meeting replaces one the host deleted in Zoom, whose link no longer works."""
     told = _told_before_the_meeting(booking)
     title, host = booking.meeting_type.name, booking.host
+    label = "New Zoom link" if replaced else "Zoom link"
     for attendee in _confirmed(booking):
         if attendee.id in told:
-            _enqueue(booking, ZOOM_LINK, attendee, f"Zoom link: {title} with {host.name}")
+            _enqueue(booking, ZOOM_LINK, attendee, f"{label}: {title} with {host.name}",
+                     replaced=replaced)
     if HOST in told:
-        _enqueue(booking, ZOOM_LINK, None, f"Zoom link: {title} ({booking.reference})")
+        _enqueue(booking, ZOOM_LINK, None, f"{label}: {title} ({booking.reference})",
+                 replaced=replaced)
 
 
 def _told_before_the_meeting(booking: Booking) -> set[int | str]:
@@ -181,9 +185,11 @@ def _cancelled_email(booking: Booking, guest: Attendee | None, payload: dict) ->
 def _zoom_link_email(booking: Booking, guest: Attendee | None, payload: dict) -> tuple:
     if guest:
         return ("zoom_link_ready", _ics(booking, [guest], "REQUEST"),
-                {"name": guest.name, "zone": guest.timezone})
+                {"name": guest.name, "zone": guest.timezone,
+                 "replaced": payload.get("replaced", False)})
     return ("zoom_link_ready", _ics(booking, _confirmed(booking), "REQUEST"),
-            {"name": booking.host.name, "zone": booking.host.timezone})
+            {"name": booking.host.name, "zone": booking.host.timezone,
+             "replaced": payload.get("replaced", False)})
 
 
 def _reminder_email(booking: Booking, guest: Attendee | None, payload: dict) -> tuple:

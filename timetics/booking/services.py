@@ -281,3 +281,28 @@ def ask_for_new_time(booking: Booking, *, by: User) -> list[Attendee]:
     logger.info("Booking %s: user %s asked %d guests to pick a new time", booking.reference,
                 by.id, len(guests))
     return guests
+
+
+def make_new_meeting(booking: Booking) -> bool:
+    """The host deleted the booking's meeting in Zoom: make a new one (its guests get the new
+    link by email once it exists). False if the booking needs none or cannot have one yet."""
+    with write_transaction():
+        booking = _locked_booking(booking.id)
+        planned = meetings.plan_new_meeting(booking)
+    if planned:
+        logger.info("Booking %s: a new Zoom meeting replaces the one deleted in Zoom",
+                    booking.reference)
+    return planned
+
+
+def move_zoom_back(booking: Booking) -> bool:
+    """The host moved the booking's meeting in Zoom: give Zoom the booking's time again (the
+    guests' time never changed). False if Zoom has the booking's time already."""
+    with write_transaction():
+        booking = _locked_booking(booking.id)
+        planned = booking.status == BookingStatus.CONFIRMED and booking.zoom_time_differs \
+            and meetings.plan_move(booking)
+    if planned:
+        logger.info("Booking %s: its Zoom meeting goes back to the booked time",
+                    booking.reference)
+    return planned

@@ -66,12 +66,16 @@ def unsent_emails(user: User, limit: int = 50) -> list[Job]:
 
 
 def zoom_problems(user: User, limit: int = 50) -> list[Booking]:
-    """Bookings whose Zoom work is pending or failed (own only, for staff)."""
+    """Bookings whose Zoom work is pending or failed, and upcoming ones whose meeting the host
+    deleted or moved in Zoom (own only, for staff)."""
+    out_of_step = (Booking.status == BookingStatus.CONFIRMED) & (Booking.end_at > utcnow()) & (
+        (Booking.zoom_state == ZoomState.DELETED_IN_ZOOM)
+        | (Booking.zoom_start_at.is_not(None) & (Booking.zoom_start_at != Booking.start_at)))
     query = (
         select(Booking)
         .options(selectinload(Booking.meeting_type), selectinload(Booking.host))
         .where(Booking.zoom_state.in_(
-            [ZoomState.PENDING, ZoomState.FAILED, ZoomState.DELETE_PENDING]))
+            [ZoomState.PENDING, ZoomState.FAILED, ZoomState.DELETE_PENDING]) | out_of_step)
         .order_by(Booking.start_at)
         .limit(limit)
     )

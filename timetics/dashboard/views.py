@@ -166,6 +166,37 @@ def retry_booking(booking_id: int):
     return redirect(url_for("dashboard.index"))
 
 
+@bp.post("/dashboard/bookings/<int:booking_id>/new-meeting")
+@login_required
+def make_new_meeting(booking_id: int):
+    """Make a new meeting: the host deleted the booking's meeting in Zoom."""
+    booking = _own_booking_for_post(booking_id)
+    # The create job runs once this request has committed, before the page it leads to.
+    if booking_services.make_new_meeting(booking):
+        flash(f"A new Zoom meeting replaces the deleted one of booking {booking.reference}; "
+              "the guests get its link by email.", "success")
+    elif booking.zoom_state == ZoomState.DELETED_IN_ZOOM:
+        flash(f"Booking {booking.reference} cannot have a new Zoom meeting yet: connect Zoom "
+              "first.", "error")
+    else:
+        flash(f"Booking {booking.reference} needs no new Zoom meeting.", "info")
+    return redirect(url_for("dashboard.booking_detail", reference=booking.reference))
+
+
+@bp.post("/dashboard/bookings/<int:booking_id>/move-back")
+@login_required
+def move_back(booking_id: int):
+    """Move it back: Zoom gets the booking's time again (the guests' time never moved)."""
+    booking = _own_booking_for_post(booking_id)
+    if booking_services.move_zoom_back(booking):
+        flash(f"The Zoom meeting of booking {booking.reference} goes back to the booked time.",
+              "success")
+    else:
+        flash(f"The Zoom meeting of booking {booking.reference} already has the booked time.",
+              "info")
+    return redirect(url_for("dashboard.booking_detail", reference=booking.reference))
+
+
 @bp.route("/dashboard/bookings/<int:booking_id>/cancel", methods=["GET", "POST"])
 @login_required
 def cancel_booking(booking_id: int):

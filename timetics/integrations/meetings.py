@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import logging
 import secrets
+from datetime import datetime
 
 from .. import zoom
 from ..booking.notifications import plan_zoom_link
-from ..db import write_transaction
+from ..db import utcnow, write_transaction
 from ..exceptions import RetryLater, ZoomNotConfigured
 from ..extensions import db
 from ..jobs import Kind, enqueue, handler, open_jobs_query, wake
@@ -80,24 +81,85 @@ def wants_zoom(booking: Booking) -> bool:
 
 # --- what a change writes (in its transaction) ---------------------------------------------------
 
-def plan_meeting(booking: Booking) -> None:
+def plan_meeting(booking: Booking, *, replaces: str | None = None) -> None:
     """A new booking gets its meeting, if its host has a Zoom connection (even one that needs
-    reconnecting: the booking then waits for it, and its guests are told the link follows)."""
+    reconnecting: the booking then waits for it, and its guests are told the link follows).
+    ``replaces``: the id of the meeting the host deleted in Zoom, which this one replaces."""
     if wants_zoom(booking) and booking.host.zoom_connection is not None:
         booking.zoom_state = ZoomState.PENDING
-        enqueue(Kind.ZOOM_CREATE, booking=booking)
+        enqueue(Kind.ZOOM_CREATE, booking=booking,
+                payload={"replaces": replaces} if replaces else None)
 
 
-def plan_move(booking: Booking) -> None:
+def plan_move(booking: Booking) -> bool:
     """The booking's meeting follows it to its new time (same link). A create still to run
-    will use the new time by itself."""
+    will use the new time by itself. True if an update was planned."""
     if booking.zoom_meeting_id and booking.zoom_state == ZoomState.CREATED:
         enqueue(Kind.ZOOM_UPDATE, booking=booking)
+        return True
+    return False
+
+
+def plan_new_meeting(booking: Booking) -> bool:
+    """Make a new meeting: the host deleted the booking's meeting in Zoom. The create job and
+    the link email that follows it are the ones every booking's meeting goes through. False
+    when there is nothing to replace, or no Zoom connection to make it with."""
+    if booking.status != BookingStatus.CONFIRMED \
+            or booking.zoom_state != ZoomState.DELETED_IN_ZOOM \
+            or booking.host.zoom_connection is None:
+        return False
+    deleted = booking.zoom_meeting_id
+    booking.zoom_meeting_id = booking.zoom_join_url = booking.zoom_passcode = None
+    booking.zoom_waiting_room = booking.zoom_join_before_host = booking.zoom_jbh_time = None
+    booking.zoom_start_at = booking.zoom_error = None
+    booking.zoom_state = ZoomState.NONE
+    plan_meeting(booking, replaces=deleted)
+    return booking.zoom_state == ZoomState.PENDING
+
+
+# --- what Zoom told us (its meeting.deleted and meeting.updated events) --------------------------
+
+def is_news(booking: Booking, event_at: datetime) -> bool:
+    """An event newer than what we know of the booking's meeting; an older one (a delayed
+    delivery) would undo what we learnt since."""
+    return booking.zoom_synced_at is None or event_at > booking.zoom_synced_at
+
+
+def note_deleted_in_zoom(booking: Booking, event_at: datetime) -> None:
+    """The host deleted the meeting in Zoom: its link is dead until a new meeting is made."""
+    booking.zoom_state = ZoomState.DELETED_IN_ZOOM
+    # Its link is dead: no page or email may hand it out any more.
+    booking.zoom_join_url = booking.zoom_passcode = booking.zoom_start_at = None
+    booking.zoom_synced_at = event_at
+    logger.info("Zoom meeting %s of booking %s was deleted in Zoom", booking.zoom_meeting_id,
+                booking.reference)
+
+
+def note_zoom_time(booking: Booking, zoom_start: datetime, event_at: datetime) -> None:
+    """Zoom's start time for the meeting, kept beside the booking's and never over it: the
+    guest's booked time changes only in Timetics. Zoom having the booking's time (our own
+    update coming back, or the host moving it back) is no difference."""
+    booking.zoom_start_at = None if zoom_start == booking.start_at else zoom_start
+    booking.zoom_synced_at = event_at
+    if booking.zoom_start_at is not None:
+        logger.info("Zoom meeting %s of booking %s was moved in Zoom to %s",
+                    booking.zoom_meeting_id, booking.reference, zoom_start.isoformat())
+
+
+def _in_step(booking: Booking, since: datetime) -> None:
+    """Zoom has the booking's time: Zoom just said so to a call sent at ``since``. Events
+    from before then are old news (kept at the latest known, whichever clock said it)."""
+    booking.zoom_start_at = None
+    if is_news(booking, since):
+        booking.zoom_synced_at = since
 
 
 def plan_delete(booking: Booking) -> None:
     """The meeting of a booking that ended goes. A create still to run sees the cancellation
     and makes nothing (or removes what a timed-out attempt made)."""
+    if booking.zoom_state == ZoomState.DELETED_IN_ZOOM:  # the host deleted it already
+        booking.zoom_state = ZoomState.DELETED
+        return
     if booking.zoom_meeting_id and booking.zoom_state != ZoomState.DELETED:
         booking.zoom_state = ZoomState.DELETE_PENDING
         enqueue(Kind.ZOOM_DELETE, booking=booking)
@@ -150,10 +212,10 @@ def _create(job: Job) -> None:
     meeting = api.find_meeting_by_agenda(agenda_marker(booking)) if job.attempts > 1 else None
     if meeting is None and booking.status == BookingStatus.CONFIRMED:
         meeting = api.create_meeting(meeting_payload(booking))
-    _adopt(booking.id, meeting)
+    _adopt(booking.id, meeting, replaced=bool(job.payload.get("replaces")))
 
 
-def _adopt(booking_id: int, meeting: dict | None) -> None:
+def _adopt(booking_id: int, meeting: dict | None, *, replaced: bool = False) -> None:
     # Decided on the booking as it is now: it may have been cancelled while we were at Zoom.
     with write_transaction():
         booking = db.session.get(Booking, booking_id, with_for_update=True,
@@ -164,25 +226,27 @@ def _adopt(booking_id: int, meeting: dict | None) -> None:
         booking.zoom_meeting_id = str(meeting["id"])
         booking.zoom_join_url = meeting.get("join_url")
         store_applied(booking, meeting)
+        _in_step(booking, utcnow())
         booking.zoom_state, booking.zoom_error = ZoomState.CREATED, None
         logger.info("Zoom meeting %s created for booking %s", booking.zoom_meeting_id,
                     booking.reference)
         if booking.status == BookingStatus.CANCELLED:
             plan_delete(booking)
         else:
-            plan_zoom_link(booking)
+            plan_zoom_link(booking, replaced=replaced)
 
 
 @handler(Kind.ZOOM_UPDATE, on_failure=_record_failure)
 def _update(job: Job) -> None:
     booking = job.booking
-    if booking.status == BookingStatus.CANCELLED or not booking.zoom_meeting_id:
+    if booking.status == BookingStatus.CANCELLED or not booking.zoom_meeting_id \
+            or booking.zoom_state == ZoomState.DELETED_IN_ZOOM:  # nothing left to move
         return
     api = _api(booking)
     if api is None:
         return
     while True:
-        sent = booking.start_at
+        sent, sent_at = booking.start_at, utcnow()
         api.update_meeting(booking.zoom_meeting_id, meeting_payload(booking, update=True))
         # Moved again meanwhile? Another job may have sent that time before ours landed:
         # send the latest once more, so Zoom ends at the booking's own time.
@@ -193,6 +257,8 @@ def _update(job: Job) -> None:
     # PATCH answers 204 with no body: read back what Zoom applied (it may have overridden the
     # security options; Meeting API Security Enhancements says to re-GET and store).
     store_applied(booking, api.get_meeting(booking.zoom_meeting_id))
+    # From when the PATCH left: Zoom's own event for it, or a host's move after it, is news.
+    _in_step(booking, sent_at)
     logger.info("Zoom meeting %s moved for booking %s", booking.zoom_meeting_id,
                 booking.reference)
 

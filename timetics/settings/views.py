@@ -54,5 +54,5 @@ def zoom():
         zoom_configured=bool(stored and stored.is_configured), action_form=EmptyForm(),
         extra_errors=bool(form.client_secret.errors),
         redirect_url=services.zoom_redirect_url(), event_url=services.zoom_event_url(),
-        scopes=zoom_client.SCOPES,
+        scopes=zoom_client.SCOPES, events=zoom_client.EVENT_SUBSCRIPTIONS,
     )

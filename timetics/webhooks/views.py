@@ -1,4 +1,5 @@
-"""POST /webhooks/zoom: Zoom's event notifications.
+"""POST /webhooks/zoom: Zoom's event notifications (deauthorization, and the meetings Timetics
+made being deleted or moved in Zoom).
 
 No session and no CSRF token here: every request proves itself with ``x-zm-signature``, an
 HMAC of the timestamp and the raw body under the app's Secret Token.
@@ -15,7 +16,13 @@ from flask import Blueprint, current_app, jsonify, request
 
 from ..extensions import csrf
 from ..settings.services import get_zoom_settings, zoom_secret_token
-from .services import deauthorize, event_time, first_delivery
+from .services import (
+    MEETING_EVENTS,
+    deauthorize,
+    event_time,
+    first_delivery,
+    meeting_changed_in_zoom,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -86,13 +93,16 @@ def zoom_event():
         plain = str(payload.get("plainToken", ""))
         encrypted = hmac.new(secret.encode(), plain.encode(), hashlib.sha256).hexdigest()
         return jsonify(plainToken=plain, encryptedToken=encrypted)
+    if name not in ("app_deauthorized", *MEETING_EVENTS):
+        return jsonify(status="ignored")
+    # Only events that change something need remembering; the signature is verified.
+    timestamp = int(request.headers["x-zm-request-timestamp"])
+    if not first_delivery(request.headers["x-zm-signature"], timestamp, MAX_AGE_SECONDS):
+        logger.info("Zoom event replayed: ignored")
+        return jsonify(status="duplicate")
     if name == "app_deauthorized":
-        # Only events that change something need remembering; the signature is verified.
-        timestamp = int(request.headers["x-zm-request-timestamp"])
-        if not first_delivery(request.headers["x-zm-signature"], timestamp, MAX_AGE_SECONDS):
-            logger.info("Zoom event replayed: ignored")
-            return jsonify(status="duplicate")
         user_id = str(payload.get("user_id", ""))
         deleted = deauthorize(user_id, event_time(event, timestamp)) if user_id else False
         return jsonify(status="ok", deleted=deleted)
-    return jsonify(status="ignored")
+    changed = meeting_changed_in_zoom(name, payload, event_time(event, timestamp))
+    return jsonify(status="ok", changed=changed)

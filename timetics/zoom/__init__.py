@@ -10,7 +10,16 @@ can all call it. Four parts:
 - ``api``: the facade (``ZoomAPI``), one method per operation, each checking the status it expects.
 """
 from .api import MeetingOptions, ZoomAPI, applied_settings, meeting_payload
-from .app import GRANULAR_SCOPES, SCOPES, USER_SCOPE, Scope, ZoomApp, check_zoom_url, missing_scopes
+from .app import (
+    EVENT_SUBSCRIPTIONS,
+    GRANULAR_SCOPES,
+    SCOPES,
+    USER_SCOPE,
+    Scope,
+    ZoomApp,
+    check_zoom_url,
+    missing_scopes,
+)
 from .oauth import (
     REFRESH_MARGIN,
     TokenSet,
@@ -22,7 +31,7 @@ from .oauth import (
 from .transport import TokenSource, rate_limit_until
 
 __all__ = [
-    "MeetingOptions", "applied_settings",
+    "EVENT_SUBSCRIPTIONS", "MeetingOptions", "applied_settings",
     "GRANULAR_SCOPES", "REFRESH_MARGIN", "SCOPES", "USER_SCOPE", "Scope", "TokenSet", "TokenSource",
     "ZoomAPI", "ZoomApp",
     "check_zoom_url", "exchange_code", "meeting_payload", "missing_scopes", "new_authorization",

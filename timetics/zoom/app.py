@@ -40,6 +40,30 @@ SCOPES = (
 GRANULAR_SCOPES = tuple(scope.name for scope in SCOPES if scope.required)
 
 
+@dataclass(frozen=True)
+class EventSubscription:
+    """An event the admin subscribes the Zoom app to (Features > Event subscriptions)."""
+
+    name: str  # Zoom's event type, as /webhooks/zoom receives it
+    meaning: str  # what Timetics does with it
+    scope: str | None  # the scope Zoom requires for the subscription; None: no scope
+
+
+# The events /webhooks/zoom handles (endpoint.url_validation needs no subscription: Zoom sends
+# it whenever the URL is saved). Zoom's Meetings webhooks reference
+# (developers.zoom.us/docs/api/meetings/events/) gates meeting.deleted and meeting.updated
+# behind the meeting read scope; the event subscription screen names it when it is missing.
+EVENT_SUBSCRIPTIONS = (
+    EventSubscription("app_deauthorized", "a user removed the app: Timetics deletes their "
+                      "tokens", scope=None),
+    EventSubscription("meeting.deleted", "a host deleted a Timetics meeting in Zoom: the "
+                      "dashboard offers Make a new meeting", scope="meeting:read:meeting"),
+    EventSubscription("meeting.updated", "a host moved a Timetics meeting in Zoom: the "
+                      "dashboard shows Zoom's time and offers Move it back",
+                      scope="meeting:read:meeting"),
+)
+
+
 def check_zoom_url(url: str) -> str:
     """``url`` without its trailing slash, if Timetics may talk to Zoom there.
 
