@@ -92,6 +92,7 @@ class StoredTokens:
         row.version = version + 1
         row.refresh_started_at = None
         row.last_error = None
+        row.tokens_issued_at = utcnow()
         db.session.commit()
         logger.info("Zoom token refreshed for connection %s", self.connection_id)
         return tokens.access_token
@@ -112,6 +113,7 @@ class StoredTokens:
                         refresh_token_encrypted=encrypt_secret(tokens.refresh_token),
                         expires_at=tokens.expires_at, scopes=" ".join(sorted(tokens.scopes)),
                         version=ZoomConnection.version + 1, refresh_started_at=None,
+                        tokens_issued_at=now,
                         reconnect_needed=False, reconnect_email_sent_at=None, last_error=None,
                         # a deauthorization sent before this authorization must not delete it
                         connected_at=now)
