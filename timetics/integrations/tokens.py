@@ -51,6 +51,11 @@ class StoredTokens:
             return self._refresh(row.version)
         return decrypt_secret(row.access_token_encrypted)
 
+    def refresh_now(self) -> str:
+        """Refresh whatever the token's expiry (the keep-alive); raises ZoomTokenRefused, the
+        connection marked "reconnect needed", if Zoom refuses."""
+        return self._refresh(self._row().version)
+
     def refreshed(self, stale: str) -> str:
         row = self._row()
         current = decrypt_secret(row.access_token_encrypted)
