@@ -176,7 +176,9 @@ def callback():
             return failure("Zoom refused the app's credentials",
                            "The Client ID or Client Secret in Settings > Integrations > Zoom "
                            "does not match the Zoom app. Copy both again from the Zoom App "
-                           "Marketplace.", 400, staff=staff)
+                           "Marketplace, from the same set of credentials: production for a "
+                           "published or shared app, development only while it is private to "
+                           "your Zoom account.", 400, staff=staff)
         return failure("Zoom refused the connection",
                        "Zoom did not accept the sign-in. The Redirect URL in your Zoom app "
                        "must match exactly, in both the OAuth Redirect URL and the OAuth Allow "

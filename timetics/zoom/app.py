@@ -21,6 +21,7 @@ class Scope:
     meaning: str  # the Marketplace's description of it
     classic: str  # the classic scope that grants the same, which older apps carry
     required: bool = True
+    unlocks: str = ""  # what an optional scope adds, for the settings page and the guide
 
 
 USER_SCOPE = "user:read:user"  # GET /users/me, the first call after connecting
@@ -38,10 +39,14 @@ SCOPES = (
     # Not required, but lets Timetics find a meeting whose creation timed out at Zoom's end
     # instead of creating a second one.
     Scope("meeting:read:list_meetings", "View a user's meetings (recommended)",
-          classic="meeting:read", required=False),
+          classic="meeting:read", required=False,
+          unlocks="finds a meeting whose creation timed out at Zoom instead of making a "
+                  "second one"),
     # Optional: the host's plan features (Get user settings' ``feature``: webinars, capacity).
     Scope(SETTINGS_SCOPE, "View a user's settings (optional)", classic="user:read",
-          required=False),
+          required=False,
+          unlocks="reads the host's plan features (webinars, meeting capacity) on connect and "
+                  "on Check connection; without it they show as unknown, naming this scope"),
 )
 GRANULAR_SCOPES = tuple(scope.name for scope in SCOPES if scope.required)
 
