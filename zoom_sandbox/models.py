@@ -80,7 +80,9 @@ class ZoomUser:
     display_name: str = ""
     account_id: str = "sandbox-account"
     timezone: str = "UTC"
-    type: int = BASIC  # Get a user ``type``: 1 Basic, 2 Licensed (99 None)
+    # Get a user ``type``: 1 Basic, 2 Licensed (99 None). Licensed unless a user says, so that
+    # a meeting runs its full length; a Basic user's is cut at 40 minutes.
+    type: int = LICENSED
     # The account's telephone dial-in, as a meeting's settings.global_dial_in_numbers lists it
     # (country, country_name, city, number, type); () for an account without dial-in.
     dial_in_numbers: tuple[dict, ...] = ()
@@ -181,11 +183,12 @@ DEMO_BASIC_USER = ZoomUser(
     display_name="Bo Basic",
     account_id="zoomaccount-free",
     timezone="Europe/Berlin",
+    type=BASIC,
 )
 
 
 def _user_type(data: Mapping[str, Any]) -> int:
-    value = data.get("type", BASIC)
+    value = data.get("type", LICENSED)
     if value not in USER_TYPES or isinstance(value, bool):
         raise ControlError(f"'type' must be one of {list(USER_TYPES)} (1 Basic, 2 Licensed).")
     return value

@@ -29,6 +29,15 @@ def connection_of(app, user_id) -> ZoomConnection:
         return row
 
 
+@pytest.fixture
+def basic_alex(zoom_site):
+    """The Zoom user that Connect signs in with (and connected_host's) is on the Basic plan:
+    request it before ``connected_host``."""
+    zoom_site.zoom("post", "/users", json={
+        "id": "zoomuser-alex", "email": "alex.rivera@zoom.example", "first_name": "Alex",
+        "last_name": "Rivera", "timezone": "America/New_York", "type": 1})
+
+
 def licensed_sam(zoom_site, **extra):
     zoom_site.zoom("post", "/users", json={
         "id": "zoomuser-sam", "email": "sam@zoom.example", "first_name": "Sam", "type": 2,
@@ -41,7 +50,7 @@ def check(browser, user_id):
 
 
 def test_a_basic_host_without_the_settings_scope_is_recorded_and_told_by_name(
-        zoom_site, admin_browser, staff):
+        zoom_site, basic_alex, admin_browser, staff):
     landed = admin_browser.connect_zoom(staff.id)
     assert "Zoom connected as alex.rivera@zoom.example" in landed.text
     row = connection_of(zoom_site.app, staff.id)
@@ -76,6 +85,8 @@ def test_a_licensed_hosts_feature_flags_are_stored_and_shown(zoom_site, admin_br
 
 def test_check_connection_reads_the_plan_again(zoom_site, admin_browser, staff):
     zoom_site.register_app(scopes=WITH_SETTINGS)
+    zoom_site.zoom("post", "/users", json={"id": "zoomuser-sam", "email": "sam@zoom.example",
+                                           "type": 1})
     admin_browser.connect_zoom(staff.id, zoom_user_id="zoomuser-sam")
     assert connection_of(zoom_site.app, staff.id).zoom_user_type == 1
     licensed_sam(zoom_site, features={"webinar": False})
@@ -84,7 +95,8 @@ def test_check_connection_reads_the_plan_again(zoom_site, admin_browser, staff):
     assert (row.zoom_user_type, row.feature("webinar")) == (2, False)
 
 
-def test_settings_zoom_cannot_answer_still_connect(zoom_site, admin_browser, staff):
+def test_settings_zoom_cannot_answer_still_connect(zoom_site, basic_alex, admin_browser,
+                                                   staff):
     zoom_site.register_app(scopes=WITH_SETTINGS)
     zoom_site.fault(target="user_settings", mode="error", status=500)
     landed = admin_browser.connect_zoom(staff.id)
@@ -101,8 +113,8 @@ def type_ids(app) -> dict[str, int]:
         return {t.slug: t.id for t in db.session.scalars(db.select(MeetingType))}
 
 
-def test_the_form_warns_about_a_basic_hosts_long_zoom_meeting_type(zoom_site, connected_host,
-                                                                   admin_browser):
+def test_the_form_warns_about_a_basic_hosts_long_zoom_meeting_type(
+        zoom_site, basic_alex, connected_host, admin_browser):
     ids = type_ids(zoom_site.app)
     assert WARNING in admin_browser.get(f"/meeting-types/{ids['group-session']}").text  # 60
     assert WARNING not in admin_browser.get(f"/meeting-types/{ids['intro-call']}").text  # 30
@@ -110,8 +122,8 @@ def test_the_form_warns_about_a_basic_hosts_long_zoom_meeting_type(zoom_site, co
 
 @pytest.mark.parametrize(("duration", "location", "warned"), [
     ("45", "zoom", True), ("40", "zoom", False), ("45", "none", False)])
-def test_the_form_warns_from_what_is_posted(zoom_site, connected_host, admin_browser,
-                                            duration, location, warned):
+def test_the_form_warns_from_what_is_posted(zoom_site, basic_alex, connected_host,
+                                            admin_browser, duration, location, warned):
     page = f"/meeting-types/{type_ids(zoom_site.app)['intro-call']}"
     data = zoom_values(SimpleNamespace(id=connected_host.host_id), duration_minutes=duration,
                        location=location)
@@ -122,7 +134,8 @@ def test_the_form_warns_from_what_is_posted(zoom_site, connected_host, admin_bro
     assert (WARNING in admin_browser.get(page).text) is warned
 
 
-def test_the_dashboard_warns_the_admin_and_the_host(zoom_site, connected_host, admin_browser):
+def test_the_dashboard_warns_the_admin_and_the_host(zoom_site, basic_alex, connected_host,
+                                                   admin_browser):
     dashboard = admin_browser.get("/dashboard").text
     assert f"<strong>{WARNING}</strong>: Group session lasts 60 minutes" in dashboard
     assert "Intro call lasts" not in dashboard
@@ -134,7 +147,8 @@ def test_the_dashboard_warns_the_admin_and_the_host(zoom_site, connected_host, a
            "account is Basic (free)." in own
 
 
-def test_no_warning_once_the_host_is_licensed(zoom_site, connected_host, admin_browser):
+def test_no_warning_once_the_host_is_licensed(zoom_site, basic_alex, connected_host,
+                                             admin_browser):
     zoom_site.zoom("post", "/users", json={"id": "zoomuser-alex", "email":
                                            "alex.rivera@zoom.example", "type": 2})
     check(admin_browser, connected_host.host_id)
