@@ -65,6 +65,7 @@ def test_a_basic_host_without_the_settings_scope_is_recorded_and_told_by_name(
     assert "The Zoom connection works" in checked.text
     assert "<dt>Plan</dt><dd>Basic (free)" in checked.text
     assert "lacks the optional scope user:read:settings" in checked.text
+    assert "renewed by the job runner after 30 days without use" in checked.text
 
 
 def test_a_licensed_hosts_feature_flags_are_stored_and_shown(zoom_site, admin_browser, staff):
