@@ -121,10 +121,11 @@ def set_zoom_app_command(client_id: str, client_secret: str, secret_token: str) 
               help="Seconds between rounds when not --once.")
 @with_appcontext
 def run_jobs_command(once: bool, everything: bool, interval: float) -> None:
-    """Retry deferred Zoom calls and emails (for cron, a systemd timer, or a service)."""
+    """Retry deferred Zoom calls and emails, and keep idle Zoom connections alive (for cron,
+    a systemd timer, or a service)."""
     while True:
         with one_connection():
-            ran = jobs.run_due(everything=everything)
+            ran = jobs.run_round(everything=everything)
         if once:
             click.echo(f"Ran {ran} job{'s' if ran != 1 else ''}.")
             return

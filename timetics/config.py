@@ -37,7 +37,10 @@ DEFAULTS = {
     "REMEMBER_COOKIE_SAMESITE": "Lax",
     "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
     "INVITATION_MAX_AGE_HOURS": 72,
-    "JOB_MAX_AGE_HOURS": 72,  # a job still failing after this is marked failed and shown
+    "JOB_MAX_AGE_HOURS": 72,
+    # A Zoom connection whose tokens are this old is refreshed by the job runner, so that its
+    # refresh token does not lapse while the host takes no bookings (integrations/keepalive.py).
+    "ZOOM_KEEPALIVE_DAYS": 30,  # a job still failing after this is marked failed and shown
     "SESSION_IDLE_MINUTES": 120,  # a login ends after this long without a request
     "SESSION_MAX_HOURS": 12,  # and after this long whatever happens
     "PASSWORD_RESET_MAX_AGE_HOURS": 2,

@@ -42,6 +42,7 @@ class Kind(StrEnum):
     ZOOM_CREATE = "zoom_create"  # integrations/meetings.py
     ZOOM_UPDATE = "zoom_update"
     ZOOM_DELETE = "zoom_delete"
+    ZOOM_KEEPALIVE = "zoom_keepalive"  # integrations/keepalive.py
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,17 @@ def handler(kind: Kind, *, on_failure: Callable[[Job, str, bool], None] | None =
         _HANDLERS[kind] = Handler(run, on_failure)
         return run
     return register
+
+
+_PLANNERS: list[Callable[[], None]] = []
+
+
+def periodic(plan: Callable[[], None]) -> Callable[[], None]:
+    """Register ``plan`` to run at the start of each runner round (``run_round``): it writes
+    the jobs of periodic work that has come due (a connection's keep-alive), in the session's
+    transaction, which the round commits."""
+    _PLANNERS.append(plan)
+    return plan
 
 
 def enqueue(kind: Kind, *, booking: Booking | None = None, payload: dict | None = None,
@@ -176,6 +188,15 @@ def run_due(*, everything: bool = False) -> int:
                 run(job)
                 ran += 1 + run_written()  # and what it wrote (a follow-up email)
     return ran
+
+
+def run_round(*, everything: bool = False) -> int:
+    """One round of the job runner: write the periodic work that is due, then run it and every
+    job that is due (``run_due``). Returns how many jobs ran."""
+    for plan in _PLANNERS:
+        plan()
+    db.session.commit()
+    return run_written() + run_due(everything=everything)
 
 
 def run_jobs_of(booking: Booking) -> None:

@@ -24,6 +24,10 @@ from .db import UTCDateTime, utcnow
 from .extensions import db
 
 MINUTES_PER_DAY = 24 * 60
+# Zoom's Get a user ``type`` of a Basic (free) user, and how long Zoom lets such a user's
+# meetings run (Zoom support: "40-minute limit on meetings", every meeting since July 2022).
+ZOOM_BASIC = 1
+ZOOM_BASIC_LIMIT_MINUTES = 40
 DEFAULT_REMINDERS = "24h, 1h"
 
 
@@ -191,8 +195,27 @@ class ZoomConnection(db.Model):
     reconnect_needed: Mapped[bool] = mapped_column(default=False)
     reconnect_email_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # When Zoom last issued the token pair (connect or refresh): the keep-alive refreshes a
+    # pair that has been idle for ZOOM_KEEPALIVE_DAYS (None: as old as the connection).
+    tokens_issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The host's plan: Get a user's ``type`` (1 Basic, 2 Licensed, 99 None), and Get user
+    # settings' ``feature`` object as Zoom sent it ({"webinar": true, "meeting_capacity": 100,
+    # …}); None when unknown, and then ``zoom_plan_problem`` says why (a scope, by name).
+    zoom_user_type: Mapped[int | None] = mapped_column()
+    zoom_features: Mapped[dict | None] = mapped_column(JSON)
+    zoom_plan_problem: Mapped[str | None] = mapped_column(Text)
 
     user: Mapped[User] = relationship(back_populates="zoom_connection")
+
+    @property
+    def is_basic(self) -> bool:
+        """A Zoom Basic (free) user, whose meetings Zoom ends after 40 minutes."""
+        return self.zoom_user_type == ZOOM_BASIC
+
+    def feature(self, name: str) -> bool | int | str | None:
+        """One of the host's Zoom feature flags (``webinar``, ``meeting_capacity``…), or None
+        when it is unknown."""
+        return (self.zoom_features or {}).get(name)
 
     def __repr__(self) -> str:
         return f"<ZoomConnection user={self.user_id} zoom={self.zoom_user_id}>"
@@ -252,8 +275,21 @@ class MeetingType(db.Model):
     def is_group(self) -> bool:
         return self.kind == MeetingKind.ONE_TO_MANY
 
+    @property
+    def cut_short_by_zoom(self) -> bool:
+        return zoom_cuts_short(self.host, self.duration_minutes, self.location)
+
     def __repr__(self) -> str:
         return f"<MeetingType {self.id} {self.slug}>"
+
+
+def zoom_cuts_short(host: User | None, duration_minutes: int | None,
+                    location: Location | str | None) -> bool:
+    """A Zoom meeting longer than the host's Basic Zoom account lets a meeting run: Zoom
+    ends it after 40 minutes."""
+    connection = host.zoom_connection if host is not None else None
+    return (location == Location.ZOOM and connection is not None and connection.is_basic
+            and (duration_minutes or 0) > ZOOM_BASIC_LIMIT_MINUTES)
 
 
 class AvailabilityRule(db.Model):
@@ -350,6 +386,10 @@ class Booking(db.Model):
     zoom_waiting_room: Mapped[bool | None] = mapped_column()
     zoom_join_before_host: Mapped[bool | None] = mapped_column()
     zoom_jbh_time: Mapped[int | None] = mapped_column()
+    # Telephone dial-in as Zoom's answer gave it: {"numbers": settings.global_dial_in_numbers
+    # (each country, country_name, city, number, type), "phone_passcode": the numeric one};
+    # None when the meeting has no dial-in.
+    zoom_dial_in: Mapped[dict | None] = mapped_column(JSON)
     zoom_state: Mapped[ZoomState] = mapped_column(_enum(ZoomState), default=ZoomState.NONE)
     zoom_error: Mapped[str | None] = mapped_column(Text)
     # Zoom's start time when the host moved the meeting in Zoom (None: Zoom has the booking's),

@@ -10,6 +10,7 @@ from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 
 from .validation import all_timezones
+from .zoom.dial_in import dial_in_for
 
 
 def render_form(template: str, form: FlaskForm, *, extra_errors: bool = False, **context):
@@ -48,6 +49,7 @@ def zone_options(selected: str) -> Markup:
 
 def init_templating(app: Flask) -> None:
     app.jinja_env.globals["zone_options"] = zone_options
+    app.jinja_env.globals["dial_in_for"] = dial_in_for
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["zone_label"] = zone_label
     app.jinja_env.add_extension("jinja2.ext.do")

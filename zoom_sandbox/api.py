@@ -19,6 +19,10 @@ bp = Blueprint("api", __name__, url_prefix="/v2")
 
 ACCEPTED_SCOPES = {
     "users_me": {"user:read:user", "user:read"},
+    # Get user settings: granular "user:read:settings" (classic user:read).
+    "user_settings": {"user:read:settings", "user:read"},
+    # Get meeting invitation: granular "meeting:read:invitation" (classic meeting:read).
+    "meeting_invitation": {"meeting:read:invitation", "meeting:read", "meeting:write"},
     "create_meeting": {"meeting:write:meeting", "meeting:write"},
     "get_meeting": {"meeting:read:meeting", "meeting:read", "meeting:write"},
     "update_meeting": {"meeting:update:meeting", "meeting:write"},
@@ -32,6 +36,23 @@ DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 30, 300
 @bp.get("/users/me")
 def users_me() -> Response:
     return jsonify(_signed_in_user().as_zoom_json())
+
+
+@bp.get("/users/<user_id>/settings")
+def user_settings(user_id: str) -> Response:
+    """The user's settings; with a user-level token only the user themself (``me``, their id
+    or email) can be read."""
+    user = _signed_in_user()
+    if user_id not in ("me", user.id, user.email):
+        raise ZoomApiError(404, 1001, f"User does not exist: {user_id}.")
+    return jsonify(user.settings_json())
+
+
+@bp.get("/meetings/<meeting_id>/invitation")
+def meeting_invitation(meeting_id: str) -> Response:
+    user = _signed_in_user()
+    meeting = sandbox_state().meetings.get(user.id, meeting_id)
+    return jsonify(invitation=meeting.invitation(), sip_links=[])
 
 
 @bp.post("/users/me/meetings")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import secrets
 import string
 import threading
@@ -46,6 +47,47 @@ class Meeting:
     start_url: str
     deleted: bool = False
     delete_query: dict = field(default_factory=dict)
+    host_is_basic: bool = False  # a Basic user's meetings are cut at 40 minutes
+    dial_in_numbers: tuple[dict, ...] = ()  # the host account's telephone dial-in
+
+    @property
+    def phone_passcode(self) -> str:
+        """The numeric passcode for phones and room systems (Get a meeting ``h323_password``),
+        derived from the passcode as Zoom derives one of its own."""
+        if not self.password:
+            return ""
+        digest = hashlib.sha256(self.password.encode()).hexdigest()
+        return str(int(digest[:12], 16))[-6:].zfill(6)
+
+    def effective_settings(self) -> dict:
+        """The settings as Zoom answers them: what was asked and applied, plus the account's
+        ``global_dial_in_numbers`` (and ``global_dial_in_countries``) when it has dial-in."""
+        settings = dict(self.settings)
+        if self.dial_in_numbers:
+            settings["global_dial_in_numbers"] = [dict(n) for n in self.dial_in_numbers]
+            settings["global_dial_in_countries"] = list(dict.fromkeys(
+                n.get("country", "") for n in self.dial_in_numbers if n.get("country")))
+        return settings
+
+    def invitation(self) -> str:
+        """Zoom's invitation text (GET /meetings/{meetingId}/invitation ``invitation``)."""
+        lines = [f"{self.host_email} is inviting you to a scheduled Zoom meeting.", "",
+                 f"Topic: {self.topic}", f"Time: {self.start_time}", "",
+                 "Join Zoom Meeting", self.join_url, "", f"Meeting ID: {self.id}"]
+        if self.password:
+            lines.append(f"Passcode: {self.password}")
+        if self.dial_in_numbers:
+            first = "+" + "".join(c for c in self.dial_in_numbers[0]["number"] if c.isdigit())
+            tap = f"{first},,{self.id}#" + (f",,,,*{self.phone_passcode}#"
+                                            if self.password else "")
+            lines += ["", "---", "", "One tap mobile", tap, "", "---", "",
+                      "Dial by your location"]
+            lines += [f"• {n['number']} {n.get('country', '')} {n.get('city', '')}".rstrip()
+                      for n in self.dial_in_numbers]
+            lines.append(f"Meeting ID: {self.id}")
+            if self.password:
+                lines.append(f"Passcode: {self.phone_passcode}")
+        return "\n".join(lines)
 
     def as_zoom_json(self) -> dict:
         """The body of ``POST /users/me/meetings`` (201) and ``GET /meetings/{id}``."""
@@ -65,7 +107,8 @@ class Meeting:
             "start_url": self.start_url,
             "join_url": self.join_url,
             "password": self.password,
-            "settings": self.settings,
+            **({"h323_password": self.phone_passcode} if self.password else {}),
+            "settings": self.effective_settings(),
         }
 
     def as_list_item(self) -> dict:
@@ -118,6 +161,8 @@ class MeetingStore:
                 created_at=zoom_time(self._clock()),
                 join_url=f"{base_url}/j/{meeting_id}?pwd={secrets.token_urlsafe(24)}",
                 start_url=f"{base_url}/s/{meeting_id}?zak={secrets.token_urlsafe(32)}",
+                host_is_basic=host.is_basic,
+                dial_in_numbers=host.dial_in_numbers,
             )
             _apply_security_rule(meeting)
             self._meetings[meeting_id] = meeting

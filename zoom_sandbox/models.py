@@ -20,6 +20,10 @@ DEFAULT_SCOPES = (
     "user:read:user",
 )
 
+BASIC, LICENSED = 1, 2
+USER_TYPES = (BASIC, LICENSED, 99)
+DIAL_IN_FIELDS = {"country", "country_name", "city", "number", "type"}
+
 DEMO_CLIENT_ID = "sandbox-client-id"
 DEMO_CLIENT_SECRET = "sandbox-client-secret"  # noqa: S105 (a published sandbox credential)
 DEMO_REDIRECT_URI = "http://127.0.0.1:5000/integrations/zoom/callback"
@@ -76,6 +80,13 @@ class ZoomUser:
     display_name: str = ""
     account_id: str = "sandbox-account"
     timezone: str = "UTC"
+    # Get a user ``type``: 1 Basic, 2 Licensed (99 None). Licensed unless a user says, so that
+    # a meeting runs its full length; a Basic user's is cut at 40 minutes.
+    type: int = LICENSED
+    # The account's telephone dial-in, as a meeting's settings.global_dial_in_numbers lists it
+    # (country, country_name, city, number, type); () for an account without dial-in.
+    dial_in_numbers: tuple[dict, ...] = ()
+    features: tuple[tuple[str, Any], ...] = ()  # Get user settings' ``feature``, overrides
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ZoomUser:
@@ -88,7 +99,32 @@ class ZoomUser:
             display_name=_text(data, "display_name", f"{first} {last}".strip()),
             account_id=_text(data, "account_id", "sandbox-account"),
             timezone=_text(data, "timezone", "UTC"),
+            type=_user_type(data),
+            dial_in_numbers=_dial_in(data),
+            features=_features(data),
         )
+
+    @property
+    def is_basic(self) -> bool:
+        return self.type == BASIC
+
+    def feature(self) -> dict:
+        """Get user settings' ``feature`` object: the plan's defaults, then the overrides."""
+        plan = {"meeting_capacity": 100, "large_meeting": False, "webinar": False,
+                "zoom_events": False, "zoom_phone": False}
+        if not self.is_basic:
+            plan["meeting_capacity"] = 300
+        return {**plan, **dict(self.features)}
+
+    def settings_json(self) -> dict:
+        """``GET /users/{userId}/settings`` as Zoom answers it (the parts Timetics reads)."""
+        return {
+            "feature": self.feature(),
+            "schedule_meeting": {"host_video": False, "participants_video": False},
+            "in_meeting": {"waiting_room": False},
+            "audio_conferencing": {
+                "toll_free_and_fee_based_toll_call": {"enable": bool(self.dial_in_numbers)}},
+        }
 
     def as_zoom_json(self) -> dict:
         """``GET /users/me`` as Zoom answers it (the fields Timetics reads, and a few more)."""
@@ -98,7 +134,7 @@ class ZoomUser:
             "last_name": self.last_name,
             "display_name": self.display_name,
             "email": self.email,
-            "type": 1,
+            "type": self.type,
             "role_name": "Member",
             "account_id": self.account_id,
             "timezone": self.timezone,
@@ -114,6 +150,19 @@ DEMO_APP = OAuthApp(
     redirect_uris=(DEMO_REDIRECT_URI,),
 )
 
+# Made-up numbers in the shape of Zoom's (numbering plans' fictional ranges where they have
+# them): enough to show the guest's country first.
+SAMPLE_DIAL_IN = (
+    {"country": "US", "country_name": "US", "city": "New York", "number": "+1 555 010 0100",
+     "type": "toll"},
+    {"country": "DE", "country_name": "Germany", "city": "", "number": "+49 30 5555 0100",
+     "type": "toll"},
+    {"country": "GB", "country_name": "United Kingdom", "city": "",
+     "number": "+44 20 7946 0100", "type": "toll"},
+    {"country": "US", "country_name": "US", "city": "", "number": "+1 800 555 0100",
+     "type": "tollfree"},
+)
+
 DEMO_USER = ZoomUser(
     id="zoomuser-alex",
     email="alex.rivera@zoom.example",
@@ -122,7 +171,52 @@ DEMO_USER = ZoomUser(
     display_name="Alex Rivera",
     account_id="zoomaccount-demo",
     timezone="America/New_York",
+    type=LICENSED,
+    dial_in_numbers=SAMPLE_DIAL_IN,
 )
+
+DEMO_BASIC_USER = ZoomUser(
+    id="zoomuser-bo",
+    email="bo.basic@zoom.example",
+    first_name="Bo",
+    last_name="Basic",
+    display_name="Bo Basic",
+    account_id="zoomaccount-free",
+    timezone="Europe/Berlin",
+    type=BASIC,
+)
+
+
+def _user_type(data: Mapping[str, Any]) -> int:
+    value = data.get("type", LICENSED)
+    if value not in USER_TYPES or isinstance(value, bool):
+        raise ControlError(f"'type' must be one of {list(USER_TYPES)} (1 Basic, 2 Licensed).")
+    return value
+
+
+def _dial_in(data: Mapping[str, Any]) -> tuple[dict, ...]:
+    """``dial_in_numbers``: a list of Zoom's number objects, or true for the sample set."""
+    value = data.get("dial_in_numbers")
+    if value is True:
+        return SAMPLE_DIAL_IN
+    if value in (None, False):
+        return ()
+    if not isinstance(value, list) or not all(
+            isinstance(n, dict) and isinstance(n.get("number"), str) and n["number"]
+            and set(n) <= DIAL_IN_FIELDS and all(isinstance(v, str) for v in n.values())
+            and n.get("type", "toll") in ("toll", "tollfree") for n in value):
+        raise ControlError("'dial_in_numbers' must be true or a list of objects with a "
+                           "'number' and optional 'country', 'country_name', 'city' and "
+                           "'type' (toll or tollfree).")
+    return tuple(dict(n) for n in value)
+
+
+def _features(data: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
+    value = data.get("features", {})
+    if not isinstance(value, dict) or not all(
+            isinstance(v, bool | int) for v in value.values()):
+        raise ControlError("'features' must be an object of booleans and numbers.")
+    return tuple(sorted(value.items()))
 
 
 def _text(data: Mapping[str, Any], key: str, default: Any = ...) -> Any:

@@ -31,11 +31,13 @@ class ConsentRefused(Exception):
 
 @bp.get("/")
 def overview() -> str:
-    """What happened at "Zoom": every meeting (live and deleted) and every grant issued."""
+    """What happened at "Zoom": every meeting (live and deleted), every grant issued, and the
+    users with their plan and dial-in."""
     state = sandbox_state()
     names = {u.id: u.display_name or u.email for u in state.directory.users()}
     return render_template(
         "sandbox/overview.html", names=names, grants=state.oauth.history(),
+        users=state.directory.users(),
         meetings=state.meetings.records()[::-1])
 
 

@@ -7,6 +7,12 @@ describes in prose: a UTC ``start_time`` ending in ``Z`` and a passcode alphabet
 One local change to the copy: ``settings.jbh_time`` also takes 15 (minutes before the start),
 which Zoom's Join before host setting offers and this older snapshot of the spec left out
 (unconfirmed in the spec itself; see ../shared/ZOOM.md).
+
+Two operations were added to the copy by hand, from Zoom's API reference (Users: Get user
+settings, ``GET /users/{userId}/settings``; Meetings: Get meeting invitation,
+``GET /meetings/{meetingId}/invitation``), with only the response fields Timetics and the
+sandbox use; their descriptions in the file say so. ``response_errors`` checks an answer
+against the copy's response schema, as ``body_errors`` checks a request.
 """
 from __future__ import annotations
 
@@ -23,6 +29,10 @@ SPEC_PATH = Path(__file__).with_name("openapi-subset.json")
 
 CREATE_MEETING = ("/users/{userId}/meetings", "post")
 UPDATE_MEETING = ("/meetings/{meetingId}", "patch")
+GET_MEETING = ("/meetings/{meetingId}", "get")
+GET_USER = ("/users/{userId}", "get")
+GET_USER_SETTINGS = ("/users/{userId}/settings", "get")
+GET_INVITATION = ("/meetings/{meetingId}/invitation", "get")
 
 UTC_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
 PASSCODE = re.compile(r"[A-Za-z0-9@\-_*]{1,10}")
@@ -38,6 +48,18 @@ def _validator(path: str, method: str) -> Draft4Validator:
     # OpenAPI 3.0 schemas are a Draft 4 dialect; the extra keywords (example, …) are ignored.
     operation = openapi_spec()["paths"][path][method]
     return Draft4Validator(operation["requestBody"]["content"]["application/json"]["schema"])
+
+
+@cache
+def _response_validator(path: str, method: str, status: str) -> Draft4Validator:
+    response = openapi_spec()["paths"][path][method]["responses"][status]
+    return Draft4Validator(response["content"]["application/json"]["schema"])
+
+
+def response_errors(operation: tuple[str, str], status: int, body: Any) -> list[str]:
+    """Where ``body`` breaks the copy's schema of the ``status`` answer; empty if it fits."""
+    return [f"{'.'.join(map(str, e.absolute_path)) or 'body'}: {e.message}"
+            for e in _response_validator(*operation, str(status)).iter_errors(body)]
 
 
 def body_errors(operation: tuple[str, str], body: Any) -> list[dict]:

@@ -24,7 +24,7 @@ from .events import (
 from .faults import FaultBook
 from .grants import GrantKey, OAuthStore
 from .meetings import Meeting, MeetingStore
-from .models import DEMO_APP, DEMO_USER, OAuthApp, ZoomUser
+from .models import DEMO_APP, DEMO_BASIC_USER, DEMO_USER, OAuthApp, ZoomUser
 from .requestlog import RequestLog
 
 EXTENSION_KEY = "zoom_sandbox"
@@ -35,7 +35,7 @@ class SandboxConfig:
     """What ``create_sandbox_app`` was given; ``reset`` returns to it."""
 
     apps: tuple[OAuthApp, ...] = (DEMO_APP,)
-    users: tuple[ZoomUser, ...] = (DEMO_USER,)
+    users: tuple[ZoomUser, ...] = (DEMO_USER, DEMO_BASIC_USER)
     access_token_lifetime: int = 3600
     code_lifetime: int = 300
 

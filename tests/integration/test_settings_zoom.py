@@ -1,6 +1,7 @@
 """Settings > Integrations > Zoom: credentials saved encrypted, never shown again; everyone's
 own Zoom card, and the admin's table of every account."""
 import re
+from html import unescape
 
 from timetics.extensions import db
 from timetics.models import ZoomConnection, ZoomSettings
@@ -133,3 +134,16 @@ def test_the_admin_sees_every_account_and_disconnects_one_from_the_table(zoom_si
     assert gone.url.endswith("/settings/integrations/zoom")
     with zoom_site.app.app_context():
         assert db.session.scalar(db.select(ZoomConnection)) is None
+
+
+def test_the_guide_says_who_can_connect_which_credentials_and_each_optional_scope(as_admin):
+    html = unescape(as_admin.get("/settings/integrations/zoom").get_data(as_text=True))
+    assert ("A private (unpublished) Zoom app lets only users of the Zoom account that built it "
+            "connect") in html
+    assert "share the app with them as a beta" in html and "publish it" in html
+    assert "Paste the <strong>production</strong> Client ID and Client Secret" in html
+    assert "the development pair works only while the app is private" in html
+    assert ("<code>user:read:settings</code> — View a user's settings (optional): reads the "
+            "host's plan features (webinars, meeting capacity)") in html
+    assert ("<code>meeting:read:list_meetings</code> — View a user's meetings (recommended): "
+            "finds a meeting whose creation timed out") in html

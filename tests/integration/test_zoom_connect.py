@@ -341,7 +341,7 @@ def test_check_connection_asks_zoom_and_shows_what_timetics_holds(zoom_site, adm
     assert "The Zoom connection works" in checked.text
     assert "alex.rivera@zoom.example" in checked.text
     assert "<code>meeting:write:meeting</code>" in checked.text
-    assert "Basic (free)" in checked.text  # the sandbox's users are Basic (type 1)
+    assert "<dt>Plan</dt><dd>Licensed</dd>" in checked.text  # unless a sandbox user says
     assert [r["status"] for r in zoom_site.zoom_requests()
             if r["path"] == "/v2/users/me"][-1] == 200
 

@@ -55,3 +55,15 @@ def test_the_root_page_lists_grants_live_replaced_and_revoked(zoom):
 def test_the_root_page_is_not_logged_as_a_zoom_request(zoom):
     zoom.request("get", "/")
     assert [r["path"] for r in zoom.control("get", "/requests")["requests"]] == []
+
+
+def test_the_root_page_lists_the_users_with_their_plan_and_dial_in(zoom):
+    zoom.control("post", "/users", {"id": "zoomuser-bo", "email": "bo@zoom.example",
+                                    "display_name": "Bo Basic", "type": 1})
+    zoom.control("post", "/users", {"id": "zoomuser-pat", "email": "pat@zoom.example",
+                                    "display_name": "Pat Pro", "type": 2,
+                                    "dial_in_numbers": [{"country": "DE",
+                                                         "number": "+49 30 5555 0100"}]})
+    users = rows(zoom.request("get", "/").text, "Users")
+    assert "Bo Basic bo@zoom.example Basic: meetings cut at 40 minutes None" in users
+    assert "Pat Pro pat@zoom.example Licensed +49 30 5555 0100" in users

@@ -33,12 +33,13 @@ def test_the_sandbox_uses_its_own_templates():
     assert folder == Path(__file__).parents[2] / "zoom_sandbox" / "templates"
 
 
-def test_by_default_there_is_the_demo_app_and_user():
+def test_by_default_there_is_the_demo_app_and_a_licensed_and_a_basic_user():
     app = create_sandbox_app()
     state = app.test_client().get("/_sandbox/state").get_json()
     assert [a["client_id"] for a in state["apps"]] == ["sandbox-client-id"]
-    assert [(u["id"], u["email"]) for u in state["users"]] == [
-        ("zoomuser-alex", "alex.rivera@zoom.example")]
+    assert [(u["id"], u["email"], u["type"]) for u in state["users"]] == [
+        ("zoomuser-alex", "alex.rivera@zoom.example", 2),
+        ("zoomuser-bo", "bo.basic@zoom.example", 1)]
 
 
 def test_reset_forgets_meetings_grants_and_faults(zoom, tokens):

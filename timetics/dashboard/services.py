@@ -16,6 +16,8 @@ from ..db import utcnow
 from ..extensions import db
 from ..jobs import Kind
 from ..models import (
+    ZOOM_BASIC,
+    ZOOM_BASIC_LIMIT_MINUTES,
     Attendee,
     AvailabilityRule,
     Booking,
@@ -97,6 +99,20 @@ def hosts_without_zoom(user: User) -> list[User]:
                                broken | (has_zoom_types & ~connected)).order_by(User.name)
     if not user.is_admin:
         query = query.where(User.id == user.id)
+    return list(db.session.scalars(query))
+
+
+def types_cut_short_by_zoom(user: User) -> list[MeetingType]:
+    """Active Zoom meeting types longer than their Basic host's Zoom lets a meeting run: the
+    user's own, or for an admin everyone's."""
+    query = (select(MeetingType).join(ZoomConnection, ZoomConnection.user_id ==
+                                      MeetingType.host_id)
+             .where(MeetingType.active.is_(True), MeetingType.location == Location.ZOOM,
+                    ZoomConnection.zoom_user_type == ZOOM_BASIC,
+                    MeetingType.duration_minutes > ZOOM_BASIC_LIMIT_MINUTES)
+             .options(selectinload(MeetingType.host)).order_by(MeetingType.name))
+    if not user.is_admin:
+        query = query.where(MeetingType.host_id == user.id)
     return list(db.session.scalars(query))
 
 

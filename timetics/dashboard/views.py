@@ -80,6 +80,7 @@ def index():
         zoom_problems=zoom_problems, zoom_jobs=attention.open_zoom_jobs(zoom_problems),
         in_words=attention.sentence,
         hosts_without_zoom=services.hosts_without_zoom(current_user),
+        cut_short=services.types_cut_short_by_zoom(current_user),
         booking_pages=services.own_booking_pages(current_user),
     ), 400 if form.errors else 200
 

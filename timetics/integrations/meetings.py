@@ -61,6 +61,7 @@ def store_applied(booking: Booking, meeting: dict) -> None:
     booking.zoom_waiting_room = applied["waiting_room"]
     booking.zoom_join_before_host = applied["join_before_host"]
     booking.zoom_jbh_time = applied["jbh_time"]
+    booking.zoom_dial_in = applied["dial_in"]
 
 
 def agenda_marker(booking: Booking) -> str:

@@ -19,6 +19,7 @@ from ..extensions import db
 from ..models import User, ZoomConnection
 from ..security import decrypt_secret, encrypt_secret
 from ..settings.services import zoom_app
+from .plan import Plan, read_plan, store_plan
 from .tokens import StoredTokens, forget_connection
 
 logger = logging.getLogger(__name__)
@@ -54,11 +55,14 @@ def _same(a: str, b: str) -> bool:
     return hmac.compare_digest(a.encode(), b.encode())
 
 
-def exchange_code(code: str, verifier: str) -> tuple[zoom.TokenSet, dict]:
-    """Trade the callback's code for tokens, and read who authorised them (GET /users/me)."""
+def exchange_code(code: str, verifier: str) -> tuple[zoom.TokenSet, dict, Plan]:
+    """Trade the callback's code for tokens, and read who authorised them (GET /users/me)
+    and their plan (a missing settings scope is recorded in the plan, never raised)."""
     app = zoom_app()
     tokens = zoom.exchange_code(app, code, verifier)
-    return tokens, zoom.ZoomAPI(app, _FixedToken(tokens.access_token)).get_me()
+    api = zoom.ZoomAPI(app, _FixedToken(tokens.access_token))
+    me = api.get_me()
+    return tokens, me, read_plan(api, me, tokens.scopes)
 
 
 class _FixedToken:
@@ -74,7 +78,7 @@ class _FixedToken:
         raise ZoomTokenRefused("Zoom refused a token it had just issued.")
 
 
-def connect(staff: User, tokens: zoom.TokenSet, me: dict) -> ZoomConnection:
+def connect(staff: User, tokens: zoom.TokenSet, me: dict, plan: Plan) -> ZoomConnection:
     """Store a new connection for ``staff`` (replacing theirs).
 
     A Zoom user that another staff member has connected stays theirs: this authorization has
@@ -101,8 +105,9 @@ def connect(staff: User, tokens: zoom.TokenSet, me: dict) -> ZoomConnection:
         zoom_display_name=display, scopes=" ".join(sorted(tokens.scopes)),
         access_token_encrypted=encrypt_secret(tokens.access_token),
         refresh_token_encrypted=encrypt_secret(tokens.refresh_token),
-        expires_at=tokens.expires_at,
+        expires_at=tokens.expires_at, tokens_issued_at=utcnow(),
     )
+    store_plan(connection, plan)
     db.session.add(connection)
     db.session.commit()
     logger.info("Zoom connected for user %s (Zoom user %s)", staff.id, zoom_user_id)

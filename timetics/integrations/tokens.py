@@ -51,6 +51,11 @@ class StoredTokens:
             return self._refresh(row.version)
         return decrypt_secret(row.access_token_encrypted)
 
+    def refresh_now(self) -> str:
+        """Refresh whatever the token's expiry (the keep-alive); raises ZoomTokenRefused, the
+        connection marked "reconnect needed", if Zoom refuses."""
+        return self._refresh(self._row().version)
+
     def refreshed(self, stale: str) -> str:
         row = self._row()
         current = decrypt_secret(row.access_token_encrypted)
@@ -92,6 +97,7 @@ class StoredTokens:
         row.version = version + 1
         row.refresh_started_at = None
         row.last_error = None
+        row.tokens_issued_at = utcnow()
         db.session.commit()
         logger.info("Zoom token refreshed for connection %s", self.connection_id)
         return tokens.access_token
@@ -112,6 +118,7 @@ class StoredTokens:
                         refresh_token_encrypted=encrypt_secret(tokens.refresh_token),
                         expires_at=tokens.expires_at, scopes=" ".join(sorted(tokens.scopes)),
                         version=ZoomConnection.version + 1, refresh_started_at=None,
+                        tokens_issued_at=now,
                         reconnect_needed=False, reconnect_email_sent_at=None, last_error=None,
                         # a deauthorization sent before this authorization must not delete it
                         connected_at=now)

@@ -24,11 +24,13 @@ from ..extensions import db
 from ..models import User, ZoomConnection
 from ..settings.services import zoom_redirect_url
 from ..zoom.transport import SCOPES_MISSING
-from . import meetings, oauth_flow, tokens
+from . import meetings, oauth_flow, plan, tokens
 
 logger = logging.getLogger(__name__)
 
 bp = Blueprint("integrations", __name__)
+bp.add_app_template_global(plan.plan_name, "zoom_plan_name")
+bp.add_app_template_global(plan.BASIC_WARNING, "zoom_basic_warning")
 
 
 @bp.post("/staff/<int:user_id>/integrations/zoom/connect")
@@ -63,10 +65,6 @@ def disconnect(user_id: int):
     return _back(member)
 
 
-ZOOM_PLANS = {1: "Basic (free): Zoom ends its meetings after 40 minutes", 2: "Licensed",
-              4: "No meetings licence"}  # the user object's ``type`` (Zoom's Users API)
-
-
 @bp.post("/staff/<int:user_id>/integrations/zoom/check")
 @login_required
 def check(user_id: int):
@@ -85,6 +83,7 @@ def check(user_id: int):
             problem = "Zoom no longer accepts this connection: connect again."
         else:
             me = api.get_me()
+            read = plan.read_plan(api, me, connection.scopes or "")
     except (ZoomError, ZoomNotConfigured) as e:
         problem = plain_words(e.message)
     db.session.expire_all()  # a refresh during the check may have stored a new expiry
@@ -92,9 +91,13 @@ def check(user_id: int):
     if connection is None:  # Zoom's deauthorization arrived meanwhile, and deleted it
         flash("Zoom has removed this connection: connect again.", "error")
         return _back(member)
+    if me is not None:
+        plan.store_plan(connection, read)
+        db.session.commit()
     return render_template(
         "integrations/zoom_check.html", member=member, me=me, problem=problem,
-        connection=connection, plan=ZOOM_PLANS.get((me or {}).get("type")),
+        connection=connection, plan=plan.plan_name(connection.zoom_user_type),
+        features=plan.feature_lines(connection.zoom_features),
         scopes=sorted((connection.scopes or "").split()), back=request.args.get("back"))
 
 
@@ -162,7 +165,7 @@ def callback():
                        "Zoom sent no authorization code back. Click Connect again.", 400,
                        staff=staff)
     try:
-        tokens, me = oauth_flow.exchange_code(code, verifier)
+        tokens, me, zoom_plan = oauth_flow.exchange_code(code, verifier)
     except ZoomNotConfigured:
         return failure("The Zoom app is not configured",
                        "Enter the Client ID and Client Secret under Settings > Integrations > "
@@ -173,7 +176,9 @@ def callback():
             return failure("Zoom refused the app's credentials",
                            "The Client ID or Client Secret in Settings > Integrations > Zoom "
                            "does not match the Zoom app. Copy both again from the Zoom App "
-                           "Marketplace.", 400, staff=staff)
+                           "Marketplace, from the same set of credentials: production for a "
+                           "published or shared app, development only while it is private to "
+                           "your Zoom account.", 400, staff=staff)
         return failure("Zoom refused the connection",
                        "Zoom did not accept the sign-in. The Redirect URL in your Zoom app "
                        "must match exactly, in both the OAuth Redirect URL and the OAuth Allow "
@@ -187,7 +192,7 @@ def callback():
     if missing:
         return _missing_scopes_page(missing, staff)
     try:
-        connection = oauth_flow.connect(staff, tokens, me)
+        connection = oauth_flow.connect(staff, tokens, me, zoom_plan)
     except ZoomUserTaken as e:
         flash(f"Zoom was not connected: the Zoom account {e.zoom_email} belongs to "
               f"{e.owner_name}, and stays connected there. Each staff member connects "

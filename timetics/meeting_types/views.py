@@ -5,7 +5,7 @@ from wtforms import SelectChoice
 from ..auth.access import admin_required
 from ..auth.forms import EmptyForm
 from ..extensions import db
-from ..models import MeetingType, User
+from ..models import MeetingType, User, zoom_cuts_short
 from ..templating import render_form
 from . import services
 from .forms import MeetingTypeForm
@@ -60,5 +60,9 @@ def _edit(meeting_type: MeetingType):
         else:
             flash(f"Meeting type “{meeting_type.name}” saved.", "success")
             return redirect(url_for("meeting_types.index"))
+    host = db.session.get(User, form.host_id.data) if isinstance(form.host_id.data, int) \
+        else None
     return render_form("meeting_types/edit.html", form, meeting_type=meeting_type,
-                       extra_errors=bool(form.slug.errors))
+                       extra_errors=bool(form.slug.errors),
+                       cut_short=zoom_cuts_short(host, form.duration_minutes.data,
+                                                 form.location.data))

@@ -9,15 +9,17 @@ can all call it. Four parts:
 - ``oauth``: the authorize URL (PKCE S256), code exchange, refresh and revoke;
 - ``api``: the facade (``ZoomAPI``), one method per operation, each checking the status it expects.
 """
-from .api import MeetingOptions, ZoomAPI, applied_settings, meeting_payload
+from .api import MeetingOptions, ZoomAPI, applied_settings, dial_in_numbers, meeting_payload
 from .app import (
     EVENT_SUBSCRIPTIONS,
     GRANULAR_SCOPES,
     SCOPES,
+    SETTINGS_SCOPE,
     USER_SCOPE,
     Scope,
     ZoomApp,
     check_zoom_url,
+    has_scope,
     missing_scopes,
 )
 from .oauth import (
@@ -31,7 +33,8 @@ from .oauth import (
 from .transport import TokenSource, rate_limit_until
 
 __all__ = [
-    "EVENT_SUBSCRIPTIONS", "MeetingOptions", "applied_settings",
+    "EVENT_SUBSCRIPTIONS", "MeetingOptions", "applied_settings", "dial_in_numbers", "has_scope",
+    "SETTINGS_SCOPE",
     "GRANULAR_SCOPES", "REFRESH_MARGIN", "SCOPES", "USER_SCOPE", "Scope", "TokenSet", "TokenSource",
     "ZoomAPI", "ZoomApp",
     "check_zoom_url", "exchange_code", "meeting_payload", "missing_scopes", "new_authorization",

@@ -33,6 +33,12 @@ class ZoomAPI:
         """The user the tokens belong to: ``id``, ``email``, ``display_name``, ``account_id``…"""
         return self._json("GET", "/users/me", "user lookup", expect=200)
 
+    def get_settings(self) -> dict:
+        """The user's settings (GET /users/me/settings); ``feature`` holds the plan's flags
+        (``webinar``, ``webinar_capacity``, ``meeting_capacity``…). Needs ``user:read:settings``:
+        without it Zoom answers code 4711."""
+        return self._json("GET", "/users/me/settings", "settings lookup", expect=200)
+
     def create_meeting(self, payload: dict) -> dict:
         """Create a meeting (see ``meeting_payload``); Zoom's answer, with ``id``, ``join_url``
         and ``password``. ``start_url`` in it lets anyone start the meeting: never store it."""
@@ -212,10 +218,38 @@ def applied_settings(meeting: dict) -> dict:
     settings = meeting.get("settings") if isinstance(meeting.get("settings"), dict) else {}
     join_before = settings.get("join_before_host")
     jbh_time = settings.get("jbh_time")
+    numbers = dial_in_numbers(settings)
     return {
+        "dial_in": {"numbers": numbers, "phone_passcode": _phone_passcode(meeting)}
+        if numbers else None,
         "passcode": str(meeting.get("password") or "") or None,
         "waiting_room": bool(settings["waiting_room"]) if "waiting_room" in settings else None,
         "join_before_host": bool(join_before) if join_before is not None else None,
         "jbh_time": jbh_time if isinstance(jbh_time, int) and not isinstance(jbh_time, bool)
         else None,
     }
+
+
+DIAL_IN_FIELDS = ("country", "country_name", "city", "number", "type")
+
+
+def dial_in_numbers(settings: dict) -> list[dict]:
+    """The meeting's ``settings.global_dial_in_numbers`` (Meeting API, Get a meeting: each
+    ``country``, ``country_name``, ``city``, ``number``, ``type`` toll or tollfree), as plain
+    strings; [] when the host's account has no telephone dial-in."""
+    numbers = settings.get("global_dial_in_numbers")
+    if not isinstance(numbers, list):
+        return []
+    return [{name: str(item.get(name) or "") for name in DIAL_IN_FIELDS}
+            for item in numbers if isinstance(item, dict) and item.get("number")]
+
+
+def _phone_passcode(meeting: dict) -> str:
+    """The digits a phone caller keys in: Zoom's ``pstn_password`` (newer answers) or
+    ``h323_password`` (Get a meeting: the numeric passcode for room systems and phones); a
+    passcode of digits only is its own phone passcode."""
+    for name in ("pstn_password", "h323_password", "password"):
+        value = str(meeting.get(name) or "")
+        if value.isdigit():
+            return value
+    return ""

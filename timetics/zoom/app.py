@@ -21,9 +21,13 @@ class Scope:
     meaning: str  # the Marketplace's description of it
     classic: str  # the classic scope that grants the same, which older apps carry
     required: bool = True
+    unlocks: str = ""  # what an optional scope adds, for the settings page and the guide
 
 
 USER_SCOPE = "user:read:user"  # GET /users/me, the first call after connecting
+# GET /users/{userId}/settings (Zoom's scope list: "user:read:settings", View a user's
+# settings); optional: without it the host's feature flags stay unknown, nothing fails.
+SETTINGS_SCOPE = "user:read:settings"
 # The scopes Timetics asks for, in one place: the settings page lists them, and the callback
 # checks the granted ones against them.
 SCOPES = (
@@ -35,7 +39,14 @@ SCOPES = (
     # Not required, but lets Timetics find a meeting whose creation timed out at Zoom's end
     # instead of creating a second one.
     Scope("meeting:read:list_meetings", "View a user's meetings (recommended)",
-          classic="meeting:read", required=False),
+          classic="meeting:read", required=False,
+          unlocks="finds a meeting whose creation timed out at Zoom instead of making a "
+                  "second one"),
+    # Optional: the host's plan features (Get user settings' ``feature``: webinars, capacity).
+    Scope(SETTINGS_SCOPE, "View a user's settings (optional)", classic="user:read",
+          required=False,
+          unlocks="reads the host's plan features (webinars, meeting capacity) on connect and "
+                  "on Check connection; without it they show as unknown, naming this scope"),
 )
 GRANULAR_SCOPES = tuple(scope.name for scope in SCOPES if scope.required)
 
@@ -144,3 +155,12 @@ def missing_scopes(granted: Iterable[str]) -> list[str]:
         scope.name for scope in SCOPES
         if scope.required and not have & {scope.name, f"{scope.name}:admin", scope.classic}
     ]
+
+
+def has_scope(granted: Iterable[str], name: str) -> bool:
+    """Whether ``granted`` covers the scope ``name`` (granular, its ``:admin`` form, or the
+    classic scope of the same need)."""
+    if isinstance(granted, str):
+        granted = granted.split()
+    classic = next((scope.classic for scope in SCOPES if scope.name == name), name)
+    return bool(set(granted) & {name, f"{name}:admin", classic})
