@@ -24,7 +24,8 @@ EMBED_ARG = {"embed": "1"}  # what links and forms inside the frame carry along
 
 # A guest who opened the form may take a while to type; an old page is simply reloaded.
 FORM_TOKEN_MAX_AGE_SECONDS = 2 * 60 * 60
-_FORM_TOKEN_SALT = "timetics.embedded-booking-form"  # noqa: S105  # nosec B105 (not a secret)
+# A salt names the token's purpose; it is not a secret.
+_FORM_TOKEN_SALT = "timetics.embedded-booking-form"  # noqa: S105  # nosec B105
 
 
 def parse_origins(text: str | None) -> list[str]:
