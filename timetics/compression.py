@@ -33,7 +33,9 @@ def compress(response: Response) -> Response:
     if response.mimetype not in COMPRESSIBLE or not _public():
         return response
     response.vary.add("Accept-Encoding")
-    if (response.status_code != 200 or "Content-Encoding" in response.headers
+    # 206 holds a byte range of the uncompressed file; 1xx, 204 and 304 have no body.
+    if (response.status_code in (204, 206, 304) or response.status_code < 200
+            or "Content-Encoding" in response.headers
             or response.is_streamed and not response.direct_passthrough
             or request.accept_encodings["gzip"] <= 0):
         return response
