@@ -60,6 +60,11 @@ def test_a_guest_books_inside_the_teams_site(zoom_site, make_user, new_page, tea
     # The frame told the page its height, and the page took it (static/js/embed.js).
     iframe = page.locator("iframe[data-timetics-embed]")
     expect(iframe).not_to_have_css("height", "300px")
+    # A height from anyone but the frame (here the page itself) is ignored.
+    sized = iframe.evaluate("frame => frame.style.height")
+    page.evaluate("window.postMessage({timetics: 'height', height: 5}, '*')")
+    page.wait_for_timeout(200)
+    assert iframe.evaluate("frame => frame.style.height") == sized != "5px"
 
     pick_slot(frame, start, GUEST_ZONE)
     fill_in_details(frame, "Fay Framed", "fay@example.com", "Booked from the team's site")
