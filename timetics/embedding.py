@@ -118,6 +118,18 @@ def form_token(slug: str, start_iso: str) -> str:
     return _form_serializer().dumps([slug, start_iso])
 
 
+def posted_from_our_pages() -> bool:
+    """The POST's Origin header, which browsers send on every cross-origin POST (Fetch
+    standard, "append a request Origin header"), names this site: the frame's page is ours even
+    on the team's site, so any other origin is a form elsewhere."""
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return True  # not a browser, or an old one: the signed token still holds
+    external = urlsplit(current_app.config["EXTERNAL_URL"])
+    ours = {f"{external.scheme}://{external.netloc}", f"{request.scheme}://{request.host}"}
+    return origin in ours
+
+
 def form_token_valid(token: str | None, slug: str, start_iso: str | None) -> bool:
     """``token`` was made by ``form_token(slug, start_iso)`` less than the max age ago."""
     if not token or not start_iso or len(token) > 500:

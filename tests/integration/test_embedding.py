@@ -37,11 +37,11 @@ def form_page(client, start, slug="intro-call"):
     return client.get(f"/book/{slug}?embed=1&tz=UTC&start={iso(start)}")
 
 
-def post_embedded(client, start, token, slug="intro-call", **overrides):
+def post_embedded(client, start, token, slug="intro-call", headers=None, **overrides):
     data = {"embed_token": token, "start": iso(start), "timezone": "UTC",
             "name": "Fay Framed", "email": "fay@example.com", "notes": "From the frame"}
     data.update(overrides)
-    return client.post(f"/book/{slug}?embed=1", data=data)
+    return client.post(f"/book/{slug}?embed=1", data=data, headers=headers or {})
 
 
 def bookings_of(app, email):
@@ -111,6 +111,18 @@ def test_the_embedded_form_refuses_a_token_not_made_for_it(app, client, setup, c
     assert 'value="Fay Framed"' in html and "From the frame" in html
     assert post_embedded(client, start, embed_token_of(html)).status_code == 302
     assert len(bookings_of(app, "fay@example.com")) == 1
+
+
+def test_the_embedded_form_takes_posts_from_our_own_pages_only(app, client, setup):
+    start = at(weekday_ahead(), 10)
+    token = embed_token_of(form_page(client, start).get_data(as_text=True))
+    response = client.post("/book/intro-call?embed=1", headers={"Origin": SITE}, data={
+        "embed_token": token, "start": iso(start), "timezone": "UTC", "name": "Fay",
+        "email": "fay@example.com"})
+    assert response.status_code == 400
+    assert bookings_of(app, "fay@example.com") == []
+    ours = post_embedded(client, start, token, headers={"Origin": "http://timetics.test"})
+    assert ours.status_code == 302
 
 
 def test_an_embedded_form_token_expires(app, client, setup):

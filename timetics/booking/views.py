@@ -205,8 +205,8 @@ def book(slug: str):
         if form.start.data and start is None:
             error, status = "The chosen time is not a valid ISO 8601 instant. Pick a time.", 400
             keep_choice = False
-        elif embedded and not embedding.form_token_valid(request.form.get("embed_token"), slug,
-                                                         form.start.data):
+        elif embedded and not (embedding.posted_from_our_pages() and embedding.form_token_valid(
+                request.form.get("embed_token"), slug, form.start.data)):
             error, status = EXPIRED_EMBEDDED_FORM, 400
         elif start is not None and not availability.offered_at(meeting_type, start):
             error, status = "That time is not available. Pick another time.", 409
