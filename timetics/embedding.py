@@ -7,6 +7,7 @@ answer keeps ``frame-ancestors 'none'`` (timetics/security_headers.py).
 """
 from __future__ import annotations
 
+import json
 import logging
 from urllib.parse import urlsplit
 
@@ -16,6 +17,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from .exceptions import OriginError
 from .extensions import db
 from .models import SiteSettings
+from .security import decrypt_secret, encrypt_secret
 
 logger = logging.getLogger(__name__)
 
@@ -116,6 +118,35 @@ def _form_serializer() -> URLSafeTimedSerializer:
 def form_token(slug: str, start_iso: str) -> str:
     """A token for the embedded booking form of ``slug`` at ``start_iso``."""
     return _form_serializer().dumps([slug, start_iso])
+
+
+# A guest's draft inside a frame --------------------------------------------------------------
+#
+# After a lost race the guest picks another time through plain links and GET forms; outside a
+# frame the session carries what they typed to the next form. Inside one, the links carry it:
+# encrypted with ENCRYPTION_KEY (a name and an email address must not sit readable in URLs and
+# logs) and expiring with the form token.
+
+DRAFT_FIELDS = ("name", "email", "notes")
+
+
+def draft_arg(draft: dict) -> dict[str, str]:
+    """``{"draft": <sealed>}`` for a draft with something typed in it, else nothing."""
+    values = {k: str(draft.get(k) or "")[:2000] for k in DRAFT_FIELDS}
+    if not any(values.values()):
+        return {}
+    return {"draft": encrypt_secret(json.dumps(values))}
+
+
+def open_draft(sealed: str | None) -> dict[str, str]:
+    """The draft ``draft_arg`` sealed; empty when it is missing, altered or expired."""
+    if not sealed or len(sealed) > 8000:
+        return {}
+    try:
+        values = json.loads(decrypt_secret(sealed, max_age=FORM_TOKEN_MAX_AGE_SECONDS))
+    except ValueError:
+        return {}
+    return {k: str(values.get(k) or "") for k in DRAFT_FIELDS} if isinstance(values, dict) else {}
 
 
 def posted_from_our_pages() -> bool:

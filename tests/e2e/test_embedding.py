@@ -10,7 +10,7 @@ from timetics.extensions import db
 from timetics.models import Attendee, Booking
 from zoom_sandbox import BackgroundServer
 
-from ..booking_helpers import at, create_booking_setup, weekday_ahead
+from ..booking_helpers import at, book, create_booking_setup, weekday_ahead
 from .conftest import fill_in_details, pick_slot
 
 pytestmark = pytest.mark.e2e
@@ -78,6 +78,27 @@ def test_a_guest_books_inside_the_teams_site(zoom_site, make_user, new_page, tea
                                     .where(Attendee.email == "fay@example.com"))
         assert booking is not None and booking.start_at == start
         assert booking.attendees[0].notes == "Booked from the team's site"
+
+
+def test_a_guest_who_loses_a_time_inside_the_frame_keeps_what_they_typed(
+        zoom_site, make_user, new_page, team_sites, mailbox):
+    create_booking_setup(zoom_site.app, make_user)
+    start, later = at(weekday_ahead(), 10), at(weekday_ahead(), 11)
+    page = new_page(timezone_id=GUEST_ZONE)
+    page.goto(team_sites[0])
+    frame = page.frame_locator("iframe[data-timetics-embed]")
+    expect(frame.get_by_label("Time zone")).to_have_value(GUEST_ZONE)
+    pick_slot(frame, start, GUEST_ZONE)
+    expect(frame.get_by_role("heading", name="Your details")).to_be_visible()
+    assert book(zoom_site.app.test_client(), "intro-call", start).status_code == 302  # quicker
+    fill_in_details(frame, "Fay Framed", "fay@example.com", "Second try")
+    expect(frame.get_by_text("Pick another time.")).to_be_visible()
+    pick_slot(frame, later, GUEST_ZONE)
+    expect(frame.get_by_label("Name")).to_have_value("Fay Framed")
+    expect(frame.get_by_label("Email")).to_have_value("fay@example.com")
+    expect(frame.get_by_label("Notes")).to_have_value("Second try")
+    frame.get_by_role("button", name="Confirm booking").click()
+    expect(frame.get_by_role("heading", name="You are booked, Fay Framed")).to_be_visible()
 
 
 def test_a_site_not_on_the_list_gets_a_blocked_frame(zoom_site, make_user, new_page,

@@ -10,7 +10,7 @@ from timetics.exceptions import ConfigError
 from timetics.extensions import db
 from timetics.models import Attendee, Booking
 
-from ..booking_helpers import at, create_booking_setup, iso, weekday_ahead
+from ..booking_helpers import at, book, create_booking_setup, csrf_of, iso, weekday_ahead
 from ..conftest import base_config, login, post_form
 
 SITE = "https://www.example.org"
@@ -207,3 +207,35 @@ def test_the_meeting_type_page_offers_the_embed_snippet(app, client, admin, setu
     assert ("&lt;iframe src=&#34;http://timetics.test/book/intro-call?embed=1&#34;" in html
             or "&lt;iframe src=&quot;http://timetics.test/book/intro-call?embed=1&quot;" in html)
     assert "http://timetics.test/static/js/embed.js" in html
+
+
+def test_a_lost_race_inside_the_frame_keeps_the_draft_sealed_in_the_links(app, client, setup):
+    start, later = at(weekday_ahead(), 10), at(weekday_ahead(), 11)
+    token = embed_token_of(form_page(client, start).get_data(as_text=True))
+    assert book(app.test_client(), "intro-call", start).status_code == 302  # someone quicker
+    lost = post_embedded(client, start, token)
+    html = lost.get_data(as_text=True)
+    assert lost.status_code == 409 and "Pick another time." in html
+    sealed = re.search(r'name="draft" value="([^"]+)"', html).group(1)
+    assert "fay" not in sealed.lower() and "draft=" in html
+    assert "fay@example.com" not in html  # the form is gone; the draft is only in sealed form
+    again = client.get(f"/book/intro-call?embed=1&tz=UTC&start={iso(later)}&draft={sealed}")
+    page = again.get_data(as_text=True)
+    assert 'value="Fay Framed"' in page and 'value="fay@example.com"' in page
+    assert "From the frame" in page
+    forged = client.get(f"/book/intro-call?embed=1&tz=UTC&start={iso(later)}"
+                        f"&draft={sealed[:-6]}AAAAAA").get_data(as_text=True)
+    assert 'value="Fay Framed"' not in forged and 'name="name"' in forged
+
+
+def test_a_guest_who_lost_the_time_before_posting_keeps_the_draft_outside_a_frame(
+        app, client, setup):
+    start, later = at(weekday_ahead(), 10), at(weekday_ahead(), 11)
+    form = client.get(f"/book/intro-call?tz=UTC&start={iso(start)}").get_data(as_text=True)
+    assert book(app.test_client(), "intro-call", start).status_code == 302
+    lost = client.post("/book/intro-call", data={
+        "csrf_token": csrf_of(form), "start": iso(start), "timezone": "UTC",
+        "name": "Pat Plain", "email": "pat@example.com"})
+    assert lost.status_code == 409
+    page = client.get(f"/book/intro-call?tz=UTC&start={iso(later)}").get_data(as_text=True)
+    assert 'value="Pat Plain"' in page

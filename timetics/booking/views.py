@@ -192,11 +192,13 @@ def book(slug: str):
     # Built only where it is shown: its CSRF token would otherwise put a session cookie on
     # every visitor of the page (and make the page differ between visitors).
     wants_form = request.method == "POST" or "start" in request.args
-    # A guest who lost a slot race keeps what they typed for the next time they pick.
-    # Inside a frame the session cookie is not sent back, so the form's own token stands in.
+    # A guest who lost a slot race keeps what they typed for the next time they pick: in the
+    # session, or inside a frame (where our cookie is not sent back) sealed in the URL.
+    # There, too, the form's own token stands in for the session's CSRF token.
+    draft = (embedding.open_draft(request.args.get("draft")) if embedded
+             else session.get(DRAFT_KEY, {}))
     meta = {"csrf": False} if embedded else {}
-    form = (BookingForm(timezone=tz_name, meta=meta, **session.get(DRAFT_KEY, {}))
-            if wants_form else None)
+    form = BookingForm(timezone=tz_name, meta=meta, **draft) if wants_form else None
     status = 200
     error = None
     keep_choice = True  # show the chosen slot's form again (not after a bad time or a lost race)
@@ -226,8 +228,6 @@ def book(slug: str):
                     )
                 except SlotUnavailable as e:
                     error, status = f"{e} Pick another time.", 409
-                    session[DRAFT_KEY] = {"name": form.name.data, "email": form.email.data,
-                                          "notes": form.notes.data or ""}
                 else:
                     session.pop(DRAFT_KEY, None)
                     return redirect(url_for("booking.manage", reference=result.booking.reference,
@@ -235,6 +235,11 @@ def book(slug: str):
                                             **(EMBED_ARG if embedded else {})))
         if error is None:
             status = 422
+        if status == 409:  # lost to someone quicker, before or while booking
+            draft = {"name": form.name.data or "", "email": form.email.data or "",
+                     "notes": form.notes.data or ""}
+            if not embedded:
+                session[DRAFT_KEY] = draft
     keep_choice = keep_choice and status != 409
     selected = None
     chosen = request.args.get("start") or (form.start.data if form else None)
@@ -249,7 +254,7 @@ def book(slug: str):
             form.start.data = iso_utc(selected.start)
     picker = build_picker(meeting_type, tz_name, zone,
                           near=parse_start(chosen))
-    keep = EMBED_ARG if embedded else {}
+    keep = {**EMBED_ARG, **embedding.draft_arg(draft)} if embedded else {}
     action = url_for("booking.book", slug=slug)
     return render_template(
         "booking/book.html", meeting_type=meeting_type, picker=picker, form=form,
