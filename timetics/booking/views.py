@@ -252,8 +252,7 @@ def book(slug: str):
             error, status = "That time is no longer available. Pick another time.", 409
         else:
             form.start.data = iso_utc(selected.start)
-    picker = build_picker(meeting_type, tz_name, zone,
-                          near=parse_start(chosen))
+    picker = build_picker(meeting_type, tz_name, zone, near=parse_start(chosen))
     keep = {**EMBED_ARG, **embedding.draft_arg(draft)} if embedded else {}
     action = url_for("booking.book", slug=slug)
     return render_template(
