@@ -1,5 +1,6 @@
 """Embedding: Allowed origins, who may frame which page, and the embedded booking form's token."""
 import re
+import time
 from unittest import mock
 
 import pytest
@@ -128,8 +129,8 @@ def test_the_embedded_form_takes_posts_from_our_own_pages_only(app, client, setu
 def test_an_embedded_form_token_expires(app, client, setup):
     start = at(weekday_ahead(), 10)
     token = embed_token_of(form_page(client, start).get_data(as_text=True))
-    later = __import__("time").time() + FORM_TOKEN_MAX_AGE_SECONDS + 5
-    with mock.patch("itsdangerous.timed.time.time", return_value=later):
+    later = time.time() + FORM_TOKEN_MAX_AGE_SECONDS + 5
+    with mock.patch("itsdangerous.timed.time.time", return_value=later):  # two hours on
         response = post_embedded(client, start, token)
     assert response.status_code == 400
     assert bookings_of(app, "fay@example.com") == []
