@@ -120,3 +120,17 @@ bench: $(VENV)/.installed-test
 screenshots: $(VENV)/.installed-test
 	$(INSTALL_CHROMIUM)
 	$(PY) scripts/screenshots.py docs/screenshots
+
+# Lighthouse's mobile audit of the booking and confirmation pages (issue 24), written to
+# bench/LIGHTHOUSE.md. Lighthouse (pinned in bench/lighthouse/package-lock.json) is installed
+# there by npm when missing; Node 20 and Debian's Chromium are what it runs on. Not in `make test`.
+LIGHTHOUSE_BIN := bench/lighthouse/node_modules/.bin/lighthouse
+.PHONY: lighthouse
+lighthouse: $(VENV)/.installed-test $(LIGHTHOUSE_BIN)
+	$(INSTALL_CHROMIUM)
+	CHROME_PATH=$$(command -v chromium || echo /usr/bin/chromium) $(PY) bench/lighthouse.py
+
+$(LIGHTHOUSE_BIN): bench/lighthouse/package.json bench/lighthouse/package-lock.json
+	command -v npm >/dev/null || (apt-get update && apt-get install -y nodejs npm)
+	cd bench/lighthouse && npm ci --no-audit --no-fund
+	touch $@

@@ -54,9 +54,11 @@ def _init_extensions(app: Flask) -> None:
     from . import auth
     from .answer_cache import init_answer_cache
     from .auth.sessions import init_session_limits
+    from .compression import init_compression
     from .db import init_db
     from .extensions import csrf, db, limiter, login_manager, mail, migrate
     from .security_headers import init_security_headers
+    from .static_files import init_static_files
     from .templating import init_templating
 
     db.init_app(app)
@@ -72,6 +74,8 @@ def _init_extensions(app: Flask) -> None:
     init_templating(app)
     init_security_headers(app)
     init_answer_cache(app)
+    init_static_files(app)
+    init_compression(app)
 
 
 def _register_blueprints(app: Flask) -> None:

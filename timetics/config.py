@@ -52,6 +52,9 @@ DEFAULTS = {
     # Hosts or networks (e.g. "nextcloud.lan 10.0.0.0/8") that calendar and webhook URLs may
     # reach although they are not public (timetics/safe_urls.py); empty: public addresses only.
     "CALENDAR_ALLOWED_HOSTS": "",
+    # Origins (scheme://host[:port], space-separated) whose pages may frame the booking pages
+    # opened with ?embed=1; an admin's Allowed origins in Settings replace it.
+    "EMBED_ALLOWED_ORIGINS": "",
 }
 
 MIN_SECRET_KEY_LENGTH = 32
@@ -74,6 +77,7 @@ def load_config(app: Flask, test_config: dict | None = None) -> None:
     app.config["EXTERNAL_URL"] = str(app.config["EXTERNAL_URL"]).rstrip("/")
     _ensure_secret_key(app, instance)
     _ensure_encryption_key(app, instance)
+    _check_embed_origins(app)
     if not app.config.get("TRUSTED_HOSTS"):
         app.config["TRUSTED_HOSTS"] = trusted_hosts(app.config["EXTERNAL_URL"])
     if app.config["EXTERNAL_URL"].startswith("https://"):
@@ -91,6 +95,16 @@ def trusted_hosts(external_url: str) -> list[str]:
     reverse proxy on the same box. Absolute URLs never come from the Host header anyway."""
     host = urlsplit(external_url).hostname or "127.0.0.1"
     return list(dict.fromkeys([host, "127.0.0.1", "localhost", "::1", "[::1]"]))
+
+
+def _check_embed_origins(app: Flask) -> None:
+    from .embedding import parse_origins
+    from .exceptions import OriginError
+
+    try:
+        parse_origins(app.config["EMBED_ALLOWED_ORIGINS"])
+    except OriginError as e:
+        raise ConfigError(f"EMBED_ALLOWED_ORIGINS: {e}") from None
 
 
 def _ensure_secret_key(app: Flask, instance: Path) -> None:

@@ -12,6 +12,10 @@ class ConfigError(TimeticsError):
     """The configuration cannot work; raised at start-up, before serving anything."""
 
 
+class OriginError(TimeticsError):
+    """An entry of Allowed origins (embedding) that is not scheme://host[:port]."""
+
+
 class AccountError(TimeticsError):
     """A request about an account that cannot be done (bad or duplicate input)."""
 

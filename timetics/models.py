@@ -171,6 +171,21 @@ class ZoomSettings(db.Model):
         return f"<ZoomSettings client_id={self.client_id!r}>"
 
 
+class SiteSettings(db.Model):
+    """Settings an admin changes in the app (one row); a NULL column falls back to the
+    configuration's value."""
+
+    __tablename__ = "site_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Space-separated origins that may frame the booking pages (EMBED_ALLOWED_ORIGINS).
+    embed_allowed_origins: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<SiteSettings embed_allowed_origins={self.embed_allowed_origins!r}>"
+
+
 class ZoomConnection(db.Model):
     """A staff member's authorisation of the Zoom app. Deleting it deletes all their Zoom data."""
 

@@ -45,10 +45,11 @@ def encrypt_secret(value: str) -> str:
     return _fernet().encrypt(value.encode()).decode()
 
 
-def decrypt_secret(token: str) -> str:
-    """Decrypt with any key of ENCRYPTION_KEY; raises ValueError if none fits."""
+def decrypt_secret(token: str, max_age: int | None = None) -> str:
+    """Decrypt with any key of ENCRYPTION_KEY; raises ValueError if none fits (or the token is
+    older than ``max_age`` seconds)."""
     try:
-        return _fernet().decrypt(token.encode()).decode()
+        return _fernet().decrypt(token.encode(), ttl=max_age).decode()
     except InvalidToken:
         raise ValueError("a stored secret cannot be decrypted with ENCRYPTION_KEY") from None
 

@@ -14,4 +14,15 @@
   document.querySelectorAll("select[data-auto-submit]").forEach((el) => {
     el.addEventListener("change", () => el.form.requestSubmit());
   });
+  // Embedded: tell the page around the frame our height (static/js/embed.js listens). The
+  // message goes only to the Allowed origins: postMessage drops it for any other parent.
+  const origins = (document.body.dataset.embedOrigins || "").split(" ").filter(Boolean);
+  if (origins.length && window.parent !== window) {
+    const tell = () => {
+      const height = Math.ceil(document.body.getBoundingClientRect().height);
+      origins.forEach((origin) => window.parent.postMessage({ timetics: "height", height }, origin));
+    };
+    new ResizeObserver(tell).observe(document.body);
+    tell();
+  }
 })();

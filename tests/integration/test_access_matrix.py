@@ -44,6 +44,9 @@ EXPECTED = {
     "settings.index": {"GET": (LOGIN, 302, 302, 302)},
     # everyone's own Zoom card; the app's keys are the admin's
     "settings.zoom": {"GET": (LOGIN, 200, 200, 200), "POST": (LOGIN, 403, 403, 422)},
+    # an empty list is a valid one: nobody may frame the booking pages
+    "settings.embedding_settings": {"GET": (LOGIN, 403, 403, 200),
+                                    "POST": (LOGIN, 403, 403, 302)},
     "staff.index": {"GET": (LOGIN, 403, 403, 200)},
     "staff.new": {"GET": (LOGIN, 403, 403, 200), "POST": (LOGIN, 403, 403, 422)},
     # a POST without fields keeps the stored values (WTForms fills them from the object)

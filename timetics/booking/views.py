@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     jsonify,
     make_response,
@@ -20,11 +21,12 @@ from flask import (
     url_for,
 )
 
-from .. import slots
+from .. import embedding, slots
 from ..answer_cache import cached_answer, changes_at
 from ..db import utcnow
+from ..embedding import EMBED_ARG
 from ..exceptions import SlotUnavailable
-from ..extensions import limiter
+from ..extensions import csrf, limiter
 from ..mail import UndeliverableAddress, refuse_undeliverable
 from ..models import Attendee, BookingStatus, MeetingType
 from ..validation import normalize_email, zone_or_none
@@ -173,23 +175,41 @@ def picker_query(keep: dict[str, str], tz_name: str):
     return lambda **values: urlencode({**keep, "tz": tz_name, **values})
 
 
+EXPIRED_EMBEDDED_FORM = ("This form has expired or was not sent by this site. "
+                         "Check your details and confirm again.")
+
+
 @bp.route("/book/<slug>", methods=["GET", "POST"])
+@csrf.exempt  # checked in the view: by the session outside a frame, by a signed token inside
 @limiter.limit("20 per minute", methods=["POST"])
 @cached_answer(when=lambda: "start" not in request.args)  # a chosen slot shows the form
 def book(slug: str):
+    embedded = embedding.is_embedded()
+    if request.method == "POST" and not embedded and current_app.config["WTF_CSRF_ENABLED"]:
+        csrf.protect()  # the same check, and the same 400 page, as every other form
     meeting_type = _meeting_type_or_404(slug)
     tz_name, zone = _zone_arg(meeting_type)
     # Built only where it is shown: its CSRF token would otherwise put a session cookie on
     # every visitor of the page (and make the page differ between visitors).
     wants_form = request.method == "POST" or "start" in request.args
-    # A guest who lost a slot race keeps what they typed for the next time they pick.
-    form = BookingForm(timezone=tz_name, **session.get(DRAFT_KEY, {})) if wants_form else None
+    # A guest who lost a slot race keeps what they typed for the next time they pick: in the
+    # session, or inside a frame (where our cookie is not sent back) sealed in the URL.
+    # There, too, the form's own token stands in for the session's CSRF token.
+    draft = (embedding.open_draft(request.args.get("draft")) if embedded
+             else session.get(DRAFT_KEY, {}))
+    meta = {"csrf": False} if embedded else {}
+    form = BookingForm(timezone=tz_name, meta=meta, **draft) if wants_form else None
     status = 200
     error = None
+    keep_choice = True  # show the chosen slot's form again (not after a bad time or a lost race)
     if request.method == "POST":
         start = parse_start(form.start.data)
         if form.start.data and start is None:
             error, status = "The chosen time is not a valid ISO 8601 instant. Pick a time.", 400
+            keep_choice = False
+        elif embedded and not (embedding.posted_from_our_pages() and embedding.form_token_valid(
+                request.form.get("embed_token"), slug, form.start.data)):
+            error, status = EXPIRED_EMBEDDED_FORM, 400
         elif start is not None and not availability.offered_at(meeting_type, start):
             error, status = "That time is not available. Pick another time.", 409
         elif form.validate_on_submit() and start is not None:
@@ -208,17 +228,22 @@ def book(slug: str):
                     )
                 except SlotUnavailable as e:
                     error, status = f"{e} Pick another time.", 409
-                    session[DRAFT_KEY] = {"name": form.name.data, "email": form.email.data,
-                                          "notes": form.notes.data or ""}
                 else:
                     session.pop(DRAFT_KEY, None)
                     return redirect(url_for("booking.manage", reference=result.booking.reference,
-                                            token=result.manage_token))
+                                            token=result.manage_token,
+                                            **(EMBED_ARG if embedded else {})))
         if error is None:
             status = 422
+        if status == 409:  # lost to someone quicker, before or while booking
+            draft = {"name": form.name.data or "", "email": form.email.data or "",
+                     "notes": form.notes.data or ""}
+            if not embedded:
+                session[DRAFT_KEY] = draft
+    keep_choice = keep_choice and status != 409
     selected = None
     chosen = request.args.get("start") or (form.start.data if form else None)
-    if status not in (400, 409) and chosen:
+    if keep_choice and chosen:
         selected_start = parse_start(chosen)
         if selected_start is None:
             abort(400, "The chosen time is not a valid ISO 8601 instant.")
@@ -227,14 +252,23 @@ def book(slug: str):
             error, status = "That time is no longer available. Pick another time.", 409
         else:
             form.start.data = iso_utc(selected.start)
-    picker = build_picker(meeting_type, tz_name, zone,
-                          near=parse_start(chosen) if status != 400 else None)
+    picker = build_picker(meeting_type, tz_name, zone, near=parse_start(chosen))
+    keep = {**EMBED_ARG, **embedding.draft_arg(draft)} if embedded else {}
+    action = url_for("booking.book", slug=slug)
     return render_template(
         "booking/book.html", meeting_type=meeting_type, picker=picker, form=form,
         selected=selected, error=error, iso_utc=iso_utc,
-        action=url_for("booking.book", slug=slug), keep_params={},
-        query=picker_query({}, tz_name),
+        action=action, keep_params=keep, query=picker_query(keep, tz_name),
+        post_action=url_for("booking.book", slug=slug, **keep),
+        embed_token=(embedding.form_token(slug, form.start.data)
+                     if embedded and selected else None),
+        **_embed_context(embedded),
     ), status
+
+
+def _embed_context(embedded: bool) -> dict:
+    """What base.html needs to drop the site's chrome and tell the parent page its height."""
+    return {"embed": embedded, "embed_origins": embedding.allowed_origins() if embedded else []}
 
 
 @bp.get("/book/<slug>/slots")
@@ -283,7 +317,8 @@ def manage(reference: str):
     attendee, token = _attendee_or_404(reference)
     return render_template("booking/manage.html", attendee=attendee, booking=attendee.booking,
                            token=token, zone=attendee.timezone,
-                           calendar_links=notifications.calendar_links(attendee.booking))
+                           calendar_links=notifications.calendar_links(attendee.booking),
+                           **_embed_context(embedding.is_embedded()))
 
 
 @bp.get("/bookings/<reference>/calendar.ics")

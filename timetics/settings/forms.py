@@ -1,6 +1,9 @@
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField, SubmitField
-from wtforms.validators import DataRequired, Length, Regexp
+from wtforms import PasswordField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length, Regexp, ValidationError
+
+from ..embedding import parse_origins
+from ..exceptions import OriginError
 
 
 class ZoomSettingsForm(FlaskForm):
@@ -17,3 +20,20 @@ class ZoomSettingsForm(FlaskForm):
                     "(used to verify that Zoom sent the deauthorization event).",
     )
     submit = SubmitField("Save")
+
+
+class EmbedSettingsForm(FlaskForm):
+    allowed_origins = TextAreaField(
+        "Allowed origins",
+        validators=[Length(max=4000, message="At most 4,000 characters.")],
+        description="The websites that may show your booking pages in a frame, one origin per "
+                    "line or separated by spaces, such as https://www.example.com. "
+                    "Empty: no site may.",
+    )
+    submit = SubmitField("Save")
+
+    def validate_allowed_origins(self, field):
+        try:
+            parse_origins(field.data)
+        except OriginError as e:
+            raise ValidationError(str(e)) from None

@@ -3,13 +3,15 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from .. import embedding
 from .. import zoom as zoom_client
+from ..auth.access import admin_required
 from ..auth.forms import EmptyForm
 from ..extensions import db
 from ..models import User
 from ..templating import render_form
 from . import services
-from .forms import ZoomSettingsForm
+from .forms import EmbedSettingsForm, ZoomSettingsForm
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
 
@@ -56,3 +58,17 @@ def zoom():
         redirect_url=services.zoom_redirect_url(), event_url=services.zoom_event_url(),
         scopes=zoom_client.SCOPES, events=zoom_client.EVENT_SUBSCRIPTIONS,
     )
+
+
+@bp.route("/embedding", methods=["GET", "POST"])
+@admin_required
+def embedding_settings():
+    """Allowed origins: the team's websites that may frame the booking pages (?embed=1)."""
+    form = EmbedSettingsForm(allowed_origins="\n".join(embedding.allowed_origins()))
+    if form.validate_on_submit():
+        origins = embedding.save_allowed_origins(form.allowed_origins.data or "")
+        flash(f"Allowed origins saved: {', '.join(origins) or 'none'}.", "success")
+        return redirect(url_for("settings.embedding_settings"))
+    return render_form("settings/embedding.html", form,
+                       configured=embedding.configured_origins(),
+                       stored=embedding.site_settings())
