@@ -1,8 +1,8 @@
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, Email, Length
+from wtforms.validators import DataRequired, Length
 
-from ..validation import no_control_characters, plain_text, valid_timezone
+from ..validation import no_control_characters, plain_text, valid_email, valid_timezone
 
 
 class BookingForm(FlaskForm):
@@ -16,7 +16,7 @@ class BookingForm(FlaskForm):
     email = EmailField("Email", validators=[
         DataRequired(message="We need your email to send the confirmation."),
         Length(max=254, message="At most 254 characters."),
-        Email(message="Enter a valid email address, like name@example.com."),
+        valid_email,
     ])
     notes = TextAreaField(
         "Notes", validators=[Length(max=2000, message="At most 2,000 characters."),

@@ -27,7 +27,7 @@ from ..exceptions import SlotUnavailable
 from ..extensions import limiter
 from ..mail import UndeliverableAddress, refuse_undeliverable
 from ..models import Attendee, BookingStatus, MeetingType
-from ..validation import normalize_email, zone_or_none
+from ..validation import INVALID_EMAIL, normalize_email, zone_or_none
 from . import availability, notifications, services
 from .forms import BookingForm, CancelForm, RescheduleForm
 
@@ -199,7 +199,7 @@ def book(slug: str):
             except UndeliverableAddress as e:
                 form.email.errors.append(str(e))
             except ValueError:
-                form.email.errors.append("Enter a valid email address, like name@example.com.")
+                form.email.errors.append(INVALID_EMAIL)
             else:
                 try:
                     result = services.book_slot(
