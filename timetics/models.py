@@ -215,6 +215,8 @@ class MeetingType(db.Model):
                         name="zoom_join_before_choice"),
         CheckConstraint("zoom_auto_recording IN ('none', 'local', 'cloud')",
                         name="zoom_auto_recording_choice"),
+        CheckConstraint("bookings_per_day >= 1 AND bookings_per_week >= 1",
+                        name="positive_booking_limits"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -244,6 +246,10 @@ class MeetingType(db.Model):
     # How long before the start each guest is reminded, as typed ("24h, 1h"); "" for none.
     reminder_offsets: Mapped[str] = mapped_column(String(200), default=DEFAULT_REMINDERS)
     remind_host: Mapped[bool] = mapped_column(default=False)
+    # At most this many bookings per local day / week (Monday-Sunday) of the host; None: no
+    # limit (booking/availability.py free_slots).
+    bookings_per_day: Mapped[int | None] = mapped_column()
+    bookings_per_week: Mapped[int | None] = mapped_column()
 
     host: Mapped[User] = relationship()
 

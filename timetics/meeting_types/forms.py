@@ -121,6 +121,13 @@ class MeetingTypeForm(FlaskForm):
                     "(m, h or d). Empty: no reminders.",
     )
     remind_host = BooleanField("Remind the host too")
+    bookings_per_day = IntegerField(
+        "Bookings per day", validators=[Optional(), NumberRange(1, 1000, "Between 1 and 1000.")],
+        description="At most this many bookings a day, in the host's time zone. Empty: no "
+                    "limit.")
+    bookings_per_week = IntegerField(
+        "Bookings per week", validators=[Optional(), NumberRange(1, 5000, "Between 1 and 5000.")],
+        description="At most this many bookings a week (Monday to Sunday). Empty: no limit.")
     submit = SubmitField("Save")
 
     def __init__(self, *args, obj=None, **kwargs):

@@ -13,7 +13,7 @@ FIELDS = (
     "name", "slug", "host_id", "duration_minutes", "kind", "capacity", "location",
     "buffer_before_minutes", "buffer_after_minutes", "min_notice_minutes", "window_days",
     "step_minutes", "description", "active",
-    "reminder_offsets", "remind_host",
+    "reminder_offsets", "remind_host", "bookings_per_day", "bookings_per_week",
 )
 ZOOM_OPTION_FIELDS = (
     "zoom_waiting_room", "zoom_passcode", "zoom_join_before_minutes", "zoom_mute_on_entry",
