@@ -252,6 +252,9 @@ class MeetingType(db.Model):
     bookings_per_week: Mapped[int | None] = mapped_column()
 
     host: Mapped[User] = relationship()
+    questions: Mapped[list[BookingQuestion]] = relationship(
+        back_populates="meeting_type", order_by="BookingQuestion.position",
+        cascade="all, delete-orphan")
 
     @property
     def is_group(self) -> bool:
@@ -400,9 +403,61 @@ class Attendee(db.Model):
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     booking: Mapped[Booking] = relationship(back_populates="attendees")
+    answers: Mapped[list[Answer]] = relationship(order_by="Answer.position",
+                                                 cascade="all, delete-orphan")
 
     def __repr__(self) -> str:
         return f"<Attendee {self.id} {self.email} booking={self.booking_id}>"
+
+
+class QuestionKind(enum.StrEnum):
+    SHORT_TEXT = "short_text"
+    LONG_TEXT = "long_text"
+    CHOICE = "choice"  # one of ``options``
+    CHECKBOX = "checkbox"  # yes / no
+
+
+class BookingQuestion(db.Model):
+    """A question a meeting type asks on its booking form, at ``position`` among the others."""
+
+    __tablename__ = "booking_questions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_type_id: Mapped[int] = mapped_column(
+        ForeignKey("meeting_types.id", ondelete="CASCADE"), index=True)
+    label: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[QuestionKind] = mapped_column(_enum(QuestionKind))
+    options: Mapped[str] = mapped_column(Text, default="")  # a choice's options, one a line
+    required: Mapped[bool] = mapped_column(default=False)
+    position: Mapped[int] = mapped_column(default=0)
+
+    meeting_type: Mapped[MeetingType] = relationship(back_populates="questions")
+
+    @property
+    def option_list(self) -> list[str]:
+        return [line for line in self.options.splitlines() if line]
+
+    def __repr__(self) -> str:
+        return f"<BookingQuestion {self.id} {self.kind} type={self.meeting_type_id}>"
+
+
+class Answer(db.Model):
+    """A guest's answer, with the question's label as it was asked: removing or rewording a
+    question keeps what guests already answered."""
+
+    __tablename__ = "answers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attendee_id: Mapped[int] = mapped_column(
+        ForeignKey("attendees.id", ondelete="CASCADE"), index=True)
+    question_id: Mapped[int | None] = mapped_column(
+        ForeignKey("booking_questions.id", ondelete="SET NULL"), index=True)
+    label: Mapped[str] = mapped_column(String(200))
+    value: Mapped[str] = mapped_column(Text)  # a checkbox's answer is "Yes" or "No"
+    position: Mapped[int] = mapped_column(default=0)
+
+    def __repr__(self) -> str:
+        return f"<Answer {self.id} attendee={self.attendee_id} question={self.question_id}>"
 
 
 class Job(db.Model):

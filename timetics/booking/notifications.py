@@ -223,6 +223,8 @@ def _invitation(booking: Booking, attendees: list[Attendee]) -> Invitation:
     lines = [f"{meeting_type.name} with {host.name}.", f"Reference: {booking.reference}"]
     if booking.zoom_join_url:
         lines.append(f"Join Zoom meeting: {booking.zoom_join_url}")
+    for attendee in attendees:  # only the answers of whom this copy is for
+        lines.extend(answer_lines(attendee))
     return Invitation(
         uid=booking_uid(booking.reference, current_app.config["EXTERNAL_URL"]),
         sequence=booking.sequence,
@@ -236,6 +238,14 @@ def _invitation(booking: Booking, attendees: list[Attendee]) -> Invitation:
         location=booking.zoom_join_url,
         url=booking.zoom_join_url,
     )
+
+
+def answer_lines(attendee: Attendee) -> list[str]:
+    """The guest's answers as text: a heading, then "label: answer" per question."""
+    if not attendee.answers:
+        return []
+    return ["", f"Answers from {attendee.name}:",
+            *(f"{a.label}: {a.value}" for a in attendee.answers)]
 
 
 def calendar_file(booking: Booking, attendee: Attendee) -> bytes:

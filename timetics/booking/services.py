@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,7 +21,7 @@ from ..db import utcnow, write_transaction
 from ..exceptions import SlotUnavailable
 from ..extensions import db
 from ..integrations import meetings
-from ..models import Attendee, Booking, BookingStatus, MeetingType, User
+from ..models import Answer, Attendee, Booking, BookingStatus, MeetingType, User
 from ..security import hash_token, new_token
 from . import notifications, reminders
 from .availability import slot_at
@@ -44,8 +45,10 @@ def new_reference() -> str:
 
 
 def book_slot(meeting_type: MeetingType, *, start: datetime, name: str, email: str,
-              timezone: str, notes: str = "", now: datetime | None = None) -> BookingResult:
-    """Take a place at ``start`` for a guest, or raise SlotUnavailable.
+              timezone: str, notes: str = "", answers: Sequence[Answer] = (),
+              now: datetime | None = None) -> BookingResult:
+    """Take a place at ``start`` for a guest (with their ``answers`` to the type's
+    questions), or raise SlotUnavailable.
 
     One-to-one: a new booking. One-to-many: the guest joins the slot's booking while it has
     room (and it is created for the first guest).
@@ -54,7 +57,8 @@ def book_slot(meeting_type: MeetingType, *, start: datetime, name: str, email: s
     try:
         with write_transaction():
             result = _take_place(meeting_type, start=start, name=name, email=email,
-                                 timezone=timezone, notes=notes, token=token, now=now)
+                                 timezone=timezone, notes=notes, token=token, now=now,
+                                 answers=answers)
             if result.first_attendee:
                 meetings.plan_meeting(result.booking)
                 reminders.plan_host_reminders(result.booking)
@@ -69,7 +73,7 @@ def book_slot(meeting_type: MeetingType, *, start: datetime, name: str, email: s
 
 
 def _take_place(meeting_type: MeetingType, *, start, name, email, timezone, notes, token,
-                now) -> BookingResult:
+                now, answers: Sequence[Answer] = ()) -> BookingResult:
     # On PostgreSQL this row lock serialises bookings per host; SQLite ignores it and relies
     # on BEGIN IMMEDIATE.
     db.session.execute(select(User.id).where(User.id == meeting_type.host_id).with_for_update())
@@ -92,10 +96,15 @@ def _take_place(meeting_type: MeetingType, *, start, name, email, timezone, note
              for a in booking.attendees):
         raise SlotUnavailable("You already have a place at this time.")
     attendee = Attendee(booking=booking, name=name, email=email, timezone=timezone, notes=notes,
-                        manage_token_hash=hash_token(token))
+                        manage_token_hash=hash_token(token), answers=list(answers))
     db.session.add(attendee)
     db.session.flush()
     return BookingResult(booking, attendee, token, first)
+
+
+def copy_answer(answer: Answer) -> Answer:
+    return Answer(question_id=answer.question_id, label=answer.label, value=answer.value,
+                  position=answer.position)
 
 
 def attendee_for_token(reference: str, token: str | None) -> Attendee | None:
@@ -213,7 +222,8 @@ def reschedule(attendee: Attendee, new_start: datetime, *, manage_token: str,
             token = new_token()
             moved = _take_place(meeting_type, start=new_start, name=attendee.name,
                                 email=attendee.email, timezone=attendee.timezone,
-                                notes=attendee.notes, token=token, now=now)
+                                notes=attendee.notes, token=token, now=now,
+                                answers=[copy_answer(a) for a in attendee.answers])
             attendee.status, attendee.cancelled_at = BookingStatus.CANCELLED, utcnow()
             if alone:
                 booking.status, booking.cancelled_at = BookingStatus.CANCELLED, utcnow()

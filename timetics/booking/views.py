@@ -29,7 +29,7 @@ from ..mail import UndeliverableAddress, refuse_undeliverable
 from ..models import Attendee, BookingStatus, MeetingType
 from ..validation import INVALID_EMAIL, normalize_email, zone_or_none
 from . import availability, notifications, services
-from .forms import BookingForm, CancelForm, RescheduleForm
+from .forms import CancelForm, RescheduleForm, answers_of, booking_form
 
 bp = Blueprint("booking", __name__)
 
@@ -183,7 +183,9 @@ def book(slug: str):
     # every visitor of the page (and make the page differ between visitors).
     wants_form = request.method == "POST" or "start" in request.args
     # A guest who lost a slot race keeps what they typed for the next time they pick.
-    form = BookingForm(timezone=tz_name, **session.get(DRAFT_KEY, {})) if wants_form else None
+    questions = meeting_type.questions if wants_form else []
+    form = booking_form(questions)(timezone=tz_name, **session.get(DRAFT_KEY, {})) \
+        if wants_form else None
     status = 200
     error = None
     if request.method == "POST":
@@ -205,11 +207,13 @@ def book(slug: str):
                     result = services.book_slot(
                         meeting_type, start=start, name=form.name.data.strip(), email=email,
                         timezone=form.timezone.data, notes=(form.notes.data or "").strip(),
+                        answers=answers_of(form, questions),
                     )
                 except SlotUnavailable as e:
                     error, status = f"{e} Pick another time.", 409
                     session[DRAFT_KEY] = {"name": form.name.data, "email": form.email.data,
-                                          "notes": form.notes.data or ""}
+                                          "notes": form.notes.data or "",
+                                          **{f.name: f.data for f in form.question_fields}}
                 else:
                     session.pop(DRAFT_KEY, None)
                     return redirect(url_for("booking.manage", reference=result.booking.reference,
