@@ -217,6 +217,7 @@ class MeetingType(db.Model):
                         name="zoom_auto_recording_choice"),
         CheckConstraint("bookings_per_day >= 1 AND bookings_per_week >= 1",
                         name="positive_booking_limits"),
+        CheckConstraint("extra_guests_allowed BETWEEN 0 AND 20", name="extra_guests_range"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -250,6 +251,8 @@ class MeetingType(db.Model):
     # limit (booking/availability.py free_slots).
     bookings_per_day: Mapped[int | None] = mapped_column()
     bookings_per_week: Mapped[int | None] = mapped_column()
+    # How many more addresses a guest may bring; they get the emails, only the guest manages.
+    extra_guests_allowed: Mapped[int] = mapped_column(default=0, server_default="0")
 
     host: Mapped[User] = relationship()
     questions: Mapped[list[BookingQuestion]] = relationship(
@@ -405,9 +408,26 @@ class Attendee(db.Model):
     booking: Mapped[Booking] = relationship(back_populates="attendees")
     answers: Mapped[list[Answer]] = relationship(order_by="Answer.position",
                                                  cascade="all, delete-orphan")
+    extra_guests: Mapped[list[ExtraGuest]] = relationship(order_by="ExtraGuest.id",
+                                                          cascade="all, delete-orphan")
 
     def __repr__(self) -> str:
         return f"<Attendee {self.id} {self.email} booking={self.booking_id}>"
+
+
+class ExtraGuest(db.Model):
+    """Someone the guest brings: told of the booking and every change, and takes a place in
+    a group; only the guest (the attendee) manages the booking."""
+
+    __tablename__ = "extra_guests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attendee_id: Mapped[int] = mapped_column(
+        ForeignKey("attendees.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(254))
+
+    def __repr__(self) -> str:
+        return f"<ExtraGuest {self.id} attendee={self.attendee_id}>"
 
 
 class QuestionKind(enum.StrEnum):

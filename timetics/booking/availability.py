@@ -21,6 +21,7 @@ from ..models import (
     Booking,
     BookingStatus,
     DateOverride,
+    ExtraGuest,
     MeetingType,
     User,
 )
@@ -116,8 +117,13 @@ def _as_one_row(statement):
 
 # Seats are counted only where they matter: for a group type's own bookings.
 _BUSY = _busy_statement(literal(0))
+# A seat per live attendee and per extra guest they bring.
 _BUSY_WITH_SEATS = _busy_statement(
     select(func.count(Attendee.id))
+    .where(Attendee.booking_id == Booking.id, Attendee.status == BookingStatus.CONFIRMED)
+    .scalar_subquery()
+    + select(func.count(ExtraGuest.id))
+    .join(Attendee, ExtraGuest.attendee_id == Attendee.id)
     .where(Attendee.booking_id == Booking.id, Attendee.status == BookingStatus.CONFIRMED)
     .scalar_subquery()
 )

@@ -1,4 +1,6 @@
+import re
 from collections.abc import Sequence
+from contextlib import suppress
 
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -12,10 +14,17 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ..models import Answer, BookingQuestion, QuestionKind
-from ..validation import no_control_characters, plain_text, valid_email, valid_timezone
+from ..validation import (
+    INVALID_EMAIL,
+    no_control_characters,
+    normalize_email,
+    plain_text,
+    valid_email,
+    valid_timezone,
+)
 
 QUESTION_PREFIX = "q_"  # answers are posted as q_<question id> (SPEC §7)
 SHORT_ANSWER_MAX = 500
@@ -70,13 +79,50 @@ def _question_field(question: BookingQuestion) -> Field:
         DataRequired(message="Please tick this box to go on.")] if question.required else [])
 
 
-def booking_form(questions: Sequence[BookingQuestion]) -> type[BookingForm]:
-    """The booking form of a meeting type: the fields above and one per question, named
-    ``q_<question id>``."""
-    if not questions:
+def split_addresses(text: str | None) -> list[str]:
+    """Addresses separated by commas or line breaks (or semicolons, or spaces), as typed."""
+    return [a for a in re.split(r"[,;\s]+", text or "") if a]
+
+
+def _extra_guests_field(allowed: int) -> Field:
+    def valid_guests(form, field) -> None:
+        for address in split_addresses(field.data):
+            try:
+                normalize_email(address)
+            except ValueError:
+                raise ValidationError(f"“{address[:80]}” is not an email address: "
+                                      f"{INVALID_EMAIL}") from None
+        if len(extra_guests_of(form)) > allowed:
+            raise ValidationError(f"At most {allowed} extra guests.")
+
+    return TextAreaField(
+        "Extra guests", validators=[Length(max=5000), plain_text, valid_guests],
+        description=f"Up to {allowed} more email addresses, separated by commas or on lines "
+                    "of their own. They get the confirmation and every change; only you can "
+                    "change or cancel the booking.")
+
+
+def booking_form(questions: Sequence[BookingQuestion],
+                 extra_guests_allowed: int = 0) -> type[BookingForm]:
+    """The booking form of a meeting type: the fields above, one per question, named
+    ``q_<question id>``, and ``guests`` when the type lets a guest bring others."""
+    if not questions and not extra_guests_allowed:
         return BookingForm
     fields = {f"{QUESTION_PREFIX}{q.id}": _question_field(q) for q in questions}
+    if extra_guests_allowed:
+        fields["guests"] = _extra_guests_field(extra_guests_allowed)
     return type("BookingFormWithQuestions", (BookingForm,), fields)
+
+
+def extra_guests_of(form: BookingForm) -> list[str]:
+    """The extra guests' addresses (valid ones: see ``valid_guests``), normalised, each once,
+    without the booker's own."""
+    if "guests" not in form:
+        return []
+    addresses = dict.fromkeys(normalize_email(a) for a in split_addresses(form.guests.data))
+    with suppress(ValueError):  # a bad booker's address: the email field says so
+        addresses.pop(normalize_email(form.email.data or ""), None)
+    return list(addresses)
 
 
 def answers_of(form: BookingForm, questions: Sequence[BookingQuestion]) -> list[Answer]:

@@ -29,7 +29,7 @@ from ..mail import UndeliverableAddress, refuse_undeliverable
 from ..models import Attendee, BookingStatus, MeetingType
 from ..validation import INVALID_EMAIL, normalize_email, zone_or_none
 from . import availability, notifications, services
-from .forms import CancelForm, RescheduleForm, answers_of, booking_form
+from .forms import CancelForm, RescheduleForm, answers_of, booking_form, extra_guests_of
 
 bp = Blueprint("booking", __name__)
 
@@ -184,8 +184,8 @@ def book(slug: str):
     wants_form = request.method == "POST" or "start" in request.args
     # A guest who lost a slot race keeps what they typed for the next time they pick.
     questions = meeting_type.questions if wants_form else []
-    form = booking_form(questions)(timezone=tz_name, **session.get(DRAFT_KEY, {})) \
-        if wants_form else None
+    form = booking_form(questions, meeting_type.extra_guests_allowed)(
+        timezone=tz_name, **session.get(DRAFT_KEY, {})) if wants_form else None
     status = 200
     error = None
     if request.method == "POST":
@@ -208,12 +208,15 @@ def book(slug: str):
                         meeting_type, start=start, name=form.name.data.strip(), email=email,
                         timezone=form.timezone.data, notes=(form.notes.data or "").strip(),
                         answers=answers_of(form, questions),
+                        extra_guests=extra_guests_of(form),
                     )
                 except SlotUnavailable as e:
                     error, status = f"{e} Pick another time.", 409
                     session[DRAFT_KEY] = {"name": form.name.data, "email": form.email.data,
                                           "notes": form.notes.data or "",
-                                          **{f.name: f.data for f in form.question_fields}}
+                                          **{f.name: f.data for f in form.question_fields},
+                                          **({"guests": form.guests.data}
+                                             if "guests" in form else {})}
                 else:
                     session.pop(DRAFT_KEY, None)
                     return redirect(url_for("booking.manage", reference=result.booking.reference,

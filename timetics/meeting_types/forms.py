@@ -129,6 +129,11 @@ class MeetingTypeForm(FlaskForm):
     bookings_per_week = IntegerField(
         "Bookings per week", validators=[Optional(), NumberRange(1, 5000, "Between 1 and 5000.")],
         description="At most this many bookings a week (Monday to Sunday). Empty: no limit.")
+    extra_guests_allowed = IntegerField(
+        "Extra guests allowed", default=0, filters=[lambda value: value or 0],  # empty: none
+        validators=[Optional(), NumberRange(0, 20, "Between 0 and 20.")],
+        description="How many more email addresses a guest may add to their booking; each "
+                    "takes a place in a group.")
     submit = SubmitField("Save")
 
     def __init__(self, *args, obj=None, **kwargs):

@@ -1,4 +1,5 @@
-"""Booking limits and booking questions per meeting type, answers per attendee
+"""Booking limits, booking questions and extra guests per meeting type; answers and extra
+guests per attendee
 
 Revision ID: 0011
 Revises: 0006
@@ -22,8 +23,23 @@ def upgrade():
     with op.batch_alter_table('meeting_types', schema=None) as batch_op:
         batch_op.add_column(sa.Column('bookings_per_day', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('bookings_per_week', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('extra_guests_allowed', sa.Integer(), nullable=False,
+                                      server_default='0'))
         batch_op.create_check_constraint(
             'positive_booking_limits', 'bookings_per_day >= 1 AND bookings_per_week >= 1')
+        batch_op.create_check_constraint(
+            'extra_guests_range', 'extra_guests_allowed BETWEEN 0 AND 20')
+    op.create_table(
+        'extra_guests',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('attendee_id', sa.Integer(), nullable=False),
+        sa.Column('email', sa.String(length=254), nullable=False),
+        sa.ForeignKeyConstraint(['attendee_id'], ['attendees.id'],
+                                name=op.f('fk_extra_guests_attendee_id_attendees'),
+                                ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_extra_guests')),
+    )
+    op.create_index(op.f('ix_extra_guests_attendee_id'), 'extra_guests', ['attendee_id'])
     op.create_table(
         'booking_questions',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -65,7 +81,10 @@ def upgrade():
 def downgrade():
     op.drop_table('answers')
     op.drop_table('booking_questions')
+    op.drop_table('extra_guests')
     with op.batch_alter_table('meeting_types', schema=None) as batch_op:
+        batch_op.drop_constraint('extra_guests_range', type_='check')
         batch_op.drop_constraint('positive_booking_limits', type_='check')
+        batch_op.drop_column('extra_guests_allowed')
         batch_op.drop_column('bookings_per_week')
         batch_op.drop_column('bookings_per_day')
