@@ -46,6 +46,9 @@ DEFAULTS = {
     # Public booking answers are reused for at most this long while the data is unchanged
     # (timetics/answer_cache.py); 0 computes every answer afresh.
     "ANSWER_CACHE_SECONDS": 60,
+    # Days after a booking ends that its guests' name, email, notes, answers and extra guests
+    # are kept (booking/guest_data.py); None or empty: kept.
+    "GUEST_DATA_RETENTION_DAYS": None,
 }
 
 MIN_SECRET_KEY_LENGTH = 32

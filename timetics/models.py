@@ -404,6 +404,8 @@ class Attendee(db.Model):
     manage_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the name, email, notes, answers and extra guests were erased (booking/guest_data.py).
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     booking: Mapped[Booking] = relationship(back_populates="attendees")
     answers: Mapped[list[Answer]] = relationship(order_by="Answer.position",

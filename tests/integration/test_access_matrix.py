@@ -41,6 +41,8 @@ EXPECTED = {
     "settings.index": {"GET": (LOGIN, 302, 302, 302)},
     # everyone's own Zoom card; the app's keys are the admin's
     "settings.zoom": {"GET": (LOGIN, 200, 200, 200), "POST": (LOGIN, 403, 403, 422)},
+    # admin only; a POST without an address: "Enter the guest's email address."
+    "settings.guest_data": {"GET": (LOGIN, 403, 403, 200), "POST": (LOGIN, 403, 403, 422)},
     "staff.index": {"GET": (LOGIN, 403, 403, 200)},
     "staff.new": {"GET": (LOGIN, 403, 403, 200), "POST": (LOGIN, 403, 403, 422)},
     # a POST without fields keeps the stored values (WTForms fills them from the object)

@@ -17,3 +17,10 @@ class ZoomSettingsForm(FlaskForm):
                     "(used to verify that Zoom sent the deauthorization event).",
     )
     submit = SubmitField("Save")
+
+
+class EraseGuestForm(FlaskForm):
+    """An admin erases one guest's data (booking/guest_data.py erase_guest)."""
+
+    email = StringField("Email", validators=[
+        DataRequired(message="Enter the guest's email address."), Length(max=254)])

@@ -1,5 +1,5 @@
 """Booking limits, booking questions and extra guests per meeting type; answers and extra
-guests per attendee
+guests per attendee, and when an attendee's personal data was erased
 
 Revision ID: 0011
 Revises: 0006
@@ -40,6 +40,8 @@ def upgrade():
         sa.PrimaryKeyConstraint('id', name=op.f('pk_extra_guests')),
     )
     op.create_index(op.f('ix_extra_guests_attendee_id'), 'extra_guests', ['attendee_id'])
+    with op.batch_alter_table('attendees', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('erased_at', sa.DateTime(), nullable=True))
     op.create_table(
         'booking_questions',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -79,6 +81,8 @@ def upgrade():
 
 
 def downgrade():
+    with op.batch_alter_table('attendees', schema=None) as batch_op:
+        batch_op.drop_column('erased_at')
     op.drop_table('answers')
     op.drop_table('booking_questions')
     op.drop_table('extra_guests')
