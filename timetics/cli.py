@@ -144,11 +144,11 @@ def erase_guest_command(email: str) -> None:
 @with_appcontext
 def run_jobs_command(once: bool, everything: bool, interval: float) -> None:
     """Retry deferred Zoom calls and emails (for cron, a systemd timer, or a service)."""
-    erased_at = 0.0
+    erased_at: float | None = None  # the first round erases
     while True:
         with one_connection():
             ran = jobs.run_due(everything=everything)
-        if time.monotonic() - erased_at >= ERASE_EVERY_SECONDS or once:
+        if erased_at is None or time.monotonic() - erased_at >= ERASE_EVERY_SECONDS:
             guest_data.erase_expired()  # GUEST_DATA_RETENTION_DAYS
             erased_at = time.monotonic()
         if once:
