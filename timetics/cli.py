@@ -11,6 +11,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 
 from . import jobs
 from .auth.services import AccountError, create_user, find_user_by_email
+from .booking import guest_data
 from .datamove import MoveRefused, copy_data
 from .extensions import db
 from .keys import rotate_secrets
@@ -18,7 +19,7 @@ from .mail import one_connection
 from .models import AvailabilityRule, Location, MeetingKind, MeetingType, Role, User
 from .security import hash_password
 from .settings.services import save_zoom_settings, zoom_redirect_url
-from .validation import zone_or_none
+from .validation import normalize_email, zone_or_none
 
 DEMO_ADMIN = ("admin@example.com", "Demo Admin")
 DEMO_STAFF = ("staff@example.com", "Alex Rivera")
@@ -40,6 +41,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(rotate_encryption_key_command)
     app.cli.add_command(copy_data_command)
     app.cli.add_command(setup_link_command)
+    app.cli.add_command(erase_guest_command)
 
 
 @click.command("rotate-encryption-key")
@@ -113,6 +115,26 @@ def set_zoom_app_command(client_id: str, client_secret: str, secret_token: str) 
     click.echo(f"Zoom app {client_id} saved; the Redirect URL is {zoom_redirect_url()}")
 
 
+ERASE_EVERY_SECONDS = 3600  # old guests' data goes within the hour
+
+
+@click.command("erase-guest")
+@click.option("--email", required=True, help="The guest's email address.")
+@with_appcontext
+def erase_guest_command(email: str) -> None:
+    """Erase one guest's data from every booking, past and future (future ones are
+    cancelled first, with the usual emails and Zoom delete)."""
+    try:
+        address = normalize_email(email)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--email") from None
+    with one_connection():
+        result = guest_data.erase_guest(address)
+    click.echo(f"Erased the guest data of {result.erased} booking"
+               f"{'s' if result.erased != 1 else ''}; cancelled {result.cancelled} future "
+               f"booking{'s' if result.cancelled != 1 else ''} first.")
+
+
 @click.command("run-jobs")
 @click.option("--once", is_flag=True, help="Work through what is due now, then exit.")
 @click.option("--all", "everything", is_flag=True,
@@ -121,11 +143,15 @@ def set_zoom_app_command(client_id: str, client_secret: str, secret_token: str) 
               help="Seconds between rounds when not --once.")
 @with_appcontext
 def run_jobs_command(once: bool, everything: bool, interval: float) -> None:
-    """Retry deferred Zoom calls and emails, and keep idle Zoom connections alive (for cron,
-    a systemd timer, or a service)."""
+    """Retry deferred Zoom calls and emails, keep idle Zoom connections alive, and erase
+    expired guest data (for cron, a systemd timer, or a service)."""
+    erased_at: float | None = None  # the first round erases
     while True:
         with one_connection():
             ran = jobs.run_round(everything=everything)
+        if erased_at is None or time.monotonic() - erased_at >= ERASE_EVERY_SECONDS:
+            guest_data.erase_expired()  # GUEST_DATA_RETENTION_DAYS
+            erased_at = time.monotonic()
         if once:
             click.echo(f"Ran {ran} job{'s' if ran != 1 else ''}.")
             return

@@ -55,6 +55,9 @@ DEFAULTS = {
     # Origins (scheme://host[:port], space-separated) whose pages may frame the booking pages
     # opened with ?embed=1; an admin's Allowed origins in Settings replace it.
     "EMBED_ALLOWED_ORIGINS": "",
+    # Days after a booking ends that its guests' name, email, notes, answers and extra guests
+    # are kept (booking/guest_data.py); None or empty: kept.
+    "GUEST_DATA_RETENTION_DAYS": None,
 }
 
 MIN_SECRET_KEY_LENGTH = 32

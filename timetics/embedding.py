@@ -132,7 +132,7 @@ DRAFT_FIELDS = ("name", "email", "notes")
 
 def draft_arg(draft: dict) -> dict[str, str]:
     """``{"draft": <sealed>}`` for a draft with something typed in it, else nothing."""
-    values = {k: str(draft.get(k) or "")[:2000] for k in DRAFT_FIELDS}
+    values = {k: str(v or "")[:2000] for k, v in draft.items() if _is_draft_field(k)}
     if not any(values.values()):
         return {}
     return {"draft": encrypt_secret(json.dumps(values))}
@@ -146,7 +146,14 @@ def open_draft(sealed: str | None) -> dict[str, str]:
         values = json.loads(decrypt_secret(sealed, max_age=FORM_TOKEN_MAX_AGE_SECONDS))
     except ValueError:
         return {}
-    return {k: str(values.get(k) or "") for k in DRAFT_FIELDS} if isinstance(values, dict) else {}
+    if not isinstance(values, dict):
+        return {}
+    return {k: str(v or "") for k, v in values.items() if _is_draft_field(k)}
+
+
+def _is_draft_field(name: str) -> bool:
+    """The booking form's own fields, extra guests and answers to questions (``q_<id>``)."""
+    return name in DRAFT_FIELDS or name == "guests" or name.startswith("q_")
 
 
 def posted_from_our_pages() -> bool:

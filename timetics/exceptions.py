@@ -28,6 +28,10 @@ class SlugTaken(TimeticsError):
     """Another meeting type has this URL slug."""
 
 
+class TooManyQuestions(TimeticsError):
+    """A meeting type already asks as many booking questions as it may."""
+
+
 class MoveRefused(TimeticsError):
     """The target database cannot take the copy; nothing was written."""
 

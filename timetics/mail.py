@@ -32,7 +32,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 
 import idna
-from email_validator import EmailNotValidError, validate_email
+from email_validator import EmailNotValidError
 from flask import current_app, g, render_template
 
 from .db import utcnow
@@ -40,7 +40,7 @@ from .exceptions import RetryLater, UndeliverableAddress
 from .jobs import Kind, enqueue, handler
 from .models import Job
 from .security import decrypt_secret, encrypt_secret
-from .validation import is_control_character
+from .validation import check_email_syntax, is_control_character
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ class MailAddress:
 def mail_address(address: str) -> MailAddress:
     """The wire form of a stored address; UndeliverableAddress if it is not a valid address."""
     try:
-        valid = validate_email(address, check_deliverability=False)
+        valid = check_email_syntax(address)
     except EmailNotValidError as e:
         raise UndeliverableAddress(str(e)) from None
     return MailAddress(valid.local_part, valid.ascii_domain)

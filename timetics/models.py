@@ -254,6 +254,9 @@ class MeetingType(db.Model):
                         name="zoom_join_before_choice"),
         CheckConstraint("zoom_auto_recording IN ('none', 'local', 'cloud')",
                         name="zoom_auto_recording_choice"),
+        CheckConstraint("bookings_per_day >= 1 AND bookings_per_week >= 1",
+                        name="positive_booking_limits"),
+        CheckConstraint("extra_guests_allowed BETWEEN 0 AND 20", name="extra_guests_range"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -283,8 +286,17 @@ class MeetingType(db.Model):
     # How long before the start each guest is reminded, as typed ("24h, 1h"); "" for none.
     reminder_offsets: Mapped[str] = mapped_column(String(200), default=DEFAULT_REMINDERS)
     remind_host: Mapped[bool] = mapped_column(default=False)
+    # At most this many bookings per local day / week (Monday-Sunday) of the host; None: no
+    # limit (booking/availability.py free_slots).
+    bookings_per_day: Mapped[int | None] = mapped_column()
+    bookings_per_week: Mapped[int | None] = mapped_column()
+    # How many more addresses a guest may bring; they get the emails, only the guest manages.
+    extra_guests_allowed: Mapped[int] = mapped_column(default=0, server_default="0")
 
     host: Mapped[User] = relationship()
+    questions: Mapped[list[BookingQuestion]] = relationship(
+        back_populates="meeting_type", order_by="BookingQuestion.position",
+        cascade="all, delete-orphan")
 
     @property
     def is_group(self) -> bool:
@@ -457,11 +469,82 @@ class Attendee(db.Model):
     manage_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the name, email, notes, answers and extra guests were erased (booking/guest_data.py).
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     booking: Mapped[Booking] = relationship(back_populates="attendees")
+    answers: Mapped[list[Answer]] = relationship(order_by="Answer.position",
+                                                 cascade="all, delete-orphan")
+    extra_guests: Mapped[list[ExtraGuest]] = relationship(order_by="ExtraGuest.id",
+                                                          cascade="all, delete-orphan")
 
     def __repr__(self) -> str:
         return f"<Attendee {self.id} {self.email} booking={self.booking_id}>"
+
+
+class ExtraGuest(db.Model):
+    """Someone the guest brings: told of the booking and every change, and takes a place in
+    a group; only the guest (the attendee) manages the booking."""
+
+    __tablename__ = "extra_guests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attendee_id: Mapped[int] = mapped_column(
+        ForeignKey("attendees.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(254))
+
+    def __repr__(self) -> str:
+        return f"<ExtraGuest {self.id} attendee={self.attendee_id}>"
+
+
+class QuestionKind(enum.StrEnum):
+    SHORT_TEXT = "short_text"
+    LONG_TEXT = "long_text"
+    CHOICE = "choice"  # one of ``options``
+    CHECKBOX = "checkbox"  # yes / no
+
+
+class BookingQuestion(db.Model):
+    """A question a meeting type asks on its booking form, at ``position`` among the others."""
+
+    __tablename__ = "booking_questions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_type_id: Mapped[int] = mapped_column(
+        ForeignKey("meeting_types.id", ondelete="CASCADE"), index=True)
+    label: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[QuestionKind] = mapped_column(_enum(QuestionKind))
+    options: Mapped[str] = mapped_column(Text, default="")  # a choice's options, one a line
+    required: Mapped[bool] = mapped_column(default=False)
+    position: Mapped[int] = mapped_column(default=0)
+
+    meeting_type: Mapped[MeetingType] = relationship(back_populates="questions")
+
+    @property
+    def option_list(self) -> list[str]:
+        return [line for line in self.options.splitlines() if line]
+
+    def __repr__(self) -> str:
+        return f"<BookingQuestion {self.id} {self.kind} type={self.meeting_type_id}>"
+
+
+class Answer(db.Model):
+    """A guest's answer, with the question's label as it was asked: removing or rewording a
+    question keeps what guests already answered."""
+
+    __tablename__ = "answers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attendee_id: Mapped[int] = mapped_column(
+        ForeignKey("attendees.id", ondelete="CASCADE"), index=True)
+    question_id: Mapped[int | None] = mapped_column(
+        ForeignKey("booking_questions.id", ondelete="SET NULL"), index=True)
+    label: Mapped[str] = mapped_column(String(200))
+    value: Mapped[str] = mapped_column(Text)  # a checkbox's answer is "Yes" or "No"
+    position: Mapped[int] = mapped_column(default=0)
+
+    def __repr__(self) -> str:
+        return f"<Answer {self.id} attendee={self.attendee_id} question={self.question_id}>"
 
 
 class Job(db.Model):

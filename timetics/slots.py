@@ -300,3 +300,42 @@ def _utc(value: datetime, name: str) -> datetime:
 def _wall(instant: datetime, zone: ZoneInfo) -> datetime:
     """The naive wall-clock reading of ``instant`` in ``zone``."""
     return instant.astimezone(zone).replace(tzinfo=None)
+
+
+@dataclass(frozen=True)
+class BookingLimits:
+    """At most ``per_day`` / ``per_week`` bookings (None: no limit) per local day / week
+    (Monday to Sunday) in the host's zone."""
+
+    per_day: int | None = None
+    per_week: int | None = None
+
+    def __bool__(self) -> bool:
+        return self.per_day is not None or self.per_week is not None
+
+
+def week_of(day: date) -> date:
+    """The Monday that starts ``day``'s week."""
+    return day - timedelta(days=day.weekday())
+
+
+def within_limits(found: Sequence[Slot], booked_starts: Sequence[datetime],
+                  limits: BookingLimits, host_zone: ZoneInfo,
+                  joinable: frozenset[datetime] = frozenset()) -> list[Slot]:
+    """The slots of ``found`` that a new booking may still take, given the starts of the
+    bookings already made; a slot in ``joinable`` (a group booking with room) adds no booking
+    and stays."""
+    per_day: dict[date, int] = {}
+    per_week: dict[date, int] = {}
+    for start in booked_starts:
+        day = start.astimezone(host_zone).date()
+        per_day[day] = per_day.get(day, 0) + 1
+        per_week[week_of(day)] = per_week.get(week_of(day), 0) + 1
+
+    def full(day: date) -> bool:
+        return ((limits.per_day is not None and per_day.get(day, 0) >= limits.per_day)
+                or (limits.per_week is not None
+                    and per_week.get(week_of(day), 0) >= limits.per_week))
+
+    return [s for s in found
+            if s.start in joinable or not full(s.start.astimezone(host_zone).date())]

@@ -5,8 +5,17 @@ import unicodedata
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from email_validator import EmailNotValidError, validate_email
+import email_validator
+from email_validator import EmailNotValidError, ValidatedEmail, validate_email
 from wtforms.validators import ValidationError
+
+# Syntax only: email-validator refuses the special-use names of RFC 6761/6762 (.test, .local,
+# .localhost, .onion, .arpa, .invalid), but teams run mail on such names inside their own
+# networks, and RFC 6761 lets applications treat them as ordinary names. This list is part of
+# email-validator's public API ("can be changed by library users"); it is read on every call.
+email_validator.SPECIAL_USE_DOMAIN_NAMES = []
+
+INVALID_EMAIL = "Enter a valid email address, like name@example.com."
 
 # Kept short on purpose: the length rule does most of the work; these are the ones people pick.
 COMMON_PASSWORDS = frozenset(
@@ -37,13 +46,29 @@ def zone_or_none(name: str | None) -> ZoneInfo | None:
         return None
 
 
+def check_email_syntax(address: str) -> ValidatedEmail:
+    """``address`` parsed by its syntax alone (no DNS): plus-addressing, internationalised
+    domains and special-use names pass; a domain still needs a dot (``a@b`` is a typo far
+    more often than a mailbox on a top-level domain). EmailNotValidError if malformed."""
+    return validate_email(address, check_deliverability=False)
+
+
 def normalize_email(address: str) -> str:
     """A syntactically valid address, lower-cased; ValueError with a readable message if not."""
     try:
-        result = validate_email(address.strip(), check_deliverability=False)
+        result = check_email_syntax(address.strip())
     except EmailNotValidError as e:
         raise ValueError(str(e)) from None
     return result.normalized.lower()
+
+
+def valid_email(form, field) -> None:
+    """For an email field: syntactically valid (see ``check_email_syntax``)."""
+    if field.data:
+        try:
+            check_email_syntax(field.data.strip())
+        except EmailNotValidError:
+            raise ValidationError(INVALID_EMAIL) from None
 
 
 def is_control_character(character: str) -> bool:

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from timetics.extensions import db
-from timetics.models import Booking, MeetingType, Role
+from timetics.models import Booking, BookingQuestion, MeetingType, QuestionKind, Role
 
 from ..booking_helpers import at, book, create_booking_setup, manage_path, weekday_ahead
 from ..conftest import PASSWORD, login
@@ -47,6 +47,8 @@ EXPECTED = {
     # an empty list is a valid one: nobody may frame the booking pages
     "settings.embedding_settings": {"GET": (LOGIN, 403, 403, 200),
                                     "POST": (LOGIN, 403, 403, 302)},
+    # admin only; a POST without an address: "Enter the guest's email address."
+    "settings.guest_data": {"GET": (LOGIN, 403, 403, 200), "POST": (LOGIN, 403, 403, 422)},
     "staff.index": {"GET": (LOGIN, 403, 403, 200)},
     "staff.new": {"GET": (LOGIN, 403, 403, 200), "POST": (LOGIN, 403, 403, 422)},
     # a POST without fields keeps the stored values (WTForms fills them from the object)
@@ -60,6 +62,13 @@ EXPECTED = {
     "meeting_types.new": {"GET": (LOGIN, 403, 403, 200), "POST": (LOGIN, 403, 403, 422)},
     "meeting_types.edit": {"GET": (LOGIN, 403, 403, 200), "POST": (LOGIN, 403, 403, 422)},
     "meeting_types.toggle_active": {"POST": (LOGIN, 403, 403, 302)},
+    # an empty question: "Write the question."; a move without a direction: 400; an edit
+    # without fields keeps the stored values
+    "meeting_types.add_question": {"POST": (LOGIN, 403, 403, 422)},
+    "meeting_types.edit_question": {"GET": (LOGIN, 403, 403, 200),
+                                    "POST": (LOGIN, 403, 403, 302)},
+    "meeting_types.move_question": {"POST": (LOGIN, 403, 403, 400)},
+    "meeting_types.remove_question": {"POST": (LOGIN, 403, 403, 302)},
     "booking.book": {"GET": (200,) * 4, "POST": (422,) * 4},
     "booking.slots_json": {"GET": (200,) * 4},
     "booking.manage": {"GET": (200,) * 4},
@@ -86,7 +95,13 @@ def world(app, make_user, admin):
     with app.app_context():
         booking_id = db.session.scalar(db.select(Booking.id))
         type_id = db.session.scalar(db.select(MeetingType.id))
+        question = BookingQuestion(meeting_type_id=type_id, label="Company",
+                                   kind=QuestionKind.SHORT_TEXT)
+        db.session.add(question)
+        db.session.commit()
+        question_id = question.id
     values = {"user_id": setup.host_id, "type_id": type_id, "booking_id": booking_id,
+              "question_id": question_id,
               "slug": "intro-call", "reference": reference, "token": "not-a-real-token",
               "day": "2030-01-01", "filename": "css/app.css", "job_id": 999}
     return {"values": values, "token": token, "emails": {

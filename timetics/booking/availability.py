@@ -21,6 +21,7 @@ from ..models import (
     Booking,
     BookingStatus,
     DateOverride,
+    ExtraGuest,
     MeetingType,
     User,
 )
@@ -116,8 +117,13 @@ def _as_one_row(statement):
 
 # Seats are counted only where they matter: for a group type's own bookings.
 _BUSY = _busy_statement(literal(0))
+# A seat per live attendee and per extra guest they bring.
 _BUSY_WITH_SEATS = _busy_statement(
     select(func.count(Attendee.id))
+    .where(Attendee.booking_id == Booking.id, Attendee.status == BookingStatus.CONFIRMED)
+    .scalar_subquery()
+    + select(func.count(ExtraGuest.id))
+    .join(Attendee, ExtraGuest.attendee_id == Attendee.id)
     .where(Attendee.booking_id == Booking.id, Attendee.status == BookingStatus.CONFIRMED)
     .scalar_subquery()
 )
@@ -157,18 +163,50 @@ def busy_times(meeting_type: MeetingType, start: datetime, end: datetime,
     return busy, group_seats
 
 
+def booking_limits(meeting_type: MeetingType) -> slots.BookingLimits:
+    return slots.BookingLimits(meeting_type.bookings_per_day, meeting_type.bookings_per_week)
+
+
+_COUNTED_STARTS = select(Booking.start_at).where(
+    Booking.meeting_type_id == bindparam("type_id"),
+    Booking.status == BookingStatus.CONFIRMED,
+    Booking.start_at >= bindparam("from_", type_=UTCDateTime),
+    Booking.start_at < bindparam("to", type_=UTCDateTime),
+    Booking.id != bindparam("exclude"),
+)
+
+
+def booked_starts(meeting_type: MeetingType, found: list[slots.Slot], zone: ZoneInfo,
+                  exclude_booking_id: int | None = None) -> list[datetime]:
+    """The starts of the type's live bookings in the host's local weeks of ``found``."""
+    days = [s.start.astimezone(zone).date() for s in found]
+    start, end = slots.local_days(slots.week_of(min(days)),
+                                  slots.week_of(max(days)) + timedelta(days=6), zone)
+    return list(db.session.scalars(_COUNTED_STARTS, {
+        "type_id": meeting_type.id, "from_": start, "to": end,
+        "exclude": exclude_booking_id or 0}))
+
+
 def free_slots(meeting_type: MeetingType, start: datetime, end: datetime, *,
                now: datetime | None = None,
                exclude_booking_id: int | None = None) -> list[slots.Slot]:
-    """The slots of ``meeting_type`` starting in [start, end)."""
+    """The slots of ``meeting_type`` starting in [start, end), without those its booking
+    limits close (the booking transaction reads the same, so a race cannot pass a limit)."""
     host = meeting_type.host
+    zone = ZoneInfo(host.timezone)
     rules, overrides = host_schedule(host, start, end)
     busy, group_seats = busy_times(meeting_type, start, end, exclude_booking_id)
-    return slots.free_slots(
-        rules=rules, overrides=overrides, host_zone=ZoneInfo(host.timezone),
+    found = slots.free_slots(
+        rules=rules, overrides=overrides, host_zone=zone,
         slot_rules=slot_rules(meeting_type), busy=busy, group_seats=group_seats,
         now=now or utcnow(), start=start, end=end,
     )
+    limits = booking_limits(meeting_type)
+    if not limits or not found:
+        return found
+    return slots.within_limits(
+        found, booked_starts(meeting_type, found, zone, exclude_booking_id), limits, zone,
+        joinable=frozenset(s for s, taken in group_seats.items() if taken))
 
 
 def slot_at(meeting_type: MeetingType, start: datetime, *, now: datetime | None = None,

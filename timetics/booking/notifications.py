@@ -22,7 +22,7 @@ from ..extensions import db
 from ..ics import Invitation, booking_uid, build_ics
 from ..jobs import Kind, enqueue, handler, in_flight
 from ..mail import Attachment, build_message, deliver, describe_mail_error
-from ..models import Attendee, Booking, BookingStatus, Job, User
+from ..models import Attendee, Booking, BookingStatus, ExtraGuest, Job, User
 from ..security import decrypt_secret, encrypt_secret
 
 logger = logging.getLogger(__name__)
@@ -30,6 +30,8 @@ logger = logging.getLogger(__name__)
 CONFIRMED, CANCELLED, RESCHEDULED, ZOOM_LINK = "confirmed", "cancelled", "rescheduled", "zoom_link"
 REMINDER = "reminder"  # planned by reminders.py
 HOST = "host"
+# What extra guests hear of (and reminders, reminders.py): not what asks the guest to act.
+EXTRA_GUESTS_TOLD = frozenset({CONFIRMED, CANCELLED, RESCHEDULED, ZOOM_LINK})
 
 
 def manage_url(booking: Booking, token: str) -> str:
@@ -46,6 +48,19 @@ def _enqueue(booking: Booking, email: str, guest: Attendee | None, subject: str,
     enqueue(Kind.BOOKING_EMAIL, booking=booking, payload={
         "email": email, "recipient": guest.id if guest else HOST,
         "to": guest.email if guest else booking.host.email, "subject": subject, **payload})
+    if guest is not None and email in EXTRA_GUESTS_TOLD:
+        copy_to_extra_guests(booking, guest, {"email": email, "subject": subject, **payload})
+
+
+def copy_to_extra_guests(booking: Booking, guest: Attendee, payload: dict,
+                         run_after: datetime | None = None) -> None:
+    """The same email to each extra guest the guest brought, without the guest's manage link
+    (only the guest manages). Keyed by the guest, so dropping the guest's reminders drops
+    theirs."""
+    shared = {k: v for k, v in payload.items() if k not in ("token", "to", "recipient")}
+    for extra in guest.extra_guests:
+        enqueue(Kind.BOOKING_EMAIL, booking=booking, run_after=run_after, payload={
+            **shared, "recipient": guest.id, "extra_guest": extra.id, "to": extra.email})
 
 
 def plan_confirmation(booking: Booking, attendee: Attendee, token: str) -> None:
@@ -125,8 +140,14 @@ def _send(job: Job) -> None:
         logger.info("Booking %s: reminder to the %s not sent (%s)", booking.reference,
                     "guest" if guest else "host", skipped)
         return
-    template, attachments, context = _COMPOSERS[payload["email"]](booking, guest, payload)
-    to = guest.email if guest else booking.host.email
+    extra = db.session.get(ExtraGuest, payload["extra_guest"]) \
+        if "extra_guest" in payload else None
+    if extra is not None:
+        template, attachments, context = _extra_guest_email(booking, guest, payload)
+        to = extra.email
+    else:
+        template, attachments, context = _COMPOSERS[payload["email"]](booking, guest, payload)
+        to = guest.email if guest else booking.host.email
     try:
         deliver(build_message(to, payload["subject"], f"email/{template}", attachments,
                               booking=booking, **context))
@@ -135,7 +156,7 @@ def _send(job: Job) -> None:
     # The manage link is in the email now; the outbox need not keep it.
     job.payload = {k: v for k, v in payload.items() if k != "token"}
     logger.info("Booking %s: %s email sent to the %s", booking.reference, payload["email"],
-                "guest" if guest else "host")
+                "extra guest" if extra else "guest" if guest else "host")
 
 
 # Each writes (template, attachments, context) for the guest, or for the host when guest is None.
@@ -214,6 +235,21 @@ def _reminder_skipped(booking: Booking, guest: Attendee | None, payload: dict) -
     return ""
 
 
+def _extra_guest_email(booking: Booking, guest: Attendee, payload: dict) -> tuple:
+    """What the guest gets, for someone they brought: the .ics (without the guest's answers)
+    and the Zoom link, no manage link."""
+    change = payload["email"]
+    method = "CANCEL" if change == CANCELLED else "REQUEST"
+    attachments = () if change == REMINDER else \
+        _ics(booking, [guest], method, with_answers=False)
+    old_start = payload.get("old_start")
+    return ("extra_guest", attachments, {
+        "attendee": guest, "zone": guest.timezone, "change": change,
+        "old_start": datetime.fromisoformat(old_start) if old_start else None,
+        "by_name": payload.get("by_name"), "by_host": payload.get("by_host", False),
+        "message": payload.get("message", "")})
+
+
 _COMPOSERS = {CONFIRMED: _confirmed_email, RESCHEDULED: _rescheduled_email,
               CANCELLED: _cancelled_email, ZOOM_LINK: _zoom_link_email,
               REMINDER: _reminder_email}
@@ -223,12 +259,15 @@ def _confirmed(booking: Booking) -> list[Attendee]:
     return [a for a in booking.attendees if a.status == BookingStatus.CONFIRMED]
 
 
-def _invitation(booking: Booking, attendees: list[Attendee]) -> Invitation:
+def _invitation(booking: Booking, attendees: list[Attendee], *,
+                with_answers: bool = True) -> Invitation:
     meeting_type = booking.meeting_type
     host = booking.host
     lines = [f"{meeting_type.name} with {host.name}.", f"Reference: {booking.reference}"]
     if booking.zoom_join_url:
         lines.append(f"Join Zoom meeting: {booking.zoom_join_url}")
+    for attendee in attendees if with_answers else ():  # only this copy's readers' answers
+        lines.extend(answer_lines(attendee))
     return Invitation(
         uid=booking_uid(booking.reference, current_app.config["EXTERNAL_URL"]),
         sequence=booking.sequence,
@@ -242,6 +281,14 @@ def _invitation(booking: Booking, attendees: list[Attendee]) -> Invitation:
         location=booking.zoom_join_url,
         url=booking.zoom_join_url,
     )
+
+
+def answer_lines(attendee: Attendee) -> list[str]:
+    """The guest's answers as text: a heading, then "label: answer" per question."""
+    if not attendee.answers:
+        return []
+    return ["", f"Answers from {attendee.name}:",
+            *(f"{a.label}: {a.value}" for a in attendee.answers)]
 
 
 def calendar_file(booking: Booking, attendee: Attendee) -> bytes:
@@ -267,8 +314,9 @@ def calendar_links(booking: Booking) -> dict[str, str]:
     }
 
 
-def _ics(booking: Booking, attendees: list[Attendee], method: str) -> tuple[Attachment, ...]:
-    data = build_ics(_invitation(booking, attendees), method=method)
+def _ics(booking: Booking, attendees: list[Attendee], method: str, *,
+         with_answers: bool = True) -> tuple[Attachment, ...]:
+    data = build_ics(_invitation(booking, attendees, with_answers=with_answers), method=method)
     name = "cancel.ics" if method == "CANCEL" else "invite.ics"
     return (Attachment(name, f"text/calendar; method={method}; charset=UTF-8", data),)
 

@@ -24,7 +24,7 @@ from ..extensions import db
 from ..jobs import Kind, enqueue, in_flight
 from ..models import Attendee, Booking, BookingStatus, Job
 from ..security import encrypt_secret
-from .notifications import HOST, REMINDER
+from .notifications import HOST, REMINDER, copy_to_extra_guests
 
 logger = logging.getLogger(__name__)
 
@@ -130,6 +130,8 @@ def _plan(booking: Booking, attendee: Attendee | None, sealed_token: str | None)
         if sealed_token:
             payload["token"] = sealed_token
         enqueue(Kind.BOOKING_EMAIL, booking=booking, payload=payload, run_after=moment)
+        if attendee is not None:
+            copy_to_extra_guests(booking, attendee, payload, run_after=moment)
 
 
 def _until(start: datetime, offset: int) -> datetime:

@@ -29,9 +29,9 @@ from ..exceptions import SlotUnavailable
 from ..extensions import csrf, limiter
 from ..mail import UndeliverableAddress, refuse_undeliverable
 from ..models import Attendee, BookingStatus, MeetingType
-from ..validation import normalize_email, zone_or_none
+from ..validation import INVALID_EMAIL, normalize_email, zone_or_none
 from . import availability, notifications, services
-from .forms import BookingForm, CancelForm, RescheduleForm
+from .forms import CancelForm, RescheduleForm, answers_of, booking_form, extra_guests_of
 
 bp = Blueprint("booking", __name__)
 
@@ -195,10 +195,12 @@ def book(slug: str):
     # A guest who lost a slot race keeps what they typed for the next time they pick: in the
     # session, or inside a frame (where our cookie is not sent back) sealed in the URL.
     # There, too, the form's own token stands in for the session's CSRF token.
+    questions = meeting_type.questions if wants_form else []
     draft = (embedding.open_draft(request.args.get("draft")) if embedded
              else session.get(DRAFT_KEY, {}))
     meta = {"csrf": False} if embedded else {}
-    form = BookingForm(timezone=tz_name, meta=meta, **draft) if wants_form else None
+    form = booking_form(questions, meeting_type.extra_guests_allowed)(
+        timezone=tz_name, meta=meta, **draft) if wants_form else None
     status = 200
     error = None
     keep_choice = True  # show the chosen slot's form again (not after a bad time or a lost race)
@@ -219,12 +221,14 @@ def book(slug: str):
             except UndeliverableAddress as e:
                 form.email.errors.append(str(e))
             except ValueError:
-                form.email.errors.append("Enter a valid email address, like name@example.com.")
+                form.email.errors.append(INVALID_EMAIL)
             else:
                 try:
                     result = services.book_slot(
                         meeting_type, start=start, name=form.name.data.strip(), email=email,
                         timezone=form.timezone.data, notes=(form.notes.data or "").strip(),
+                        answers=answers_of(form, questions),
+                        extra_guests=extra_guests_of(form),
                     )
                 except SlotUnavailable as e:
                     error, status = f"{e} Pick another time.", 409
@@ -237,7 +241,9 @@ def book(slug: str):
             status = 422
         if status == 409:  # lost to someone quicker, before or while booking
             draft = {"name": form.name.data or "", "email": form.email.data or "",
-                     "notes": form.notes.data or ""}
+                     "notes": form.notes.data or "",
+                     **{f.name: f.data for f in form.question_fields},
+                     **({"guests": form.guests.data} if "guests" in form else {})}
             if not embedded:
                 session[DRAFT_KEY] = draft
     keep_choice = keep_choice and status != 409

@@ -11,7 +11,7 @@ import secrets
 from datetime import datetime
 
 from .. import zoom
-from ..booking.notifications import plan_zoom_link
+from ..booking.notifications import answer_lines, plan_zoom_link
 from ..db import utcnow, write_transaction
 from ..exceptions import RetryLater, ZoomNotConfigured
 from ..extensions import db
@@ -72,8 +72,15 @@ def agenda_marker(booking: Booking) -> str:
 
 def agenda_for(booking: Booking) -> str:
     # The marker comes first: Zoom's meeting list cuts agendas to 250 characters.
-    return (f"{agenda_marker(booking)}: {booking.meeting_type.name} with {booking.host.name}, "
-            "booked through Timetics.")
+    agenda = (f"{agenda_marker(booking)}: {booking.meeting_type.name} with "
+              f"{booking.host.name}, booked through Timetics.")
+    # The guest's answers follow, for a one-to-one meeting only: everyone invited to a shared
+    # group meeting could read the others' answers there. zoom.meeting_payload cuts the whole
+    # to Zoom's limit (agenda maxLength 2000), which leaves the marker whole.
+    guests = [a for a in booking.attendees if a.status == BookingStatus.CONFIRMED]
+    if not booking.meeting_type.is_group and guests:
+        agenda = "\n".join([agenda, *answer_lines(guests[0])])
+    return agenda
 
 
 def wants_zoom(booking: Booking) -> bool:

@@ -11,6 +11,7 @@ from wtforms import (
 )
 from wtforms.utils import unset_value
 from wtforms.validators import (
+    AnyOf,
     DataRequired,
     InputRequired,
     Length,
@@ -21,7 +22,7 @@ from wtforms.validators import (
 )
 
 from ..booking.reminders import format_offsets, parse_offsets
-from ..models import DEFAULT_REMINDERS, Location, MeetingKind
+from ..models import DEFAULT_REMINDERS, Location, MeetingKind, QuestionKind
 from ..validation import no_control_characters, normalize_email, plain_text
 
 ALTERNATIVE_HOSTS_MAX = 10
@@ -121,6 +122,18 @@ class MeetingTypeForm(FlaskForm):
                     "(m, h or d). Empty: no reminders.",
     )
     remind_host = BooleanField("Remind the host too")
+    bookings_per_day = IntegerField(
+        "Bookings per day", validators=[Optional(), NumberRange(1, 1000, "Between 1 and 1000.")],
+        description="At most this many bookings a day, in the host's time zone. Empty: no "
+                    "limit.")
+    bookings_per_week = IntegerField(
+        "Bookings per week", validators=[Optional(), NumberRange(1, 5000, "Between 1 and 5000.")],
+        description="At most this many bookings a week (Monday to Sunday). Empty: no limit.")
+    extra_guests_allowed = IntegerField(
+        "Extra guests allowed", default=0, filters=[lambda value: value or 0],  # empty: none
+        validators=[Optional(), NumberRange(0, 20, "Between 0 and 20.")],
+        description="How many more email addresses a guest may add to their booking; each "
+                    "takes a place in a group.")
     submit = SubmitField("Save")
 
     def __init__(self, *args, obj=None, **kwargs):
@@ -168,3 +181,45 @@ class MeetingTypeForm(FlaskForm):
             field.data = format_offsets(parse_offsets(field.data))  # saved as "24h, 1h"
         except ValueError as e:
             raise ValidationError(str(e)) from None
+
+
+QUESTION_KIND_LABELS = {QuestionKind.SHORT_TEXT: "Short text",
+                        QuestionKind.LONG_TEXT: "Long text",
+                        QuestionKind.CHOICE: "Single choice",
+                        QuestionKind.CHECKBOX: "Yes/no checkbox"}
+OPTIONS_MAX = 50
+
+
+class QuestionForm(FlaskForm):
+    """One booking question; drawn with the prefix ``question-`` beside the meeting type's
+    own form (both have a "kind")."""
+
+    label = StringField("Question", validators=[
+        DataRequired(message="Write the question."),
+        Length(max=200, message="At most 200 characters."), no_control_characters])
+    kind = SelectField("Answer type", choices=[SelectChoice(k.value, label) for k, label
+                                               in QUESTION_KIND_LABELS.items()],
+                       default=QuestionKind.SHORT_TEXT.value)
+    options = TextAreaField(
+        "Options", validators=[Length(max=5000, message="At most 5,000 characters."),
+                               plain_text],
+        description="For a single choice: the options, one a line.")
+    required = BooleanField("Required")
+
+    def validate_options(self, field) -> None:
+        if self.kind.data != QuestionKind.CHOICE.value:
+            field.data = ""  # only a choice has options
+            return
+        options = list(dict.fromkeys(line.strip() for line in (field.data or "").splitlines()
+                                     if line.strip()))
+        if len(options) < 2:
+            raise ValidationError("A single choice needs at least two options, one a line.")
+        if len(options) > OPTIONS_MAX or any(len(o) > 200 for o in options):
+            raise ValidationError(f"At most {OPTIONS_MAX} options of at most 200 characters.")
+        field.data = "\n".join(options)
+
+
+class MoveQuestionForm(FlaskForm):
+    """The question's Move up / Move down buttons: each posts its own ``direction``."""
+
+    direction = HiddenField(validators=[AnyOf(["up", "down"], message="Move up or down.")])

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import logging
 
-from ..exceptions import SlugTaken
+from ..exceptions import SlugTaken, TooManyQuestions
 from ..extensions import db
-from ..models import MeetingType, User
+from ..models import BookingQuestion, MeetingType, User
 
 logger = logging.getLogger(__name__)
 
@@ -13,7 +13,8 @@ FIELDS = (
     "name", "slug", "host_id", "duration_minutes", "kind", "capacity", "location",
     "buffer_before_minutes", "buffer_after_minutes", "min_notice_minutes", "window_days",
     "step_minutes", "description", "active",
-    "reminder_offsets", "remind_host",
+    "reminder_offsets", "remind_host", "bookings_per_day", "bookings_per_week",
+    "extra_guests_allowed",
 )
 ZOOM_OPTION_FIELDS = (
     "zoom_waiting_room", "zoom_passcode", "zoom_join_before_minutes", "zoom_mute_on_entry",
@@ -46,3 +47,47 @@ def save_meeting_type(meeting_type: MeetingType, values: dict) -> MeetingType:
 def set_active(meeting_type: MeetingType, active: bool) -> None:
     meeting_type.active = active
     db.session.commit()
+
+
+# --- booking questions ---------------------------------------------------------------------
+
+QUESTION_FIELDS = ("label", "kind", "options", "required")
+QUESTIONS_MAX = 20
+
+
+def add_question(meeting_type: MeetingType, values: dict) -> BookingQuestion:
+    """A new question at the end of the type's list; TooManyQuestions past QUESTIONS_MAX."""
+    if len(meeting_type.questions) >= QUESTIONS_MAX:
+        raise TooManyQuestions(f"A meeting type asks at most {QUESTIONS_MAX} questions.")
+    position = max((q.position for q in meeting_type.questions), default=-1) + 1
+    question = BookingQuestion(position=position, **{k: values[k] for k in QUESTION_FIELDS})
+    meeting_type.questions.append(question)
+    db.session.commit()
+    logger.info("Meeting type %s: question %s added", meeting_type.slug, question.id)
+    return question
+
+
+def update_question(question: BookingQuestion, values: dict) -> None:
+    """New wording or options apply to new bookings; answers given keep their own label."""
+    for name in QUESTION_FIELDS:
+        setattr(question, name, values[name])
+    db.session.commit()
+
+
+def remove_question(question: BookingQuestion) -> None:
+    """The question leaves the form; its answers stay with their attendees (SET NULL)."""
+    meeting_type = question.meeting_type
+    meeting_type.questions.remove(question)
+    db.session.commit()
+    logger.info("Meeting type %s: question %s removed", meeting_type.slug, question.id)
+
+
+def move_question(question: BookingQuestion, up: bool) -> None:
+    """Swap the question with the one before (``up``) or after it; at an end, nothing."""
+    questions = question.meeting_type.questions
+    index = questions.index(question)
+    other = index - 1 if up else index + 1
+    if 0 <= other < len(questions):
+        neighbour = questions[other]
+        question.position, neighbour.position = neighbour.position, question.position
+        db.session.commit()

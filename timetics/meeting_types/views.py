@@ -1,14 +1,14 @@
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
 from ..auth.access import admin_required
 from ..auth.forms import EmptyForm
 from ..extensions import db
-from ..models import MeetingType, User, zoom_cuts_short
+from ..models import BookingQuestion, MeetingType, User, zoom_cuts_short
 from ..templating import render_form
 from . import services
-from .forms import MeetingTypeForm
+from .forms import QUESTION_KIND_LABELS, MeetingTypeForm, MoveQuestionForm, QuestionForm
 
 bp = Blueprint("meeting_types", __name__, url_prefix="/meeting-types")
 
@@ -46,10 +46,31 @@ def toggle_active(type_id: int):
     return redirect(url_for("meeting_types.index"))
 
 
-def _edit(meeting_type: MeetingType):
-    form = MeetingTypeForm(obj=meeting_type if meeting_type.id else None)
+def _type_form(meeting_type: MeetingType, **kwargs) -> MeetingTypeForm:
+    form = MeetingTypeForm(obj=meeting_type if meeting_type.id else None, **kwargs)
     form.host_id.choices = [SelectChoice(u.id, f"{u.name} ({u.email})")
                             for u in services.possible_hosts()]
+    return form
+
+
+def _edit_page(meeting_type: MeetingType, form: MeetingTypeForm,
+               question_form: QuestionForm | None = None, *, extra_errors: bool = False):
+    """The meeting type's page: its form and, once it exists, its booking questions."""
+    if meeting_type.id and question_form is None:
+        question_form = QuestionForm(formdata=None, prefix="question")
+    host = db.session.get(User, form.host_id.data) if isinstance(form.host_id.data, int) \
+        else None
+    return render_form("meeting_types/edit.html", form,
+                       meeting_type=meeting_type, question_form=question_form,
+                       action_form=EmptyForm(), move_form=MoveQuestionForm(),
+                       kind_labels=QUESTION_KIND_LABELS,
+                       extra_errors=extra_errors,
+                       cut_short=zoom_cuts_short(host, form.duration_minutes.data,
+                                                 form.location.data))
+
+
+def _edit(meeting_type: MeetingType):
+    form = _type_form(meeting_type)
     if form.validate_on_submit():
         values = {name: form[name].data for name in services.FIELDS}
         try:
@@ -60,9 +81,68 @@ def _edit(meeting_type: MeetingType):
         else:
             flash(f"Meeting type “{meeting_type.name}” saved.", "success")
             return redirect(url_for("meeting_types.index"))
-    host = db.session.get(User, form.host_id.data) if isinstance(form.host_id.data, int) \
-        else None
-    return render_form("meeting_types/edit.html", form, meeting_type=meeting_type,
-                       extra_errors=bool(form.slug.errors),
-                       cut_short=zoom_cuts_short(host, form.duration_minutes.data,
-                                                 form.location.data))
+    return _edit_page(meeting_type, form, extra_errors=bool(form.slug.errors))
+
+
+def _question_or_404(type_id: int, question_id: int) -> BookingQuestion:
+    question = db.get_or_404(BookingQuestion, question_id)
+    if question.meeting_type_id != type_id:
+        abort(404)
+    return question
+
+
+def _back_to_questions(type_id: int):
+    return redirect(url_for("meeting_types.edit", type_id=type_id, _anchor="questions"))
+
+
+@bp.post("/<int:type_id>/questions")
+@admin_required
+def add_question(type_id: int):
+    meeting_type = db.get_or_404(MeetingType, type_id)
+    form = QuestionForm(prefix="question")
+    if form.validate_on_submit():
+        try:
+            services.add_question(meeting_type, {n: form[n].data
+                                                 for n in services.QUESTION_FIELDS})
+        except services.TooManyQuestions as e:
+            form.label.errors.append(str(e))
+        else:
+            flash(f"Question “{form.label.data}” added.", "success")
+            return _back_to_questions(type_id)
+    return _edit_page(meeting_type, _type_form(meeting_type, formdata=None), form,
+                      extra_errors=True)
+
+
+@bp.route("/<int:type_id>/questions/<int:question_id>", methods=["GET", "POST"])
+@admin_required
+def edit_question(type_id: int, question_id: int):
+    question = _question_or_404(type_id, question_id)
+    form = QuestionForm(obj=question, prefix="question")
+    if form.validate_on_submit():
+        services.update_question(question, {n: form[n].data for n in services.QUESTION_FIELDS})
+        flash(f"Question “{question.label}” saved.", "success")
+        return _back_to_questions(type_id)
+    return render_form("meeting_types/question.html", form, question=question,
+                       meeting_type=question.meeting_type)
+
+
+@bp.post("/<int:type_id>/questions/<int:question_id>/move")
+@admin_required
+def move_question(type_id: int, question_id: int):
+    question = _question_or_404(type_id, question_id)
+    form = MoveQuestionForm()
+    if not form.validate_on_submit():
+        abort(400, "Move the question up or down.")
+    services.move_question(question, up=form.direction.data == "up")
+    return _back_to_questions(type_id)
+
+
+@bp.post("/<int:type_id>/questions/<int:question_id>/remove")
+@admin_required
+def remove_question(type_id: int, question_id: int):
+    question = _question_or_404(type_id, question_id)
+    if EmptyForm().validate_on_submit():
+        services.remove_question(question)
+        flash(f"Question “{question.label}” removed; answers already given are kept.",
+              "success")
+    return _back_to_questions(type_id)

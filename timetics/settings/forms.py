@@ -37,3 +37,10 @@ class EmbedSettingsForm(FlaskForm):
             parse_origins(field.data)
         except OriginError as e:
             raise ValidationError(str(e)) from None
+
+
+class EraseGuestForm(FlaskForm):
+    """An admin erases one guest's data (booking/guest_data.py erase_guest)."""
+
+    email = StringField("Email", validators=[
+        DataRequired(message="Enter the guest's email address."), Length(max=254)])

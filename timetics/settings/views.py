@@ -7,11 +7,13 @@ from .. import embedding
 from .. import zoom as zoom_client
 from ..auth.access import admin_required
 from ..auth.forms import EmptyForm
+from ..booking.guest_data import erase_guest, retention_days
 from ..extensions import db
 from ..models import User
 from ..templating import render_form
+from ..validation import INVALID_EMAIL, normalize_email
 from . import services
-from .forms import EmbedSettingsForm, ZoomSettingsForm
+from .forms import EmbedSettingsForm, EraseGuestForm, ZoomSettingsForm
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
 
@@ -72,3 +74,23 @@ def embedding_settings():
     return render_form("settings/embedding.html", form,
                        configured=embedding.configured_origins(),
                        stored=embedding.site_settings())
+
+
+@bp.route("/guest-data", methods=["GET", "POST"])
+@admin_required
+def guest_data():
+    """Erase one guest's data at once, by email address (the right to erasure)."""
+    form = EraseGuestForm()
+    if form.validate_on_submit():
+        try:
+            address = normalize_email(form.email.data)
+        except ValueError:
+            form.email.errors.append(INVALID_EMAIL)
+        else:
+            result = erase_guest(address)
+            flash(f"Erased the guest data of {result.erased} booking"
+                  f"{'s' if result.erased != 1 else ''} of {address}; cancelled "
+                  f"{result.cancelled} future booking{'s' if result.cancelled != 1 else ''} "
+                  "first.", "success")
+            return redirect(url_for("settings.guest_data"))
+    return render_form("settings/guest_data.html", form, retention_days=retention_days())
