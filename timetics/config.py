@@ -49,6 +49,11 @@ DEFAULTS = {
     # Hosts or networks (e.g. "nextcloud.lan 10.0.0.0/8") that calendar and webhook URLs may
     # reach although they are not public (timetics/safe_urls.py); empty: public addresses only.
     "CALENDAR_ALLOWED_HOSTS": "",
+    # How often the job runner reads each calendar's busy times (timetics/calendars/sync.py).
+    "CALENDAR_SYNC_MINUTES": 5,
+    # Seconds for one calendar request while syncing; Confirm booking's own check waits less.
+    "CALENDAR_TIMEOUT": 10,
+    "CALENDAR_CONFIRM_SECONDS": 2,
 }
 
 MIN_SECRET_KEY_LENGTH = 32

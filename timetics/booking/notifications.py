@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
+from dataclasses import replace
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
@@ -236,6 +237,17 @@ def _invitation(booking: Booking, attendees: list[Attendee]) -> Invitation:
         location=booking.zoom_join_url,
         url=booking.zoom_join_url,
     )
+
+
+def host_calendar_event(booking: Booking) -> bytes:
+    """The booking as an event in the host's own calendar: the guests and their notes are in
+    the description, not ATTENDEE lines, so that the calendar server does not invite them a
+    second time (RFC 6638 scheduling); the Zoom link is the location, and in the text."""
+    guests = _confirmed(booking)
+    event = _invitation(booking, [])
+    lines = [event.description, "", "Guests:"]
+    lines += [f"- {a.name} <{a.email}>" + (f": {a.notes}" if a.notes else "") for a in guests]
+    return build_ics(replace(event, description="\n".join(lines)), method=None)
 
 
 def calendar_file(booking: Booking, attendee: Attendee) -> bytes:

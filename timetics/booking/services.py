@@ -16,6 +16,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from ..calendars import writeback
+from ..calendars.check import calendars_say_free
 from ..db import utcnow, write_transaction
 from ..exceptions import SlotUnavailable
 from ..extensions import db
@@ -50,6 +52,9 @@ def book_slot(meeting_type: MeetingType, *, start: datetime, name: str, email: s
     One-to-one: a new booking. One-to-many: the guest joins the slot's booking while it has
     room (and it is created for the first guest).
     """
+    # Outside the transaction: a calendar server's answer must not hold the database's lock.
+    if not calendars_say_free(meeting_type, start):
+        raise SlotUnavailable("That time is not available.")
     token = new_token()
     try:
         with write_transaction():
@@ -57,6 +62,7 @@ def book_slot(meeting_type: MeetingType, *, start: datetime, name: str, email: s
                                  timezone=timezone, notes=notes, token=token, now=now)
             if result.first_attendee:
                 meetings.plan_meeting(result.booking)
+                writeback.plan_event(result.booking)
                 reminders.plan_host_reminders(result.booking)
             notifications.plan_confirmation(result.booking, result.attendee, token)
             reminders.plan_guest_reminders(result.booking, result.attendee, token)
@@ -135,6 +141,7 @@ def cancel_attendee(attendee: Attendee) -> bool:
         if ended:
             booking.status, booking.cancelled_at = BookingStatus.CANCELLED, now
             meetings.plan_delete(booking)
+            writeback.plan_removal(booking)
         notifications.plan_cancellation(booking, [attendee], by_host=False, booking_ended=ended)
         reminders.drop_reminders(booking, None if ended else attendee)
     logger.info("Attendee %s cancelled booking %s%s", attendee.id, booking.reference,
@@ -156,6 +163,7 @@ def cancel_booking(booking: Booking, *, by: User | None = None,
             attendee.status, attendee.cancelled_at = BookingStatus.CANCELLED, now
         booking.status, booking.cancelled_at = BookingStatus.CANCELLED, now
         meetings.plan_delete(booking)
+        writeback.plan_removal(booking)
         notifications.plan_cancellation(booking, affected, by_host=True, booking_ended=True,
                                         by=by, message=message)
         reminders.drop_reminders(booking)
@@ -205,6 +213,7 @@ def reschedule(attendee: Attendee, new_start: datetime, *, manage_token: str,
                 booking.sequence += 1
                 db.session.flush()
                 meetings.plan_move(booking)
+                writeback.plan_update(booking)
                 notifications.plan_rescheduled(booking, attendee, old_start, manage_token)
                 reminders.move_reminders(booking, {attendee.id: manage_token})
                 return Reschedule(attendee, booking, booking, old_start, True, None)
@@ -218,9 +227,11 @@ def reschedule(attendee: Attendee, new_start: datetime, *, manage_token: str,
             if alone:
                 booking.status, booking.cancelled_at = BookingStatus.CANCELLED, utcnow()
                 meetings.plan_delete(booking)
+                writeback.plan_removal(booking)
             reminders.drop_reminders(booking, None if alone else attendee, reason="moved")
             if moved.first_attendee:
                 meetings.plan_meeting(moved.booking)
+                writeback.plan_event(moved.booking)
                 reminders.plan_host_reminders(moved.booking)
             notifications.plan_rescheduled(moved.booking, moved.attendee, old_start, token)
             reminders.plan_guest_reminders(moved.booking, moved.attendee, token)
@@ -254,6 +265,7 @@ def move_booking(booking: Booking, new_start: datetime, *, by: User,
             booking.sequence += 1
             db.session.flush()
             meetings.plan_move(booking)
+            writeback.plan_update(booking)
             reminders.move_reminders(booking)  # each guest's link stays sealed in them
             notifications.plan_host_moved(booking, live_attendees(booking), old_start, by=by)
     except IntegrityError:

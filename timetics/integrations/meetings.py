@@ -11,6 +11,7 @@ import secrets
 
 from .. import zoom
 from ..booking.notifications import plan_zoom_link
+from ..calendars import writeback
 from ..db import write_transaction
 from ..exceptions import RetryLater, ZoomNotConfigured
 from ..extensions import db
@@ -171,6 +172,7 @@ def _adopt(booking_id: int, meeting: dict | None) -> None:
             plan_delete(booking)
         else:
             plan_zoom_link(booking)
+            writeback.plan_update(booking)  # the host's calendar shows the link too
 
 
 @handler(Kind.ZOOM_UPDATE, on_failure=_record_failure)
