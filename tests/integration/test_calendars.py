@@ -4,7 +4,9 @@ shows."""
 from __future__ import annotations
 
 import re
+import socket
 from datetime import UTC, date, datetime, time, timedelta
+from time import monotonic, sleep
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -13,7 +15,7 @@ import pytest
 from timetics.extensions import db
 from timetics.models import BusyTime, CalendarAccount, MeetingType
 
-from ..booking_helpers import at, create_booking_setup, iso, weekday_ahead
+from ..booking_helpers import at, book, create_booking_setup, iso, weekday_ahead
 from ..conftest import assert_not_stored, login, post_form
 from ..radicale import PASSWORD, USER, feed, radicale, vcalendar, vevent  # noqa: F401
 
@@ -240,3 +242,83 @@ def test_a_feed_that_is_not_a_calendar_is_refused(client, host, feed):  # noqa: 
     response = post_form(client, tab(host) + "/feed", {"feed_url": feed.url}, page=tab(host))
     assert response.status_code == 422
     assert "does not give an iCal calendar" in response.get_data(as_text=True)
+
+
+# --- failure: the last sync holds, the host is told once, no page errors ------------------------
+
+def test_a_stopped_server_keeps_the_last_sync_and_says_so(app, client, host, radicale,  # noqa: F811
+                                                          mailbox):
+    day = weekday_ahead()
+    radicale.make_calendar("Work").add_event(vcalendar(vevent("x", at(day, 10), at(day, 11))))
+    connected_existing(client, host, radicale, "Work")
+    assert iso(at(day, 10)) not in slot_starts(client, day)
+    radicale.stop()
+    for _ in range(2):
+        response = post_form(client, tab(host) + f"/{account_id(app)}/sync", {},
+                             page=tab(host), follow_redirects=True)
+        assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "Sync failed" in page and "could not be reached" in page
+    assert "Using the busy times of the last good sync" in page
+    assert iso(at(day, 10)) not in slot_starts(client, day)  # the last sync still decides
+    dashboard = client.get("/dashboard").get_data(as_text=True)
+    assert "Calendar failed" in dashboard and "Work" in dashboard
+    anonymous = app.test_client()
+    assert anonymous.get("/book/intro-call").status_code == 200
+    assert anonymous.get(f"/book/intro-call/slots?from={day}&to={day}").status_code == 200
+    told = [m for m in mailbox.messages if "cannot be read" in m["Subject"]]
+    assert len(told) == 1 and told[0]["To"] == host.host_email  # once, for both failures
+    radicale.start()
+    post_form(client, tab(host) + f"/{account_id(app)}/sync", {}, page=tab(host))
+    assert "Sync failed" not in client.get(tab(host)).get_data(as_text=True)
+    assert "Calendar failed" not in client.get("/dashboard").get_data(as_text=True)
+
+
+def test_the_job_runner_syncs_on_its_schedule(app, client, host, radicale, runner):  # noqa: F811
+    app.config["CALENDAR_SYNC_MINUTES"] = 0.02  # 1.2 seconds
+    day = weekday_ahead()
+    calendar = radicale.make_calendar("Work")
+    connected_existing(client, host, radicale, "Work")
+    calendar.add_event(vcalendar(vevent("x", at(day, 10), at(day, 11))))
+    assert iso(at(day, 10)) in slot_starts(client, day)  # not synced yet
+    sleep(1.3)
+    result = runner.invoke(args=["run-jobs", "--once", "--all"])
+    assert result.exit_code == 0, result.output
+    assert iso(at(day, 10)) not in slot_starts(client, day)
+
+
+# --- Confirm booking looks at the calendars once more -------------------------------------------
+
+def test_an_event_added_since_the_last_sync_refuses_the_booking(app, client, host,
+                                                                 radicale):  # noqa: F811
+    day = weekday_ahead()
+    calendar = radicale.make_calendar("Work")
+    connected_existing(client, host, radicale, "Work")
+    calendar.add_event(vcalendar(vevent("late", at(day, 10), at(day, 11))))
+    assert iso(at(day, 10)) in slot_starts(client, day)  # the stored busy times lag
+    guest = app.test_client()
+    response = book(guest, "intro-call", at(day, 10))
+    assert response.status_code == 409
+    assert "That time is not available" in response.get_data(as_text=True)
+    assert book(guest, "intro-call", at(day, 11)).status_code == 302
+
+
+def test_a_calendar_that_does_not_answer_leaves_it_to_the_last_sync(app, client, host,
+                                                                    radicale):  # noqa: F811
+    """A server that takes the connection and says nothing: after 2 seconds the booking
+    goes ahead."""
+    radicale.make_calendar("Work")
+    connected_existing(client, host, radicale, "Work")
+    radicale.stop()
+    silent = socket.socket()
+    try:
+        silent.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        silent.bind(("127.0.0.1", radicale.port))
+        silent.listen(8)
+        started = monotonic()
+        response = book(app.test_client(), "intro-call", at(weekday_ahead(), 10))
+        elapsed = monotonic() - started
+    finally:
+        silent.close()
+    assert response.status_code == 302
+    assert 1.5 < elapsed < 6

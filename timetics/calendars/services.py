@@ -107,3 +107,11 @@ def booking_calendar(user_id: int) -> Calendar | None:
     """The calendar the user's new bookings are written to, if any."""
     return db.session.scalar(select(Calendar).where(Calendar.user_id == user_id,
                                                     Calendar.add_bookings.is_(True)))
+
+
+def failing_calendars(viewer: User) -> list[Calendar]:
+    """Calendars whose last sync failed: the viewer's own, or everyone's for an admin."""
+    query = select(Calendar).where(Calendar.last_error.is_not(None)).order_by(Calendar.id)
+    if not viewer.is_admin:
+        query = query.where(Calendar.user_id == viewer.id)
+    return list(db.session.scalars(query))
