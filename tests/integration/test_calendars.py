@@ -17,7 +17,7 @@ from timetics.models import BusyTime, CalendarAccount, MeetingType
 
 from ..booking_helpers import at, book, create_booking_setup, iso, weekday_ahead
 from ..conftest import assert_not_stored, login, post_form
-from ..radicale import PASSWORD, USER, feed, radicale, vcalendar, vevent  # noqa: F401
+from ..radicale import PASSWORD, USER, vcalendar, vevent
 
 NY = "America/New_York"
 
@@ -63,7 +63,7 @@ def slot_starts(client, first: date, last: date | None = None) -> set[str]:
     return {slot["start"] for slot in response.get_json()["slots"]}
 
 
-def connected(client, host, radicale, *calendars: str):  # noqa: F811
+def connected(client, host, radicale, *calendars: str):
     for name in calendars:
         radicale.make_calendar(name)
     assert add_caldav(client, host, radicale.url).status_code == 302
@@ -72,7 +72,7 @@ def connected(client, host, radicale, *calendars: str):  # noqa: F811
 
 # --- adding calendars ---------------------------------------------------------------------------
 
-def test_a_caldav_account_is_found_from_the_server_root(app, client, host, radicale):  # noqa: F811
+def test_a_caldav_account_is_found_from_the_server_root(app, client, host, radicale):
     radicale.make_calendar("Work")
     radicale.make_calendar("Family")
     response = add_caldav(client, host, radicale.url)
@@ -83,14 +83,14 @@ def test_a_caldav_account_is_found_from_the_server_root(app, client, host, radic
     assert_not_stored(app, PASSWORD)  # encrypted at rest
 
 
-def test_discovery_falls_back_to_the_well_known_address(client, host, radicale):  # noqa: F811
+def test_discovery_falls_back_to_the_well_known_address(client, host, radicale):
     """A URL with no CalDAV principal of its own: /.well-known/caldav (RFC 6764) leads on."""
     radicale.make_calendar("Work")
     assert add_caldav(client, host, radicale.url + "nothing/here/").status_code == 302
     assert "Work" in client.get(tab(host)).get_data(as_text=True)
 
 
-def test_a_wrong_password_is_said_plainly(app, client, host, radicale):  # noqa: F811
+def test_a_wrong_password_is_said_plainly(app, client, host, radicale):
     radicale.make_calendar("Work")
     response = add_caldav(client, host, radicale.url, password="wrong")
     assert response.status_code == 422
@@ -99,7 +99,7 @@ def test_a_wrong_password_is_said_plainly(app, client, host, radicale):  # noqa:
         assert db.session.scalar(db.select(db.func.count(CalendarAccount.id))) == 0
 
 
-def test_a_server_that_is_not_there_is_said_plainly(client, host, radicale):  # noqa: F811
+def test_a_server_that_is_not_there_is_said_plainly(client, host, radicale):
     radicale.stop()
     response = add_caldav(client, host, radicale.url)
     assert response.status_code == 422
@@ -108,7 +108,7 @@ def test_a_server_that_is_not_there_is_said_plainly(client, host, radicale):  # 
 
 # --- busy times: each kind of event blocks exactly what it should -------------------------------
 
-def test_a_single_event_blocks_its_slots_with_the_buffers(app, client, host, radicale):  # noqa: F811
+def test_a_single_event_blocks_its_slots_with_the_buffers(app, client, host, radicale):
     with app.app_context():
         db.session.execute(db.update(MeetingType).values(buffer_after_minutes=15))
         db.session.commit()
@@ -128,7 +128,7 @@ def account_id(app) -> int:
         return db.session.scalar(db.select(CalendarAccount.id))
 
 
-def test_a_weekly_event_with_a_moved_and_a_deleted_occurrence(client, host, radicale):  # noqa: F811
+def test_a_weekly_event_with_a_moved_and_a_deleted_occurrence(client, host, radicale):
     day = weekday_ahead()
     weeks = [day + timedelta(weeks=n) for n in range(4)]
     local = lambda d, h: f";TZID={NY}:{d:%Y%m%d}T{h:02d}0000"  # noqa: E731
@@ -146,12 +146,12 @@ def test_a_weekly_event_with_a_moved_and_a_deleted_occurrence(client, host, radi
     assert iso(at(weeks[3], 13)) not in starts and iso(at(weeks[3], 15)) in starts
 
 
-def connected_existing(client, host, radicale, *calendars: str):  # noqa: F811
+def connected_existing(client, host, radicale, *calendars: str):
     assert add_caldav(client, host, radicale.url).status_code == 302
     tick(client, host, *calendars)
 
 
-def test_an_all_day_event_blocks_the_host_s_whole_day(client, host, radicale):  # noqa: F811
+def test_an_all_day_event_blocks_the_host_s_whole_day(client, host, radicale):
     day = weekday_ahead()
     event = vevent("holiday", f";VALUE=DATE:{day:%Y%m%d}",
                    f";VALUE=DATE:{day + timedelta(days=1):%Y%m%d}")
@@ -172,7 +172,7 @@ def next_eu_change(after: date) -> date:
 
 
 def test_an_event_in_another_zone_keeps_its_own_clock_across_dst(app, client, host,
-                                                                 radicale):  # noqa: F811
+                                                                 radicale):
     """A weekly 15:00 in Berlin is 15:00 there on both sides of Berlin's clock change, so an
     hour earlier or later in New York than the week before."""
     with app.app_context():
@@ -197,7 +197,7 @@ def test_an_event_in_another_zone_keeps_its_own_clock_across_dst(app, client, ho
     assert iso(datetime.combine(before, second.time(), UTC)) in starts
 
 
-def test_free_and_cancelled_events_do_not_block(client, host, radicale):  # noqa: F811
+def test_free_and_cancelled_events_do_not_block(client, host, radicale):
     day = weekday_ahead()
     calendar = radicale.make_calendar("Work")
     calendar.add_event(vcalendar(vevent("free", at(day, 14), at(day, 15),
@@ -212,7 +212,7 @@ def test_free_and_cancelled_events_do_not_block(client, host, radicale):  # noqa
     assert iso(at(day, 16)) not in starts
 
 
-def test_unticked_calendars_do_not_block(app, client, host, radicale):  # noqa: F811
+def test_unticked_calendars_do_not_block(app, client, host, radicale):
     day = weekday_ahead()
     radicale.make_calendar("Family").add_event(vcalendar(vevent("x", at(day, 10), at(day, 11))))
     radicale.make_calendar("Work")
@@ -226,7 +226,7 @@ def test_unticked_calendars_do_not_block(app, client, host, radicale):  # noqa: 
         assert db.session.scalar(db.select(db.func.count(BusyTime.id))) == 0
 
 
-def test_a_feed_blocks_its_events(app, client, host, feed):  # noqa: F811
+def test_a_feed_blocks_its_events(app, client, host, feed):
     day = weekday_ahead()
     feed.body = vcalendar(vevent("gym", at(day, 12), at(day, 13))).encode()
     response = post_form(client, tab(host) + "/feed", {"feed_url": feed.url}, page=tab(host))
@@ -237,7 +237,7 @@ def test_a_feed_blocks_its_events(app, client, host, feed):  # noqa: F811
     assert_not_stored(app, "secret/calendar.ics")
 
 
-def test_a_feed_that_is_not_a_calendar_is_refused(client, host, feed):  # noqa: F811
+def test_a_feed_that_is_not_a_calendar_is_refused(client, host, feed):
     feed.body = b"<html>Sign in</html>"
     response = post_form(client, tab(host) + "/feed", {"feed_url": feed.url}, page=tab(host))
     assert response.status_code == 422
@@ -246,7 +246,7 @@ def test_a_feed_that_is_not_a_calendar_is_refused(client, host, feed):  # noqa: 
 
 # --- failure: the last sync holds, the host is told once, no page errors ------------------------
 
-def test_a_stopped_server_keeps_the_last_sync_and_says_so(app, client, host, radicale,  # noqa: F811
+def test_a_stopped_server_keeps_the_last_sync_and_says_so(app, client, host, radicale,
                                                           mailbox):
     day = weekday_ahead()
     radicale.make_calendar("Work").add_event(vcalendar(vevent("x", at(day, 10), at(day, 11))))
@@ -274,7 +274,7 @@ def test_a_stopped_server_keeps_the_last_sync_and_says_so(app, client, host, rad
     assert "Calendar failed" not in client.get("/dashboard").get_data(as_text=True)
 
 
-def test_the_job_runner_syncs_on_its_schedule(app, client, host, radicale, runner):  # noqa: F811
+def test_the_job_runner_syncs_on_its_schedule(app, client, host, radicale, runner):
     app.config["CALENDAR_SYNC_MINUTES"] = 0.02  # 1.2 seconds
     day = weekday_ahead()
     calendar = radicale.make_calendar("Work")
@@ -290,7 +290,7 @@ def test_the_job_runner_syncs_on_its_schedule(app, client, host, radicale, runne
 # --- Confirm booking looks at the calendars once more -------------------------------------------
 
 def test_an_event_added_since_the_last_sync_refuses_the_booking(app, client, host,
-                                                                 radicale):  # noqa: F811
+                                                                 radicale):
     day = weekday_ahead()
     calendar = radicale.make_calendar("Work")
     connected_existing(client, host, radicale, "Work")
@@ -304,7 +304,7 @@ def test_an_event_added_since_the_last_sync_refuses_the_booking(app, client, hos
 
 
 def test_a_calendar_that_does_not_answer_leaves_it_to_the_last_sync(app, client, host,
-                                                                    radicale):  # noqa: F811
+                                                                    radicale):
     """A server that takes the connection and says nothing: after 2 seconds the booking
     goes ahead."""
     radicale.make_calendar("Work")
