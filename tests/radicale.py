@@ -88,14 +88,17 @@ def radicale(tmp_path):
 
 
 class Feed:
-    """An .ics served at /calendar.ics, changeable by the test."""
+    """An .ics served at /secret/calendar.ics, changeable by the test; /moved redirects."""
 
     def __init__(self):
         self.body = b""
+        self.redirect_to = ""  # where /moved sends its visitors
         self.server = BackgroundServer(self._app)
 
     @Request.application
     def _app(self, request: Request) -> Response:
+        if request.path == "/moved":
+            return Response("", status=302, headers={"Location": self.redirect_to})
         if request.path != "/secret/calendar.ics":
             return Response("not found", status=404)
         return Response(self.body, content_type="text/calendar")
