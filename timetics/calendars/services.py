@@ -14,7 +14,7 @@ from ..models import Calendar, CalendarAccount, CalendarSource, User
 from ..safe_urls import check_url
 from ..security import encrypt_secret
 from . import remote
-from .sync import forget_busy, plan_sync
+from .sync import forget_busy, plan_sync, synced_from
 
 logger = logging.getLogger(__name__)
 
@@ -53,11 +53,12 @@ def add_caldav_account(user: User, *, url: str, username: str,
 
 
 def add_feed(user: User, *, url: str) -> CalendarAccount:
-    """A feed is one calendar that checks for conflicts; read at once (CalendarError if it
-    cannot be read: nothing is stored). Its address is a secret: only its host is shown."""
+    """A feed is one calendar that checks for conflicts; read at once and its busy times
+    stored (CalendarError if it cannot be read: nothing is stored). Its address is a secret:
+    only its host is shown."""
     url = url.strip()
     check_url(url)
-    remote.feed_events(url)
+    objects = remote.feed_events(url)
     host = urlsplit(url).hostname or "feed"
     account = CalendarAccount(user=user, source=CalendarSource.FEED, label=host,
                               url_encrypted=encrypt_secret(url))
@@ -65,7 +66,7 @@ def add_feed(user: User, *, url: str) -> CalendarAccount:
                                       check_conflicts=True))
     db.session.add(account)
     db.session.flush()
-    plan_sync(account.calendars[0])
+    synced_from(account.calendars[0], objects)  # read once, not again by a job
     logger.info("User %s added calendar feed %s", user.id, account.id)
     return account
 

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+import icalendar
 from flask import current_app
 from sqlalchemy import delete, func, insert, select
 
@@ -61,6 +62,11 @@ def fetch_busy(calendar: Calendar, start: datetime, end: datetime, *,
         objects = remote.feed_events(login.url, wait=wait)
     else:
         objects = remote.caldav_events(login, calendar.url, start, end, wait=wait)
+    return stretches_of(calendar, objects, start, end)
+
+
+def stretches_of(calendar: Calendar, objects: list[icalendar.Calendar], start: datetime,
+                 end: datetime) -> list[tuple[datetime, datetime]]:
     owner = calendar.account.user
     return busy.busy_stretches(objects, start, end, ZoneInfo(owner.timezone),
                                own_uid_suffix=own_uid_suffix(),
@@ -79,11 +85,25 @@ def sync_calendar(calendar: Calendar, now: datetime | None = None) -> bool:
         _record_failure(calendar, e.message)
         db.session.commit()
         return False
+    synced(calendar, stretches, now)
+    db.session.commit()
+    return True
+
+
+def synced_from(calendar: Calendar, objects: list[icalendar.Calendar]) -> None:
+    """The calendar was just read (``objects``) by someone else: store what it holds as a
+    sync, and plan the next one. Flushes."""
+    now = utcnow()
+    calendar.last_sync_at = now
+    synced(calendar, stretches_of(calendar, objects, *horizon(calendar, now)), now)
+    plan_sync(calendar, at=now + sync_interval())
+
+
+def synced(calendar: Calendar, stretches: list[tuple[datetime, datetime]],
+           now: datetime) -> None:
     store_busy(calendar, stretches)
     calendar.last_success_at, calendar.last_error, calendar.failure_told_at = now, None, None
-    db.session.commit()
     logger.info("Calendar %s synced: %d busy times", calendar.id, len(stretches))
-    return True
 
 
 def store_busy(calendar: Calendar, stretches: list[tuple[datetime, datetime]]) -> None:
