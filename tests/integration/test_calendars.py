@@ -322,3 +322,54 @@ def test_a_calendar_that_does_not_answer_leaves_it_to_the_last_sync(app, client,
         silent.close()
     assert response.status_code == 302
     assert 1.5 < elapsed < 6
+
+
+def test_the_encryption_key_rotates_calendar_secrets_too(app, client, host, radicale):
+    from cryptography.fernet import Fernet
+
+    from timetics.security import decrypt_secret
+
+    radicale.make_calendar("Work")
+    add_caldav(client, host, radicale.url)
+    old_key, new_key = app.config["ENCRYPTION_KEY"][0], Fernet.generate_key().decode()
+    app.config["ENCRYPTION_KEY"] = [new_key, old_key]
+    app.extensions.pop("timetics_fernet")
+    result = app.test_cli_runner().invoke(args=["rotate-encryption-key"])
+    assert "1 calendar accounts" in result.output
+    app.config["ENCRYPTION_KEY"] = [new_key]
+    app.extensions.pop("timetics_fernet")
+    with app.app_context():
+        account = db.session.scalar(db.select(CalendarAccount))
+        assert decrypt_secret(account.password_encrypted) == PASSWORD
+        assert decrypt_secret(account.url_encrypted) == radicale.url
+
+
+# --- removing, and whose calendars one may touch -----------------------------------------------
+
+def test_remove_forgets_the_account_and_its_busy_times(app, client, host, radicale):
+    day = weekday_ahead()
+    radicale.make_calendar("Work").add_event(vcalendar(vevent("x", at(day, 10), at(day, 11))))
+    connected_existing(client, host, radicale, "Work")
+    assert iso(at(day, 10)) not in slot_starts(client, day)
+    response = post_form(client, tab(host) + f"/{account_id(app)}/remove", {}, page=tab(host),
+                         follow_redirects=True)
+    assert "removed" in response.get_data(as_text=True)
+    assert iso(at(day, 10)) in slot_starts(client, day)
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(BusyTime.id))) == 0
+        assert db.session.scalar(db.select(db.func.count(CalendarAccount.id))) == 0
+
+
+def test_staff_cannot_touch_another_s_account_through_their_own_address(
+        app, client, host, radicale, make_user):
+    radicale.make_calendar("Work")
+    add_caldav(client, host, radicale.url)
+    other = make_user(email="other@example.com")
+    intruder = app.test_client()
+    login(intruder, other.email)
+    own_tab = f"/staff/{other.id}/calendars"
+    for action in ("sync", "remove"):
+        response = post_form(intruder, f"{own_tab}/{account_id(app)}/{action}", {}, page=own_tab)
+        assert response.status_code == 404
+    assert intruder.get(tab(host)).status_code == 403
+    assert account_id(app) is not None
