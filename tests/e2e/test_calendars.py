@@ -6,6 +6,7 @@ from playwright.sync_api import expect
 from ..booking_helpers import at, weekday_ahead
 from ..radicale import PASSWORD, USER, vcalendar, vevent
 from .conftest import log_in, slot_label
+from .test_accessibility import serious_violations
 
 pytestmark = pytest.mark.e2e
 
@@ -44,6 +45,7 @@ def test_a_staff_member_adds_a_caldav_calendar_and_its_event_blocks_the_slot(
     expect(work.get_by_label("Check for conflicts")).to_be_checked()
     expect(work).to_contain_text("Synced")
     expect(page.locator('[data-calendar="Family"]')).to_contain_text("Not checked")
+    assert serious_violations(page) == []
 
     guest.reload()
     expect(guest.get_by_role("button", name=slot_label(free, NY))).to_be_visible()
