@@ -76,6 +76,10 @@ def test_a_server_down_at_booking_time_gets_the_event_later(app, writing_host,
     radicale.stop()
     response = book(client, "intro-call", at(weekday_ahead(), 10))
     assert response.status_code == 302  # the booking stands
+    reference = manage_path(response).split("/bookings/")[1].split("?")[0]
+    history = writing_host.client.get(f"/dashboard/bookings/{reference}").get_data(as_text=True)
+    assert "Write the event in the host&#39;s calendar" in history
+    assert "could not be reached" in history
     radicale.start()
     assert events(radicale) == []
     result = runner.invoke(args=["run-jobs", "--once", "--all"])
