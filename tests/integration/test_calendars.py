@@ -373,3 +373,20 @@ def test_staff_cannot_touch_another_s_account_through_their_own_address(
         assert response.status_code == 404
     assert intruder.get(tab(host)).status_code == 403
     assert account_id(app) is not None
+
+
+@pytest.mark.parametrize("trouble, words", [
+    ("gone", "has no calendar at this address any more"),
+    ("password", "The server refused this username and password"),
+])
+def test_a_calendar_gone_or_a_password_changed_is_said_plainly(app, client, host, radicale,
+                                                                trouble, words):
+    connected(client, host, radicale, "Work")
+    if trouble == "gone":
+        radicale.calendar("Work").delete()
+    else:
+        (radicale.folder / "users").write_text(f"{USER}:a-new-password\n")
+    response = post_form(client, tab(host) + f"/{account_id(app)}/sync", {}, page=tab(host),
+                         follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert "Sync failed" in page and words in page
