@@ -390,3 +390,20 @@ def test_a_calendar_gone_or_a_password_changed_is_said_plainly(app, client, host
                          follow_redirects=True)
     page = response.get_data(as_text=True)
     assert "Sync failed" in page and words in page
+
+
+def test_a_reschedule_onto_an_event_added_since_the_last_sync_is_refused(app, client, host,
+                                                                          radicale):
+    day = weekday_ahead()
+    calendar = radicale.make_calendar("Work")
+    connected_existing(client, host, radicale, "Work")
+    guest = app.test_client()
+    path = book(guest, "intro-call", at(day, 10)).headers["Location"]
+    calendar.add_event(vcalendar(vevent("late", at(day, 15), at(day, 16))))
+    reference, token = path.split("/bookings/")[1].split("?token=")
+    response = post_form(guest, f"/bookings/{reference}/reschedule?token={token}",
+                         {"start": iso(at(day, 15))},
+                         page=f"/bookings/{reference}/reschedule?token={token}&start="
+                              f"{iso(at(day, 15))}")
+    assert response.status_code == 409
+    assert "That time is not available" in response.get_data(as_text=True)

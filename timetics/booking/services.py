@@ -52,9 +52,7 @@ def book_slot(meeting_type: MeetingType, *, start: datetime, name: str, email: s
     One-to-one: a new booking. One-to-many: the guest joins the slot's booking while it has
     room (and it is created for the first guest).
     """
-    # Outside the transaction: a calendar server's answer must not hold the database's lock.
-    if not calendars_say_free(meeting_type, start):
-        raise SlotUnavailable("That time is not available.")
+    _check_calendars(meeting_type, start)
     token = new_token()
     try:
         with write_transaction():
@@ -72,6 +70,13 @@ def book_slot(meeting_type: MeetingType, *, start: datetime, name: str, email: s
     logger.info("Booking %s confirmed for attendee %s", result.booking.reference,
                 result.attendee.id)
     return result
+
+
+def _check_calendars(meeting_type: MeetingType, start: datetime) -> None:
+    """The host's calendars, read now, must not have an event there (timetics/calendars/
+    check.py). Outside the write transaction: a calendar server must not hold the lock."""
+    if not calendars_say_free(meeting_type, start):
+        raise SlotUnavailable("That time is not available.")
 
 
 def _take_place(meeting_type: MeetingType, *, start, name, email, timezone, notes, token,
@@ -190,6 +195,7 @@ def reschedule(attendee: Attendee, new_start: datetime, *, manage_token: str,
     stay). A guest who shares a group booking with others leaves it for a place at the new time
     (and a new manage link). ``manage_token`` is the guest's link today, for the email.
     """
+    _check_calendars(attendee.booking.meeting_type, new_start)
     try:
         with write_transaction():
             booking = _locked_booking(attendee.booking_id)
@@ -245,6 +251,7 @@ def move_booking(booking: Booking, new_start: datetime, *, by: User,
     """The host (or ``by``, an admin) moves the whole booking, every guest with it, to another
     free time of the same host, or SlotUnavailable. The reference, the manage links and the
     Zoom meeting stay (one update moves the meeting); returns the old start."""
+    _check_calendars(booking.meeting_type, new_start)
     try:
         with write_transaction():
             booking = _locked_booking(booking.id)
