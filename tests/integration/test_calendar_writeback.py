@@ -86,3 +86,20 @@ def test_a_server_down_at_booking_time_gets_the_event_later(app, writing_host,
     assert result.exit_code == 0, result.output
     [event] = events(radicale)
     assert event.start == at(weekday_ahead(), 10)
+
+
+def test_a_group_booking_s_event_lists_its_guests_as_they_come_and_go(app, writing_host,
+                                                                       radicale):
+    start = at(weekday_ahead(), 10)
+    first, second = app.test_client(), app.test_client()
+    book(first, "group-session", start, name="Ann First", email="ann@example.com")
+    path = manage_path(book(second, "group-session", start, name="Bob Second",
+                            email="bob@example.com"))
+    [event] = events(radicale)
+    assert "Ann First" in str(event["DESCRIPTION"]) and "Bob Second" in str(event["DESCRIPTION"])
+    reference, token = path.split("/bookings/")[1].split("?token=")
+    second.post(f"/bookings/{reference}/cancel?token={token}",
+                data={"csrf_token": session_csrf(second)})
+    [event] = events(radicale)
+    assert "Ann First" in str(event["DESCRIPTION"])
+    assert "Bob Second" not in str(event["DESCRIPTION"])

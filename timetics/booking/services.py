@@ -62,6 +62,8 @@ def book_slot(meeting_type: MeetingType, *, start: datetime, name: str, email: s
                 meetings.plan_meeting(result.booking)
                 writeback.plan_event(result.booking)
                 reminders.plan_host_reminders(result.booking)
+            else:
+                writeback.plan_update(result.booking)  # the event lists the new guest
             notifications.plan_confirmation(result.booking, result.attendee, token)
             reminders.plan_guest_reminders(result.booking, result.attendee, token)
     except IntegrityError:
@@ -147,6 +149,8 @@ def cancel_attendee(attendee: Attendee) -> bool:
             booking.status, booking.cancelled_at = BookingStatus.CANCELLED, now
             meetings.plan_delete(booking)
             writeback.plan_removal(booking)
+        else:
+            writeback.plan_update(booking)  # the event no longer lists the guest
         notifications.plan_cancellation(booking, [attendee], by_host=False, booking_ended=ended)
         reminders.drop_reminders(booking, None if ended else attendee)
     logger.info("Attendee %s cancelled booking %s%s", attendee.id, booking.reference,
