@@ -40,7 +40,7 @@ def test_a_staff_member_adds_a_caldav_calendar_and_its_event_blocks_the_slot(
     page.get_by_role("button", name="Add CalDAV account").click()
     expect(page.get_by_text("CalDAV account added")).to_be_visible()
     page.locator('[data-calendar="Work"]').get_by_label("Check for conflicts").check()
-    page.get_by_role("button", name="Save").click()
+    page.get_by_role("button", name="Sync now").click()  # saves the tick, then syncs
     work = page.locator('[data-calendar="Work"]')
     expect(work.get_by_label("Check for conflicts")).to_be_checked()
     expect(work).to_contain_text("Synced")

@@ -80,14 +80,19 @@ def add_feed(user_id: int):
 def save_choices(user_id: int):
     member = staff_member_or_403(user_id)
     if EmptyForm().validate_on_submit():
-        own = {c.id for c in services.calendars_of(member)}
-        checked = {int(v) for v in request.form.getlist("check") if v.isdigit()} & own
-        target = request.form.get("bookings_to", "")
-        bookings_to = int(target) if target.isdigit() and int(target) in own else None
-        services.save_choices(member, checked=checked, bookings_to=bookings_to)
+        _save_posted_choices(member)
         db.session.commit()
         flash("Calendar choices saved.", "success")
     return redirect(url_for("calendars.index", user_id=member.id))
+
+
+def _save_posted_choices(member: User) -> None:
+    """The ticks and the select of the calendars form, for the member's own calendars."""
+    own = {c.id for c in services.calendars_of(member)}
+    checked = {int(v) for v in request.form.getlist("check") if v.isdigit()} & own
+    target = request.form.get("bookings_to", "")
+    bookings_to = int(target) if target.isdigit() and int(target) in own else None
+    services.save_choices(member, checked=checked, bookings_to=bookings_to)
 
 
 def _own_account(member: User, account_id: int) -> CalendarAccount:
@@ -103,6 +108,8 @@ def sync_now(user_id: int, account_id: int):
     member = staff_member_or_403(user_id)
     account = _own_account(member, account_id)
     if EmptyForm().validate_on_submit():
+        if "choices" in request.form:  # Sync now sends the ticks it sits among
+            _save_posted_choices(member)
         services.sync_now(account)
         db.session.commit()
         flash("Syncing now: the times below show when it is done.", "success")
