@@ -407,3 +407,11 @@ def test_a_reschedule_onto_an_event_added_since_the_last_sync_is_refused(app, cl
                               f"{iso(at(day, 15))}")
     assert response.status_code == 409
     assert "That time is not available" in response.get_data(as_text=True)
+
+
+def test_a_feed_with_an_unreadable_event_is_refused_plainly(client, host, feed):
+    feed.body = vcalendar(vevent("bad", "DTSTART:20270105T100000Z", "DTEND:20270105T110000Z",
+                                 extra="RRULE:FREQ=SOMETIMES\r\n")).encode()
+    response = post_form(client, tab(host) + "/feed", {"feed_url": feed.url}, page=tab(host))
+    assert response.status_code == 422
+    assert "An event in this calendar cannot be read" in response.get_data(as_text=True)

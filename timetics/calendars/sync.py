@@ -68,9 +68,14 @@ def fetch_busy(calendar: Calendar, start: datetime, end: datetime, *,
 def stretches_of(calendar: Calendar, objects: list[icalendar.Calendar], start: datetime,
                  end: datetime) -> list[tuple[datetime, datetime]]:
     owner = calendar.account.user
-    return busy.busy_stretches(objects, start, end, ZoneInfo(owner.timezone),
-                               own_uid_suffix=own_uid_suffix(),
-                               me=(owner.email, calendar.account.username))
+    try:
+        return busy.busy_stretches(objects, start, end, ZoneInfo(owner.timezone),
+                                   own_uid_suffix=own_uid_suffix(),
+                                   me=(owner.email, calendar.account.username))
+    except Exception as e:  # the libraries' many ways of refusing a malformed event
+        logger.exception("Calendar %s: events that cannot be expanded", calendar.id)
+        raise CalendarError("An event in this calendar cannot be read (its date, time zone "
+                            "or repeat rule is malformed).") from e
 
 
 def sync_calendar(calendar: Calendar, now: datetime | None = None) -> bool:

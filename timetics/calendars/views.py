@@ -46,9 +46,11 @@ def add_caldav(user_id: int):
                                               username=form.username.data,
                                               password=form.password.data)
     except CalendarAuthRefused as e:
+        db.session.rollback()
         form.password.errors.append(e.message)
         return _page(member, caldav=form, status=422)
     except (CalendarError, UnsafeURL) as e:
+        db.session.rollback()
         form.server_url.errors.append(getattr(e, "message", None) or str(e))
         return _page(member, caldav=form, status=422)
     db.session.commit()
@@ -68,6 +70,7 @@ def add_feed(user_id: int):
     try:
         services.add_feed(member, url=form.feed_url.data)
     except (CalendarError, UnsafeURL) as e:
+        db.session.rollback()
         form.feed_url.errors.append(getattr(e, "message", None) or str(e))
         return _page(member, feed=form, status=422)
     db.session.commit()
