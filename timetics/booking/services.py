@@ -238,11 +238,15 @@ def reschedule(attendee: Attendee, new_start: datetime, *, manage_token: str,
                 booking.status, booking.cancelled_at = BookingStatus.CANCELLED, utcnow()
                 meetings.plan_delete(booking)
                 writeback.plan_removal(booking)
+            else:
+                writeback.plan_update(booking)  # one guest fewer there
             reminders.drop_reminders(booking, None if alone else attendee, reason="moved")
             if moved.first_attendee:
                 meetings.plan_meeting(moved.booking)
                 writeback.plan_event(moved.booking)
                 reminders.plan_host_reminders(moved.booking)
+            else:
+                writeback.plan_update(moved.booking)  # one guest more here
             notifications.plan_rescheduled(moved.booking, moved.attendee, old_start, token)
             reminders.plan_guest_reminders(moved.booking, moved.attendee, token)
             return Reschedule(moved.attendee, booking, moved.booking, old_start, False, token)
