@@ -37,8 +37,14 @@ MAX_HORIZON_DAYS = 730  # the longest booking window a meeting type may have
 
 def login_of(calendar: Calendar) -> remote.Login:
     account = calendar.account
-    password = decrypt_secret(account.password_encrypted) if account.password_encrypted else ""
-    return remote.Login(decrypt_secret(account.url_encrypted), account.username, password)
+    try:
+        password = decrypt_secret(account.password_encrypted) \
+            if account.password_encrypted else ""
+        return remote.Login(decrypt_secret(account.url_encrypted), account.username, password)
+    except ValueError as e:  # ENCRYPTION_KEY lost the key it was stored under
+        raise CalendarError("Timetics can no longer decrypt this account's address or "
+                            "password (ENCRYPTION_KEY changed): remove it and add it again.") \
+            from e
 
 
 def own_uid_suffix() -> str:
