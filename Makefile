@@ -110,10 +110,12 @@ demo: $(VENV)/.installed-test
 
 # The benchmark (issue 7): Timetics and a bare Flask baseline under the same gunicorn, loaded
 # with wrk (installed from Debian when missing); prints the table and writes bench/RESULTS.md.
+# Then the calendars figure (issue 22): slots with 5,000 calendar events, in bench/CALENDARS.md.
 .PHONY: bench
 bench: $(VENV)/.installed-test
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(PY) bench/run.py
+	$(PY) bench/calendars.py
 
 # PNGs of the main pages for the README, from the demo flow in headless Chromium.
 .PHONY: screenshots

@@ -29,6 +29,7 @@ from timetics.extensions import db
 from timetics.models import Role, User
 from timetics.security import hash_password
 
+from .radicale import feed, radicale  # noqa: F401 (fixtures: a CalDAV server, an iCal feed)
 from .smtp import SMTPServer, free_port
 
 PASSWORD = "correct horse battery"

@@ -81,6 +81,7 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from .auth.views import bp as auth_bp
     from .booking.views import bp as booking_bp
+    from .calendars.views import bp as calendars_bp
     from .dashboard.views import bp as dashboard_bp
     from .integrations.views import bp as integrations_bp
     from .meeting_types.views import bp as meeting_types_bp
@@ -89,7 +90,7 @@ def _register_blueprints(app: Flask) -> None:
     from .webhooks.views import bp as webhooks_bp
 
     for blueprint in (auth_bp, dashboard_bp, settings_bp, staff_bp, meeting_types_bp,
-                      booking_bp, integrations_bp, webhooks_bp):
+                      booking_bp, integrations_bp, webhooks_bp, calendars_bp):
         app.register_blueprint(blueprint)
 
 
@@ -101,6 +102,7 @@ def _register_outbox(app: Flask) -> None:
     """
     from . import jobs, mail
     from .booking import notifications  # noqa: F401 (registers the booking emails)
+    from .calendars import sync, writeback  # noqa: F401 (registers the calendar jobs)
     from .integrations import keepalive, meetings  # noqa: F401 (registers the Zoom calls)
 
     @app.after_request

@@ -58,6 +58,11 @@ DEFAULTS = {
     # Days after a booking ends that its guests' name, email, notes, answers and extra guests
     # are kept (booking/guest_data.py); None or empty: kept.
     "GUEST_DATA_RETENTION_DAYS": None,
+    # How often the job runner reads each calendar's busy times (timetics/calendars/sync.py).
+    "CALENDAR_SYNC_MINUTES": 5,
+    # Seconds for one calendar request while syncing; Confirm booking's own check waits less.
+    "CALENDAR_TIMEOUT": 10,
+    "CALENDAR_CONFIRM_SECONDS": 2,
 }
 
 MIN_SECRET_KEY_LENGTH = 32

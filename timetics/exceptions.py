@@ -122,3 +122,20 @@ class UnsafeURL(TimeticsError):
 
 class ResponseTooLarge(TimeticsError):
     """A server's answer to a fetch was larger than Timetics reads."""
+
+
+class CalendarError(TimeticsError):
+    """A calendar server or feed could not give what was asked; ``message`` says why, in
+    words for the Calendars tab."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class CalendarAuthRefused(CalendarError):
+    """The CalDAV server refused the username or password (401/403)."""
+
+
+class CalendarUnavailable(CalendarError):
+    """No usable answer: refused connection, timeout, a 5xx."""

@@ -35,13 +35,15 @@ def booking_uid(reference: str, external_url: str) -> str:
     return f"{reference}@{urlsplit(external_url).hostname or 'timetics'}"
 
 
-def build_ics(invitation: Invitation, *, method: str = "REQUEST",
+def build_ics(invitation: Invitation, *, method: str | None = "REQUEST",
               now: datetime | None = None) -> bytes:
-    """The .ics for ``method`` REQUEST (new or changed) or CANCEL, with times in UTC."""
+    """The .ics for ``method`` REQUEST (new or changed) or CANCEL, with times in UTC; None
+    for an event stored in a calendar (RFC 4791 §4.1: such a resource has no METHOD)."""
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
-    calendar.add("method", method)
+    if method:
+        calendar.add("method", method)
     event = Event()
     event.add("uid", invitation.uid)
     event.add("sequence", invitation.sequence)

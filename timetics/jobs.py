@@ -43,6 +43,9 @@ class Kind(StrEnum):
     ZOOM_UPDATE = "zoom_update"
     ZOOM_DELETE = "zoom_delete"
     ZOOM_KEEPALIVE = "zoom_keepalive"  # integrations/keepalive.py
+    CALENDAR_SYNC = "calendar_sync"  # calendars/sync.py
+    CALENDAR_PUT = "calendar_put"  # calendars/writeback.py: write the booking's event as it is
+    CALENDAR_DELETE = "calendar_delete"
 
 
 @dataclass(frozen=True)

@@ -583,3 +583,83 @@ class ProcessedWebhook(db.Model):
 
     def __repr__(self) -> str:
         return f"<ProcessedWebhook {self.signature[:12]} until {self.expires_at}>"
+
+
+class CalendarSource(enum.StrEnum):
+    CALDAV = "caldav"
+    FEED = "feed"
+
+
+class CalendarAccount(db.Model):
+    """Where a staff member's calendars come from: a CalDAV account (server URL, username,
+    app password, encrypted) or one iCal feed (its secret URL, encrypted: it is a password)."""
+
+    __tablename__ = "calendar_accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    source: Mapped[CalendarSource] = mapped_column(_enum(CalendarSource))
+    # What the pages show: the server URL, or the feed's host (its path is the secret).
+    label: Mapped[str] = mapped_column(String(300))
+    url_encrypted: Mapped[str] = mapped_column(Text)
+    username: Mapped[str] = mapped_column(String(254), default="")
+    password_encrypted: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship()
+    calendars: Mapped[list[Calendar]] = relationship(
+        back_populates="account", cascade="all, delete-orphan", order_by="Calendar.name")
+
+    def __repr__(self) -> str:
+        return f"<CalendarAccount {self.id} {self.source} user={self.user_id}>"
+
+
+class Calendar(db.Model):
+    """One calendar of an account: whether its events block slots, whether bookings are
+    written into it, and how its last sync went."""
+
+    __tablename__ = "calendars"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("calendar_accounts.id", ondelete="CASCADE"), index=True)
+    # The account's owner again: the slot query finds a host's busy times without a join.
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    url: Mapped[str] = mapped_column(Text)  # the collection's URL ("" for a feed: the account's)
+    name: Mapped[str] = mapped_column(String(200))
+    check_conflicts: Mapped[bool] = mapped_column(default=True)
+    add_bookings: Mapped[bool] = mapped_column(default=False)
+    last_sync_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    failure_told_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    account: Mapped[CalendarAccount] = relationship(back_populates="calendars")
+
+    @property
+    def failing(self) -> bool:
+        return self.last_error is not None
+
+    def __repr__(self) -> str:
+        return f"<Calendar {self.id} {self.name!r} user={self.user_id}>"
+
+
+class BusyTime(db.Model):
+    """A stretch of a calendar's time taken by an event, as of the last good sync. Stored in
+    pieces of at most a day, so the slot query reads a narrow index range."""
+
+    __tablename__ = "busy_times"
+    __table_args__ = (
+        CheckConstraint("start_at < end_at", name="ordered_times"),
+        Index("ix_busy_times_user_id_start_at", "user_id", "start_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    calendar_id: Mapped[int] = mapped_column(
+        ForeignKey("calendars.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    start_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    end_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    def __repr__(self) -> str:
+        return f"<BusyTime calendar={self.calendar_id} {self.start_at:%Y-%m-%dT%H:%MZ}>"

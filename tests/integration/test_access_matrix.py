@@ -80,6 +80,13 @@ EXPECTED = {
     "integrations.check": {"POST": (LOGIN, 302, 403, 302)},  # nothing connected: back
     "integrations.callback": {"GET": (LOGIN, 400, 400, 400)},
     "webhooks.zoom_event": {"POST": (401,) * 4},
+    # staff only their own calendars, admins anyone's; the world has no calendar account
+    "calendars.index": {"GET": (LOGIN, 200, 403, 200)},
+    "calendars.add_caldav": {"POST": (LOGIN, 422, 403, 422)},
+    "calendars.add_feed": {"POST": (LOGIN, 422, 403, 422)},
+    "calendars.save_choices": {"POST": (LOGIN, 302, 403, 302)},
+    "calendars.sync_now": {"POST": (LOGIN, 404, 403, 404)},
+    "calendars.remove": {"POST": (LOGIN, 404, 403, 404)},
 }
 CSRF_EXEMPT = {"webhooks.zoom_event"}
 
@@ -103,7 +110,8 @@ def world(app, make_user, admin):
     values = {"user_id": setup.host_id, "type_id": type_id, "booking_id": booking_id,
               "question_id": question_id,
               "slug": "intro-call", "reference": reference, "token": "not-a-real-token",
-              "day": "2030-01-01", "filename": "css/app.css", "job_id": 999}
+              "day": "2030-01-01", "filename": "css/app.css", "job_id": 999,
+              "account_id": 999}
     return {"values": values, "token": token, "emails": {
         "staff_a": setup.host_email, "staff_b": "b@example.com", "admin": admin.email}}
 

@@ -20,6 +20,7 @@ from ..models import (
     AvailabilityRule,
     Booking,
     BookingStatus,
+    BusyTime,
     DateOverride,
     ExtraGuest,
     MeetingType,
@@ -139,10 +140,35 @@ def _busy_rows(group: bool, parameters: dict) -> list[tuple]:
             for booking_id, start, end, *rest in rows]
 
 
+# The host's calendars' busy times, stored by the last sync in pieces of at most a day
+# (timetics/calendars/sync.py): a piece that reaches into the window starts at most that
+# long before it.
+_CALENDAR_BUSY = select(BusyTime.start_at, BusyTime.end_at).where(
+    BusyTime.user_id == bindparam("host"),
+    BusyTime.start_at >= bindparam("from_", type_=UTCDateTime),
+    BusyTime.start_at < bindparam("to", type_=UTCDateTime),
+)
+_CALENDAR_BUSY_ONE_ROW = _as_one_row(_CALENDAR_BUSY)
+CALENDAR_PIECE = timedelta(days=1)
+
+
+def calendar_busy(host_id: int, start: datetime, end: datetime) -> list[slots.Interval]:
+    """The stretches the host's calendars are busy near [start, end), as the last sync of each
+    found them. The meeting type's buffers apply to them in the slot engine."""
+    parameters = {"host": host_id, "from_": start - CALENDAR_PIECE - REACH, "to": end + REACH}
+    if db.session.get_bind().dialect.name != "sqlite":
+        rows = db.session.execute(_CALENDAR_BUSY, parameters)
+    else:
+        rows = [(utc_from_text(begins), utc_from_text(ends)) for begins, ends in
+                json.loads(db.session.scalar(_CALENDAR_BUSY_ONE_ROW, parameters))]
+    return [slots.Interval(begins, ends) for begins, ends in rows]
+
+
 def busy_times(meeting_type: MeetingType, start: datetime, end: datetime,
                exclude_booking_id: int | None = None
                ) -> tuple[list[slots.Interval], dict[datetime, int]]:
-    """The host's live bookings near [start, end), in one indexed query.
+    """The host's live bookings near [start, end), in one indexed query, and the busy times
+    of the host's calendars.
 
     Each is widened by its own meeting type's buffers. Group bookings of this same meeting type
     come back as seats taken per start instead, so that their slot stays open until full.
@@ -160,6 +186,7 @@ def busy_times(meeting_type: MeetingType, start: datetime, end: datetime,
         else:
             busy.append(slots.Interval(b_start - timedelta(minutes=before),
                                        b_end + timedelta(minutes=after)))
+    busy.extend(calendar_busy(meeting_type.host_id, start, end))
     return busy, group_seats
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
+from dataclasses import replace
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
@@ -289,6 +290,19 @@ def answer_lines(attendee: Attendee) -> list[str]:
         return []
     return ["", f"Answers from {attendee.name}:",
             *(f"{a.label}: {a.value}" for a in attendee.answers)]
+
+
+def host_calendar_event(booking: Booking) -> bytes:
+    """The booking as an event in the host's own calendar: the guests and their notes are in
+    the description, not ATTENDEE lines, so that the calendar server does not invite them a
+    second time (RFC 6638 scheduling); the Zoom link is the location, and in the text."""
+    guests = _confirmed(booking)
+    event = _invitation(booking, [])
+    lines = [event.description, "", "Guests:"]
+    lines += [f"- {a.name} <{a.email}>" + (f": {a.notes}" if a.notes else "") for a in guests]
+    for attendee in guests:
+        lines += answer_lines(attendee)
+    return build_ics(replace(event, description="\n".join(lines)), method=None)
 
 
 def calendar_file(booking: Booking, attendee: Attendee) -> bytes:

@@ -17,6 +17,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from ..calendars import writeback
+from ..calendars.check import calendars_say_free
 from ..db import utcnow, write_transaction
 from ..exceptions import SlotUnavailable
 from ..extensions import db
@@ -54,6 +56,7 @@ def book_slot(meeting_type: MeetingType, *, start: datetime, name: str, email: s
     One-to-one: a new booking. One-to-many: the guest joins the slot's booking while it has
     room (and it is created for the first guest).
     """
+    _check_calendars(meeting_type, start)
     token = new_token()
     try:
         with write_transaction():
@@ -62,7 +65,10 @@ def book_slot(meeting_type: MeetingType, *, start: datetime, name: str, email: s
                                  answers=answers, extra_guests=extra_guests)
             if result.first_attendee:
                 meetings.plan_meeting(result.booking)
+                writeback.plan_event(result.booking)
                 reminders.plan_host_reminders(result.booking)
+            else:
+                writeback.plan_update(result.booking)  # the event lists the new guest
             notifications.plan_confirmation(result.booking, result.attendee, token)
             reminders.plan_guest_reminders(result.booking, result.attendee, token)
     except IntegrityError:
@@ -71,6 +77,13 @@ def book_slot(meeting_type: MeetingType, *, start: datetime, name: str, email: s
     logger.info("Booking %s confirmed for attendee %s", result.booking.reference,
                 result.attendee.id)
     return result
+
+
+def _check_calendars(meeting_type: MeetingType, start: datetime) -> None:
+    """The host's calendars, read now, must not have an event there (timetics/calendars/
+    check.py). Outside the write transaction: a calendar server must not hold the lock."""
+    if not calendars_say_free(meeting_type, start):
+        raise SlotUnavailable("That time is not available.")
 
 
 def _take_place(meeting_type: MeetingType, *, start, name, email, timezone, notes, token,
@@ -150,6 +163,9 @@ def cancel_attendee(attendee: Attendee) -> bool:
         if ended:
             booking.status, booking.cancelled_at = BookingStatus.CANCELLED, now
             meetings.plan_delete(booking)
+            writeback.plan_removal(booking)
+        else:
+            writeback.plan_update(booking)  # the event no longer lists the guest
         notifications.plan_cancellation(booking, [attendee], by_host=False, booking_ended=ended)
         reminders.drop_reminders(booking, None if ended else attendee)
     logger.info("Attendee %s cancelled booking %s%s", attendee.id, booking.reference,
@@ -171,6 +187,7 @@ def cancel_booking(booking: Booking, *, by: User | None = None,
             attendee.status, attendee.cancelled_at = BookingStatus.CANCELLED, now
         booking.status, booking.cancelled_at = BookingStatus.CANCELLED, now
         meetings.plan_delete(booking)
+        writeback.plan_removal(booking)
         notifications.plan_cancellation(booking, affected, by_host=True, booking_ended=True,
                                         by=by, message=message)
         reminders.drop_reminders(booking)
@@ -197,6 +214,7 @@ def reschedule(attendee: Attendee, new_start: datetime, *, manage_token: str,
     stay). A guest who shares a group booking with others leaves it for a place at the new time
     (and a new manage link). ``manage_token`` is the guest's link today, for the email.
     """
+    _check_calendars(attendee.booking.meeting_type, new_start)
     try:
         with write_transaction():
             booking = _locked_booking(attendee.booking_id)
@@ -220,6 +238,7 @@ def reschedule(attendee: Attendee, new_start: datetime, *, manage_token: str,
                 booking.sequence += 1
                 db.session.flush()
                 meetings.plan_move(booking)
+                writeback.plan_update(booking)
                 notifications.plan_rescheduled(booking, attendee, old_start, manage_token)
                 reminders.move_reminders(booking, {attendee.id: manage_token})
                 return Reschedule(attendee, booking, booking, old_start, True, None)
@@ -235,10 +254,16 @@ def reschedule(attendee: Attendee, new_start: datetime, *, manage_token: str,
             if alone:
                 booking.status, booking.cancelled_at = BookingStatus.CANCELLED, utcnow()
                 meetings.plan_delete(booking)
+                writeback.plan_removal(booking)
+            else:
+                writeback.plan_update(booking)  # one guest fewer there
             reminders.drop_reminders(booking, None if alone else attendee, reason="moved")
             if moved.first_attendee:
                 meetings.plan_meeting(moved.booking)
+                writeback.plan_event(moved.booking)
                 reminders.plan_host_reminders(moved.booking)
+            else:
+                writeback.plan_update(moved.booking)  # one guest more here
             notifications.plan_rescheduled(moved.booking, moved.attendee, old_start, token)
             reminders.plan_guest_reminders(moved.booking, moved.attendee, token)
             return Reschedule(moved.attendee, booking, moved.booking, old_start, False, token)
@@ -251,6 +276,7 @@ def move_booking(booking: Booking, new_start: datetime, *, by: User,
     """The host (or ``by``, an admin) moves the whole booking, every guest with it, to another
     free time of the same host, or SlotUnavailable. The reference, the manage links and the
     Zoom meeting stay (one update moves the meeting); returns the old start."""
+    _check_calendars(booking.meeting_type, new_start)
     try:
         with write_transaction():
             booking = _locked_booking(booking.id)
@@ -271,6 +297,7 @@ def move_booking(booking: Booking, new_start: datetime, *, by: User,
             booking.sequence += 1
             db.session.flush()
             meetings.plan_move(booking)
+            writeback.plan_update(booking)
             reminders.move_reminders(booking)  # each guest's link stays sealed in them
             notifications.plan_host_moved(booking, live_attendees(booking), old_start, by=by)
     except IntegrityError:

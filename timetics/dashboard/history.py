@@ -19,6 +19,10 @@ from ..models import Booking, BookingStatus, Job
 ZOOM_CALLS = {Kind.ZOOM_CREATE: "Create the Zoom meeting",
               Kind.ZOOM_UPDATE: "Move the Zoom meeting",
               Kind.ZOOM_DELETE: "Delete the Zoom meeting"}
+# The booking's event in the host's own calendar (timetics/calendars/writeback.py).
+CALENDAR_WRITES = {Kind.CALENDAR_PUT: "Write the event in the host's calendar",
+                   Kind.CALENDAR_DELETE: "Delete the event from the host's calendar"}
+CALLS = {**ZOOM_CALLS, **CALENDAR_WRITES}
 EMAILS = {"confirmed": "Confirmation", "cancelled": "Cancellation", "rescheduled": "New time",
           "zoom_link": "Zoom link", "reminder": "Reminder",
           "pick_new_time": "Please pick a new time"}
@@ -75,8 +79,8 @@ def _cancelled(booking: Booking, cancellations: list[Job]) -> Entry:
 
 def _job_entries(job: Job) -> list[Entry]:
     outcome, tone = _outcome(job)
-    if job.kind in ZOOM_CALLS:
-        return [Entry(job.created_at, ZOOM_CALLS[job.kind], outcome, tone,
+    if job.kind in CALLS:
+        return [Entry(job.created_at, CALLS[job.kind], outcome, tone,
                       job.last_error or "")]
     if job.kind != Kind.BOOKING_EMAIL:
         return []

@@ -17,6 +17,7 @@ from ..booking import availability
 from ..booking import services as booking_services
 from ..booking.forms import RescheduleForm
 from ..booking.views import build_picker, iso_utc, parse_start, picker_query, start_or_400
+from ..calendars import services as calendar_services
 from ..db import utcnow
 from ..exceptions import SlotUnavailable
 from ..extensions import db
@@ -82,6 +83,7 @@ def index():
         hosts_without_zoom=services.hosts_without_zoom(current_user),
         cut_short=services.types_cut_short_by_zoom(current_user),
         booking_pages=services.own_booking_pages(current_user),
+        failing_calendars=calendar_services.failing_calendars(current_user),
     ), 400 if form.errors else 200
 
 

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from .. import zoom
 from ..booking.notifications import answer_lines, plan_zoom_link
+from ..calendars import writeback
 from ..db import utcnow, write_transaction
 from ..exceptions import RetryLater, ZoomNotConfigured
 from ..extensions import db
@@ -242,6 +243,7 @@ def _adopt(booking_id: int, meeting: dict | None, *, replaced: bool = False) -> 
             plan_delete(booking)
         else:
             plan_zoom_link(booking, replaced=replaced)
+            writeback.plan_update(booking)  # the host's calendar shows the link too
 
 
 @handler(Kind.ZOOM_UPDATE, on_failure=_record_failure)

@@ -1,0 +1,150 @@
+"""The one module that talks to calendar servers: CalDAV through the ``caldav`` library, iCal
+feeds with a plain GET. Every request goes through ``safe_urls.safe_session`` (http(s) only,
+public addresses unless allowed, each redirect hop checked, answers size-capped and
+time-limited); the caldav client's own HTTP session is replaced by one of those.
+
+Errors come out as ``CalendarError`` kinds with a message for the Calendars tab.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import unquote, urljoin, urlsplit
+
+import caldav
+import icalendar
+import requests
+from caldav.lib import error as dav_error
+from flask import current_app
+
+from ..exceptions import (
+    CalendarAuthRefused,
+    CalendarError,
+    CalendarUnavailable,
+    ResponseTooLarge,
+    UnsafeURL,
+)
+from ..safe_urls import safe_session
+
+logger = logging.getLogger(__name__)
+
+MAX_BYTES = 20 * 1024 * 1024  # a year of a busy calendar is a few MB
+WELL_KNOWN = "/.well-known/caldav"  # RFC 6764 §5: redirects to the server's context path
+
+
+@dataclass(frozen=True)
+class Login:
+    url: str
+    username: str
+    password: str
+
+
+@dataclass(frozen=True)
+class FoundCalendar:
+    url: str
+    name: str
+
+
+def timeout() -> float:
+    return float(current_app.config["CALENDAR_TIMEOUT"])
+
+
+@contextmanager
+def _plain_errors(what: str) -> Iterator[None]:
+    """Turn what the HTTP and CalDAV layers raise into CalendarError kinds."""
+    try:
+        yield
+    except (UnsafeURL, ResponseTooLarge) as e:
+        raise CalendarError(str(e)) from e
+    except dav_error.AuthorizationError as e:
+        raise CalendarAuthRefused("The server refused this username and password. For "
+                                  "iCloud, Fastmail or Nextcloud use an app password.") from e
+    except requests.Timeout as e:
+        raise CalendarUnavailable(f"{what} did not answer in time.") from e
+    except requests.RequestException as e:
+        raise CalendarUnavailable(f"{what} could not be reached.") from e
+    except dav_error.NotFoundError as e:
+        raise CalendarError(f"{what} has no calendar at this address any more.") from e
+    except (dav_error.DAVError, ValueError, KeyError) as e:
+        # A 5xx, or an answer that is not CalDAV's (a web page, a proxy's error).
+        raise CalendarUnavailable(f"{what} gave an answer that is not a calendar's.") from e
+
+
+def _client(url: str, login: Login, wait: float | None = None) -> caldav.DAVClient:
+    # RFC 6764's DNS look-ups are off: they would reach servers outside the safe session.
+    client = caldav.DAVClient(url=url, username=login.username, password=login.password,
+                              timeout=wait or timeout(), enable_rfc6764=False)
+    client.session.close()
+    client.session = safe_session(timeout=wait or timeout(), max_bytes=MAX_BYTES)
+    return client
+
+
+def discover(login: Login) -> list[FoundCalendar]:
+    """The account's calendars, found from the server URL as a user types it: the principal
+    (RFC 5397 current-user-principal) at that address, or else at the server's
+    ``/.well-known/caldav``; then its calendar home (RFC 4791 §6.2.1) and the calendars in it."""
+    errors: list[CalendarError] = []
+    for candidate in (login.url, urljoin(login.url, WELL_KNOWN)):
+        try:
+            with _plain_errors("The calendar server"):
+                principal = _client(candidate, login).principal()
+                calendars = principal.calendars()
+                return [FoundCalendar(str(c.url), _name_of(c)) for c in calendars]
+        except CalendarError as e:  # a 403 at a path that is not the server's may be one
+            errors.append(e)
+    refused = [e for e in errors if isinstance(e, CalendarAuthRefused)]
+    raise (refused or errors)[-1]
+
+
+def _name_of(calendar: caldav.Calendar) -> str:
+    try:
+        name = calendar.get_display_name()
+    except (dav_error.DAVError, requests.RequestException):
+        name = None
+    return (name or unquote(urlsplit(str(calendar.url)).path.rstrip("/").rsplit("/", 1)[-1])
+            or "Calendar")[:200]
+
+
+def caldav_events(login: Login, calendar_url: str, start: datetime, end: datetime, *,
+                  wait: float | None = None) -> list[icalendar.Calendar]:
+    """The calendar objects with an event in [start, end), unexpanded (a recurring event comes
+    with its overrides): an RFC 4791 §7.8.1 calendar-query with a time-range."""
+    with _plain_errors("The calendar server"):
+        calendar = _client(calendar_url, login, wait).calendar(url=calendar_url)
+        found = calendar.search(event=True, start=start, end=end, post_filter=False)
+        return [item.icalendar_instance for item in found]
+
+
+def feed_events(url: str, *, wait: float | None = None) -> list[icalendar.Calendar]:
+    """The feed's whole calendar, as one object."""
+    with _plain_errors("The calendar feed"):
+        response = safe_session(timeout=wait or timeout(), max_bytes=MAX_BYTES).get(url)
+        if response.status_code in (401, 403, 404, 410):
+            raise CalendarError(f"The calendar feed answered {response.status_code}: the "
+                                "address may have been reset. Copy the secret address again.")
+        if response.status_code >= 400:
+            raise CalendarUnavailable(f"The calendar feed answered {response.status_code}.")
+        try:
+            return [icalendar.Calendar.from_ical(response.content)]
+        except ValueError as e:
+            raise CalendarError("This address does not give an iCal calendar (.ics).") from e
+
+
+def put_event(login: Login, calendar_url: str, uid: str, ical: bytes) -> None:
+    """Create or replace the event with ``uid`` (RFC 4791 §5.3.2: PUT to the collection)."""
+    with _plain_errors("The calendar server"):
+        calendar = _client(calendar_url, login).calendar(url=calendar_url)
+        calendar.save_event(ical.decode(), id=uid)
+
+
+def delete_event(login: Login, calendar_url: str, uid: str) -> None:
+    """Delete the event with ``uid``; one that is gone already is fine."""
+    with _plain_errors("The calendar server"):
+        calendar = _client(calendar_url, login).calendar(url=calendar_url)
+        try:
+            calendar.event_by_uid(uid).delete()
+        except dav_error.NotFoundError:
+            return
