@@ -75,6 +75,7 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from .api.views import bp as api_bp
     from .auth.views import bp as auth_bp
     from .booking.views import bp as booking_bp
     from .dashboard.views import bp as dashboard_bp
@@ -85,7 +86,7 @@ def _register_blueprints(app: Flask) -> None:
     from .webhooks.views import bp as webhooks_bp
 
     for blueprint in (auth_bp, dashboard_bp, settings_bp, staff_bp, meeting_types_bp,
-                      booking_bp, integrations_bp, webhooks_bp):
+                      booking_bp, integrations_bp, webhooks_bp, api_bp):
         app.register_blueprint(blueprint)
 
 
@@ -110,7 +111,11 @@ def _register_errorhandlers(app: Flask) -> None:
     from flask_wtf.csrf import CSRFError
     from werkzeug.exceptions import NotFound, SecurityError
 
+    from .api.problems import is_api_request, problem_response_for
+
     def page(code: int, title: str, message: str):
+        if is_api_request():  # the API answers problem documents, never HTML
+            return problem_response_for(code, message)
         return render_template("error.html", code=code, title=title, message=message), code
 
     app.register_error_handler(

@@ -435,3 +435,52 @@ class ProcessedWebhook(db.Model):
 
     def __repr__(self) -> str:
         return f"<ProcessedWebhook {self.signature[:12]} until {self.expires_at}>"
+
+
+class ApiScope(enum.StrEnum):
+    READ = "read"
+    READ_WRITE = "read write"
+
+
+class ApiToken(db.Model):
+    """A personal token for the REST API (``Authorization: Bearer``). Only its hash is kept:
+    the token is shown once, when it is made."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scope: Mapped[ApiScope] = mapped_column(_enum(ApiScope), default=ApiScope.READ)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+    @property
+    def can_write(self) -> bool:
+        return self.scope == ApiScope.READ_WRITE
+
+    def __repr__(self) -> str:
+        return f"<ApiToken {self.id} {self.name!r} user={self.user_id} {self.scope}>"
+
+
+class IdempotentRequest(db.Model):
+    """An API write sent with an ``Idempotency-Key``, and its answer, replayed for 24 hours."""
+
+    __tablename__ = "idempotent_requests"
+    __table_args__ = (Index("uq_idempotent_requests_user_key", "user_id", "key", unique=True),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(200))
+    # What was asked (method, path, body): the same key with another request is refused.
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int | None] = mapped_column()  # None while the first request runs
+    response_body: Mapped[dict | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+    def __repr__(self) -> str:
+        return f"<IdempotentRequest {self.id} user={self.user_id} {self.status_code}>"

@@ -1,0 +1,263 @@
+"""The REST API: personal tokens from the profile, every endpoint, and each way to fail with a
+problem document (never HTML)."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from timetics.api.tokens import create_token
+from timetics.extensions import db
+from timetics.models import ApiScope, ApiToken, Booking, BookingStatus, Role, User
+
+from ..booking_helpers import at, book, create_booking_setup, iso, weekday_ahead
+from ..conftest import login, post_form
+
+PROBLEM = "application/problem+json"
+
+
+def token_for(app, user_id: int, scope: ApiScope = ApiScope.READ_WRITE) -> str:
+    with app.app_context():
+        return create_token(db.session.get(User, user_id), name="test", scope=scope)[1]
+
+
+def bearer(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def world(app, make_user, admin):
+    """Staff A hosts the meeting types and one booking; staff B hosts nothing."""
+    setup = create_booking_setup(app, make_user)
+    staff_b = make_user(Role.STAFF, email="b@example.com")
+    start = at(weekday_ahead(), 10)
+    response = book(app.test_client(), "intro-call", start)
+    assert response.status_code == 302
+    with app.app_context():
+        reference = db.session.scalar(select(Booking.reference))
+    return {"host": setup.host_id, "staff_b": staff_b.id, "admin": admin.id,
+            "reference": reference, "start": start}
+
+
+def assert_problem(response, status: int, kind: str, field: str | None = None) -> dict:
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.mimetype == PROBLEM
+    body = response.get_json(force=True)
+    assert body["type"] == f"urn:timetics:problem:{kind}" and body["status"] == status
+    if field:
+        assert body["invalid_params"][0]["name"] == field, body
+        assert field in body["detail"]
+    return body
+
+
+# --- tokens on the profile --------------------------------------------------------------------
+
+def test_a_token_made_on_the_profile_is_shown_once_and_stored_hashed(app, client, world):
+    """API tokens > Token name, Scope, Create token: the page shows the token once; the
+    database keeps only its hash; the list shows name, scope, created and last used."""
+    with app.app_context():
+        host = db.session.get(User, world["host"])
+        email = host.email
+    login(client, email)
+    page = f"/staff/{world['host']}"
+    html = client.get(page).get_data(as_text=True)
+    for label in ("API tokens", "Token name", "Scope", "Create token"):
+        assert label in html
+    assert '<label for="token_name">Token name</label>' in html
+    response = post_form(client, f"{page}/api-tokens",
+                         {"token_name": "CRM sync", "scope": "read write"}, page=page)
+    assert response.status_code == 200
+    shown = re.search(r'id="new-api-token"[^>]*value="(tt_[^"]+)"',
+                      response.get_data(as_text=True)).group(1)
+    again = client.get(page).get_data(as_text=True)
+    assert shown not in again and "CRM sync" in again and "read write" in again
+    assert "never" in again  # not used yet
+    with app.app_context():
+        row = db.session.scalar(select(ApiToken))
+        assert row.token_hash != shown and shown not in row.token_hash
+    api = app.test_client()  # no cookie
+    assert api.get("/api/v1/meeting-types", headers=bearer(shown)).status_code == 200
+    assert "never" not in client.get(page).get_data(as_text=True)
+
+
+def test_a_token_needs_a_name(app, client, world):
+    with app.app_context():
+        email = db.session.get(User, world["host"]).email
+    login(client, email)
+    page = f"/staff/{world['host']}"
+    response = post_form(client, f"{page}/api-tokens", {"token_name": " ", "scope": "read"},
+                         page=page)
+    assert response.status_code == 422
+    assert "Name the token" in response.get_data(as_text=True)
+
+
+def test_an_admin_cannot_make_a_token_for_someone_else(app, client, world, admin):
+    login(client, admin.email)
+    response = post_form(client, f"/staff/{world['host']}/api-tokens",
+                         {"token_name": "x", "scope": "read"}, page="/dashboard")
+    assert response.status_code == 403
+
+
+def test_a_revoked_token_is_refused(app, client, world):
+    token = token_for(app, world["host"])
+    with app.app_context():
+        email = db.session.get(User, world["host"]).email
+        token_id = db.session.scalar(select(ApiToken.id))
+    login(client, email)
+    page = f"/staff/{world['host']}"
+    response = post_form(client, f"{page}/api-tokens/{token_id}/revoke", {}, page=page)
+    assert response.status_code == 302
+    assert "Revoked" in client.get(page).get_data(as_text=True)
+    body = assert_problem(app.test_client().get("/api/v1/bookings", headers=bearer(token)),
+                          401, "unauthorized")
+    assert "revoked" in body["detail"]
+
+
+# --- authentication failures --------------------------------------------------------------------
+
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Basic dXNlcjpwYXNz"},
+                                     {"Authorization": "Bearer "}])
+def test_no_token_is_a_401_problem(app, world, headers):
+    response = app.test_client().get("/api/v1/bookings", headers=headers)
+    assert_problem(response, 401, "unauthorized")
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_a_wrong_token_is_a_401_problem(app, world):
+    response = app.test_client().get("/api/v1/bookings", headers=bearer("tt_guessed"))
+    assert_problem(response, 401, "unauthorized")
+    assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
+
+
+def test_a_logged_in_session_cookie_is_not_a_token(app, client, world, admin):
+    """Cookies are not accepted by the API: a logged-in browser without a token gets 401, and
+    no CSRF token is asked of a token request."""
+    login(client, admin.email)
+    assert_problem(client.get("/api/v1/bookings"), 401, "unauthorized")
+    assert_problem(client.post("/api/v1/bookings", json={}), 401, "unauthorized")
+
+
+def test_a_read_only_token_cannot_write(app, world):
+    token = token_for(app, world["host"], ApiScope.READ)
+    api = app.test_client()
+    for path in ("/api/v1/bookings", f"/api/v1/bookings/{world['reference']}/cancel",
+                 f"/api/v1/bookings/{world['reference']}/reschedule"):
+        response = api.post(path, json={}, headers=bearer(token))
+        assert_problem(response, 403, "insufficient-scope")
+    with app.app_context():
+        assert db.session.get(Booking, 1).status == BookingStatus.CONFIRMED
+
+
+def test_an_unknown_api_address_and_method_answer_problems(app, world):
+    token = token_for(app, world["host"])
+    api = app.test_client()
+    assert_problem(api.get("/api/v1/nothing", headers=bearer(token)), 404, "not-found")
+    assert_problem(api.delete("/api/v1/bookings", headers=bearer(token)), 405,
+                   "method-not-allowed")
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+def test_meeting_types_staff_see_their_own_and_admins_all(app, world):
+    api = app.test_client()
+    own = api.get("/api/v1/meeting-types", headers=bearer(token_for(app, world["host"])))
+    assert [t["slug"] for t in own.get_json()["meeting_types"]] == ["group-session",
+                                                                     "intro-call"]
+    other = api.get("/api/v1/meeting-types", headers=bearer(token_for(app, world["staff_b"])))
+    assert other.get_json() == {"meeting_types": []}
+    admin = api.get("/api/v1/meeting-types", headers=bearer(token_for(app, world["admin"])))
+    assert len(admin.get_json()["meeting_types"]) == 2
+
+
+def test_slots_are_those_of_the_public_json(app, world):
+    token = token_for(app, world["host"])
+    day = weekday_ahead(3)
+    query = f"from={day}&to={day}&tz=Asia/Tokyo"
+    api = app.test_client()
+    answer = api.get(f"/api/v1/meeting-types/intro-call/slots?{query}", headers=bearer(token))
+    assert answer.status_code == 200
+    assert answer.get_json() == api.get(f"/book/intro-call/slots?{query}").get_json()
+    assert answer.get_json()["slots"]
+
+
+@pytest.mark.parametrize("query, field", [("from=2030-13-01", "from"), ("tz=Mars/Base", "tz"),
+                                          ("from=2030-01-10&to=2030-01-01", "to"),
+                                          ("from=2030-01-01&to=2030-06-01", "to")])
+def test_bad_slot_ranges_are_problems_naming_the_field(app, world, query, field):
+    response = app.test_client().get(f"/api/v1/meeting-types/intro-call/slots?{query}",
+                                     headers=bearer(token_for(app, world["host"])))
+    assert_problem(response, 400, "bad-request", field)
+
+
+def test_another_staff_members_meeting_type_and_booking_are_404(app, world):
+    token = token_for(app, world["staff_b"])
+    api = app.test_client()
+    assert_problem(api.get("/api/v1/meeting-types/intro-call/slots", headers=bearer(token)),
+                   404, "not-found")
+    assert_problem(api.get(f"/api/v1/bookings/{world['reference']}", headers=bearer(token)),
+                   404, "not-found")
+    assert api.get("/api/v1/bookings", headers=bearer(token)).get_json()["bookings"] == []
+    for action in ("cancel", "reschedule"):
+        assert_problem(api.post(f"/api/v1/bookings/{world['reference']}/{action}",
+                                json={"start": iso(world["start"])}, headers=bearer(token)),
+                       404, "not-found")
+
+
+def test_a_booking_has_guests_utc_times_and_zoom_state(app, world):
+    for who in ("host", "admin"):
+        response = app.test_client().get(f"/api/v1/bookings/{world['reference']}",
+                                         headers=bearer(token_for(app, world[who])))
+        booking = response.get_json()
+        assert booking["reference"] == world["reference"]
+        assert booking["start"] == iso(world["start"]) and booking["status"] == "confirmed"
+        assert booking["guests"] == [{"name": "Gina Guest", "email": "gina@example.com",
+                                      "timezone": "Asia/Tokyo", "notes": "Looking forward!",
+                                      "status": "confirmed"}]
+        assert booking["zoom"] == {"state": "none", "join_url": None, "meeting_id": None}
+        assert booking["meeting_type"]["slug"] == "intro-call"
+
+
+def test_bookings_list_filters_and_pages_with_a_cursor(app, world):
+    token = token_for(app, world["host"])
+    client = app.test_client()
+    day = weekday_ahead()
+    for hour in (11, 12, 13, 14):
+        book(client, "intro-call", at(day, hour), email=f"g{hour}@example.com")
+    api = app.test_client()
+    seen, cursor = [], None
+    while True:
+        query = "limit=2" + (f"&cursor={cursor}" if cursor else "")
+        page = api.get(f"/api/v1/bookings?{query}", headers=bearer(token)).get_json()
+        seen += [b["start"] for b in page["bookings"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == sorted(seen) and len(seen) == 5
+    other_day = api.get(f"/api/v1/bookings?from={weekday_ahead(4)}", headers=bearer(token))
+    assert other_day.get_json()["bookings"] == []
+    typed = api.get("/api/v1/bookings?meeting_type=group-session&status=confirmed",
+                    headers=bearer(token))
+    assert typed.get_json()["bookings"] == []
+    hosted = api.get(f"/api/v1/bookings?host={world['host']}&status=confirmed",
+                     headers=bearer(token))
+    assert len(hosted.get_json()["bookings"]) == 5
+
+
+@pytest.mark.parametrize("query, field", [("status=lost", "status"), ("limit=0", "limit"),
+                                          ("limit=x", "limit"), ("from=tomorrow", "from"),
+                                          ("cursor=!!", "cursor"), ("host=-1", "host")])
+def test_bad_booking_filters_are_problems_naming_the_field(app, world, query, field):
+    response = app.test_client().get(f"/api/v1/bookings?{query}",
+                                     headers=bearer(token_for(app, world["host"])))
+    assert_problem(response, 400, "bad-request", field)
+
+
+def test_a_token_of_a_deactivated_user_is_refused(app, world):
+    token = token_for(app, world["host"])
+    with app.app_context():
+        db.session.get(User, world["host"]).active = False
+        db.session.commit()
+        assert db.session.scalar(select(func.count(ApiToken.id))) == 1
+    assert_problem(app.test_client().get("/api/v1/bookings", headers=bearer(token)), 401,
+                   "unauthorized")
