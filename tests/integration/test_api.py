@@ -261,3 +261,179 @@ def test_a_token_of_a_deactivated_user_is_refused(app, world):
         assert db.session.scalar(select(func.count(ApiToken.id))) == 1
     assert_problem(app.test_client().get("/api/v1/bookings", headers=bearer(token)), 401,
                    "unauthorized")
+
+
+# --- writing ----------------------------------------------------------------------------------
+
+def new_booking(start, **overrides) -> dict:
+    return {"meeting_type": "intro-call", "start": iso(start), "timezone": "Europe/Berlin",
+            "name": "Api Guest", "email": "api.guest@example.com", "notes": "From the CRM",
+            **overrides}
+
+
+def test_create_books_like_the_page_and_emails_the_guest(app, world, mailbox):
+    token = token_for(app, world["host"])
+    start = at(weekday_ahead(), 15)
+    response = app.test_client().post("/api/v1/bookings", json=new_booking(start),
+                                      headers=bearer(token))
+    assert response.status_code == 201, response.get_data(as_text=True)
+    booking = response.get_json()
+    assert response.headers["Location"].endswith(f"/api/v1/bookings/{booking['reference']}")
+    assert booking["start"] == iso(start) and booking["status"] == "confirmed"
+    assert booking["guests"][0]["email"] == "api.guest@example.com"
+    mailbox.wait_for(2)  # the guest's confirmation and the host's, as from the page
+    assert {m["To"] for m in mailbox.messages} == {"api.guest@example.com", "host@example.com"}
+    again = app.test_client().post("/api/v1/bookings", json=new_booking(start),
+                                   headers=bearer(token))
+    assert_problem(again, 409, "slot-unavailable")
+
+
+@pytest.mark.parametrize("change, field", [
+    ({"email": "not-an-email"}, "email"), ({"start": "tomorrow"}, "start"),
+    ({"timezone": "Mars/Base"}, "timezone"), ({"name": ""}, "name"),
+    ({"name": "x" * 201}, "name"), ({"notes": 5}, "notes"),
+    ({"meeting_type": "nothing-here"}, "meeting_type"), ({"meeting_type": None}, "meeting_type"),
+])
+def test_invalid_input_is_a_problem_naming_the_field(app, world, change, field):
+    token = token_for(app, world["host"])
+    body = {**new_booking(at(weekday_ahead(), 15)), **change}
+    response = app.test_client().post("/api/v1/bookings", json=body, headers=bearer(token))
+    assert_problem(response, 422, "invalid-input", field)
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Booking.id))) == 1
+
+
+def test_a_body_that_is_not_json_is_refused(app, world):
+    token = token_for(app, world["host"])
+    api = app.test_client()
+    assert_problem(api.post("/api/v1/bookings", data="start=x", headers=bearer(token),
+                            content_type="application/x-www-form-urlencoded"), 415,
+                   "unsupported-media-type")
+    assert_problem(api.post("/api/v1/bookings", data="{", headers=bearer(token),
+                            content_type="application/json"), 400, "bad-request", "body")
+    assert_problem(api.post("/api/v1/bookings", json=[1], headers=bearer(token)), 422,
+                   "invalid-input", "body")
+
+
+def test_a_time_outside_the_hosts_hours_is_409(app, world):
+    response = app.test_client().post(
+        "/api/v1/bookings", json=new_booking(at(weekday_ahead(), 3)),
+        headers=bearer(token_for(app, world["host"])))
+    assert_problem(response, 409, "slot-unavailable")
+
+
+def test_cancel_ends_the_booking_and_tells_the_guest(app, world, mailbox):
+    token = token_for(app, world["admin"])
+    path = f"/api/v1/bookings/{world['reference']}/cancel"
+    api = app.test_client()
+    response = api.post(path, json={"message": "The host is ill."}, headers=bearer(token))
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.get_json()["status"] == "cancelled"
+    assert response.get_json()["cancelled"]
+    mailbox.wait_for(2)
+    guest = [m for m in mailbox.messages if m["To"] == "gina@example.com"]
+    assert "The host is ill." in guest[0].get_body(("plain",)).get_content()
+    assert_problem(api.post(path, headers=bearer(token)), 409, "already-cancelled")
+
+
+def test_reschedule_moves_the_whole_booking(app, world):
+    token = token_for(app, world["host"])
+    new_start = at(weekday_ahead(), 16)
+    path = f"/api/v1/bookings/{world['reference']}/reschedule"
+    api = app.test_client()
+    response = api.post(path, json={"start": iso(new_start)}, headers=bearer(token))
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.get_json()["start"] == iso(new_start)
+    assert response.get_json()["reference"] == world["reference"]
+    assert_problem(api.post(path, json={"start": iso(new_start)}, headers=bearer(token)), 409,
+                   "slot-unavailable")
+    assert_problem(api.post(path, json={}, headers=bearer(token)), 422, "invalid-input",
+                   "start")
+
+
+def test_an_idempotency_key_replays_the_same_booking(app, world):
+    """A client that lost the answer sends the same request again: it gets the first answer,
+    and there is still one booking."""
+    token = token_for(app, world["host"])
+    start = at(weekday_ahead(), 15)
+    headers = {**bearer(token), "Idempotency-Key": "order-4711"}
+    api = app.test_client()
+    first = api.post("/api/v1/bookings", json=new_booking(start), headers=headers)
+    second = api.post("/api/v1/bookings", json=new_booking(start), headers=headers)
+    assert first.status_code == second.status_code == 201
+    assert first.get_json() == second.get_json()
+    assert second.headers["Idempotent-Replayed"] == "true"
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Booking.id))) == 2  # the world's and this
+    other = api.post("/api/v1/bookings", json=new_booking(at(weekday_ahead(), 16)),
+                     headers=headers)
+    assert_problem(other, 422, "idempotency-key-reused", "Idempotency-Key")
+    # Another user's identical key is theirs alone.
+    admin_headers = {**bearer(token_for(app, world["admin"])), "Idempotency-Key": "order-4711"}
+    assert_problem(api.post("/api/v1/bookings", json=new_booking(start),
+                            headers=admin_headers), 409, "slot-unavailable")
+
+
+def test_an_idempotency_key_is_forgotten_after_24_hours(app, world):
+    from datetime import timedelta
+
+    from timetics.models import IdempotentRequest
+
+    token = token_for(app, world["host"])
+    headers = {**bearer(token), "Idempotency-Key": "k1"}
+    api = app.test_client()
+    start = at(weekday_ahead(), 15)
+    assert api.post("/api/v1/bookings", json=new_booking(start), headers=headers
+                    ).status_code == 201
+    with app.app_context():
+        row = db.session.scalar(select(IdempotentRequest))
+        row.created_at -= timedelta(hours=24, minutes=1)
+        db.session.commit()
+    again = api.post("/api/v1/bookings", json=new_booking(start), headers=headers)
+    assert_problem(again, 409, "slot-unavailable")  # really tried again: the slot is taken
+    assert "Idempotent-Replayed" not in again.headers
+
+
+@pytest.fixture
+def pool_for_every_thread(app_config):
+    """RACERS requests at once hold as many database connections (request before ``app``)."""
+    app_config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True, "pool_size": 25}
+
+
+def test_twenty_api_clients_racing_for_one_slot_get_one_booking(pool_for_every_thread, app,
+                                                                world):
+    """The API goes through the booking page's own transaction: one 201, nineteen 409
+    problems, one booking in the database."""
+    from zoom_sandbox import BackgroundServer
+
+    from .test_concurrency import RACERS, TIMEOUT, race, seats_at
+
+    tokens = [token_for(app, world["host"]) for _ in range(RACERS)]
+    start = at(weekday_ahead(), 15)
+    server = BackgroundServer(app).start()
+
+    def open_session(i: int):
+        import requests
+
+        session = requests.Session()
+        session.headers.update(bearer(tokens[i]))
+        return session
+
+    def confirm(i: int, session):
+        try:
+            return session.post(f"{server.url}/api/v1/bookings", timeout=TIMEOUT,
+                                json=new_booking(start, email=f"racer{i}@example.com"))
+        finally:
+            session.close()
+
+    try:
+        responses = race(RACERS, open_session, confirm)
+    finally:
+        server.stop()
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [201] + [409] * (RACERS - 1), statuses
+    for response in responses:
+        if response.status_code == 409:
+            assert response.headers["Content-Type"] == PROBLEM
+            assert response.json()["type"] == "urn:timetics:problem:slot-unavailable"
+    assert seats_at(app, start) == (1, 1)

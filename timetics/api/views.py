@@ -147,7 +147,7 @@ def _meeting_type_or_404(slug: str, *, field: str | None = None) -> MeetingType:
     if meeting_type is None:
         detail = "There is no active meeting type with this slug that you host."
         if field:
-            raise ApiProblem(422, detail, invalid=(field, "no such meeting type."))
+            raise ApiProblem(422, f"{field}: {detail}", invalid=(field, "no such meeting type."))
         raise ApiProblem(404, detail)
     return meeting_type
 
@@ -251,7 +251,7 @@ def create_booking():
     try:
         refuse_undeliverable(data["email"])
     except UndeliverableAddress as e:
-        raise ApiProblem(422, str(e), invalid=("email", str(e))) from None
+        raise ApiProblem(422, f"email: {e}", invalid=("email", str(e))) from None
     try:
         result = booking_services.book_slot(
             meeting_type, start=data["start"], name=data["name"], email=data["email"],
