@@ -46,6 +46,9 @@ DEFAULTS = {
     # Public booking answers are reused for at most this long while the data is unchanged
     # (timetics/answer_cache.py); 0 computes every answer afresh.
     "ANSWER_CACHE_SECONDS": 60,
+    # Hosts or networks (e.g. "nextcloud.lan 10.0.0.0/8") that calendar and webhook URLs may
+    # reach although they are not public (timetics/safe_urls.py); empty: public addresses only.
+    "CALENDAR_ALLOWED_HOSTS": "",
 }
 
 MIN_SECRET_KEY_LENGTH = 32

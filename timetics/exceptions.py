@@ -106,3 +106,11 @@ class RetryLater(TimeticsError):
         self.message = message
         self.retry_after = retry_after
 
+
+
+class UnsafeURL(TimeticsError):
+    """An address a user gave that Timetics will not fetch (not http(s), or not public)."""
+
+
+class ResponseTooLarge(TimeticsError):
+    """A server's answer to a fetch was larger than Timetics reads."""
