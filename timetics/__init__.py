@@ -99,6 +99,7 @@ def _register_outbox(app: Flask) -> None:
     from . import jobs, mail
     from .booking import notifications  # noqa: F401 (registers the booking emails)
     from .integrations import meetings  # noqa: F401 (registers the Zoom calls)
+    from .webhooks import outgoing  # noqa: F401 (registers the webhook deliveries)
 
     @app.after_request
     def run_written_jobs(response):

@@ -49,6 +49,7 @@ DEFAULTS = {
     # Hosts or networks (e.g. "nextcloud.lan 10.0.0.0/8") that calendar and webhook URLs may
     # reach although they are not public (timetics/safe_urls.py); empty: public addresses only.
     "CALENDAR_ALLOWED_HOSTS": "",
+    "WEBHOOK_TIMEOUT": 5,  # seconds an outgoing webhook's endpoint has to answer
 }
 
 MIN_SECRET_KEY_LENGTH = 32

@@ -42,6 +42,7 @@ class Kind(StrEnum):
     ZOOM_CREATE = "zoom_create"  # integrations/meetings.py
     ZOOM_UPDATE = "zoom_update"
     ZOOM_DELETE = "zoom_delete"
+    WEBHOOK_DELIVERY = "webhook_delivery"  # one event to one endpoint (webhooks/outgoing.py)
 
 
 @dataclass(frozen=True)

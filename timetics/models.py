@@ -484,3 +484,54 @@ class IdempotentRequest(db.Model):
 
     def __repr__(self) -> str:
         return f"<IdempotentRequest {self.id} user={self.user_id} {self.status_code}>"
+
+
+class WebhookEndpoint(db.Model):
+    """Where outgoing webhooks go (Settings > Webhooks): a URL, the events it wants, and the
+    secret that signs each delivery (Fernet-encrypted; shown once, when the endpoint is made)."""
+
+    __tablename__ = "webhook_endpoints"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(Text)
+    events: Mapped[list] = mapped_column(JSON, default=list)
+    secret_encrypted: Mapped[str] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set when a delivery gave up (after the outbox's retries); cleared by the next success.
+    failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    deliveries: Mapped[list[WebhookDelivery]] = relationship(
+        back_populates="endpoint", cascade="all, delete-orphan",
+        order_by="WebhookDelivery.id.desc()", lazy="dynamic",
+    )
+
+    def __repr__(self) -> str:
+        return f"<WebhookEndpoint {self.id} {self.url}>"
+
+
+class WebhookDelivery(db.Model):
+    """One attempt to deliver one event to one endpoint: the endpoint's delivery log."""
+
+    __tablename__ = "webhook_deliveries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    endpoint_id: Mapped[int] = mapped_column(
+        ForeignKey("webhook_endpoints.id", ondelete="CASCADE"), index=True)
+    event_id: Mapped[str] = mapped_column(String(40))
+    event_type: Mapped[str] = mapped_column(String(40))
+    attempt: Mapped[int] = mapped_column()
+    status_code: Mapped[int | None] = mapped_column()  # None: no answer
+    duration_ms: Mapped[int] = mapped_column()
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    endpoint: Mapped[WebhookEndpoint] = relationship(back_populates="deliveries")
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def __repr__(self) -> str:
+        return f"<WebhookDelivery {self.id} {self.event_type} {self.status_code}>"

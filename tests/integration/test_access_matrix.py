@@ -65,6 +65,11 @@ EXPECTED = {
     "integrations.check": {"POST": (LOGIN, 302, 403, 302)},  # nothing connected: back
     "integrations.callback": {"GET": (LOGIN, 400, 400, 400)},
     "webhooks.zoom_event": {"POST": (401,) * 4},
+    # Outgoing webhooks are the admin's (endpoint 999 does not exist)
+    "settings.webhooks": {"GET": (LOGIN, 403, 403, 200), "POST": (LOGIN, 403, 403, 422)},
+    "settings.test_webhook": {"POST": (LOGIN, 403, 403, 404)},
+    "settings.toggle_webhook": {"POST": (LOGIN, 403, 403, 404)},
+    "settings.delete_webhook": {"POST": (LOGIN, 403, 403, 404)},
     # API tokens are made and revoked by their owner only (token 999 does not exist)
     "staff.create_api_token": {"POST": (LOGIN, 422, 403, 403)},
     "staff.revoke_api_token": {"POST": (LOGIN, 404, 403, 403)},
@@ -98,7 +103,8 @@ def world(app, make_user, admin):
         type_id = db.session.scalar(db.select(MeetingType.id))
     values = {"user_id": setup.host_id, "type_id": type_id, "booking_id": booking_id,
               "slug": "intro-call", "reference": reference, "token": "not-a-real-token",
-              "day": "2030-01-01", "filename": "css/app.css", "job_id": 999, "token_id": 999}
+              "day": "2030-01-01", "filename": "css/app.css", "job_id": 999, "token_id": 999,
+              "endpoint_id": 999}
     return {"values": values, "token": token, "emails": {
         "staff_a": setup.host_email, "staff_b": "b@example.com", "admin": admin.email}}
 

@@ -16,6 +16,7 @@ from ..exceptions import RetryLater, ZoomNotConfigured
 from ..extensions import db
 from ..jobs import Kind, enqueue, handler, open_jobs_query, wake
 from ..models import Booking, BookingStatus, Job, Location, MeetingType, User, ZoomState
+from ..webhooks.outgoing import plan_webhooks
 from .tokens import api_for
 
 logger = logging.getLogger(__name__)
@@ -119,6 +120,8 @@ def _record_failure(job: Job, message: str, gave_up: bool) -> None:
     booking.zoom_error = message
     if gave_up and job.kind in (Kind.ZOOM_CREATE, Kind.ZOOM_DELETE):
         booking.zoom_state = ZoomState.FAILED
+        if job.kind == Kind.ZOOM_CREATE:
+            plan_webhooks("zoom.meeting_failed", booking)
 
 
 def _api(booking: Booking) -> zoom.ZoomAPI | None:
@@ -171,6 +174,7 @@ def _adopt(booking_id: int, meeting: dict | None) -> None:
             plan_delete(booking)
         else:
             plan_zoom_link(booking)
+            plan_webhooks("zoom.meeting_ready", booking)
 
 
 @handler(Kind.ZOOM_UPDATE, on_failure=_record_failure)

@@ -53,8 +53,41 @@ def upgrade():
         batch_op.create_index('uq_idempotent_requests_user_key', ['user_id', 'key'], unique=True)
         batch_op.create_index(batch_op.f('ix_idempotent_requests_created_at'), ['created_at'],
                               unique=False)
+    op.create_table(
+        'webhook_endpoints',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('url', sa.Text(), nullable=False),
+        sa.Column('events', sa.JSON(), nullable=False),
+        sa.Column('secret_encrypted', sa.Text(), nullable=False),
+        sa.Column('active', sa.Boolean(), nullable=False),
+        sa.Column('created_at', sa.DateTime(), nullable=False),
+        sa.Column('failing_since', sa.DateTime(), nullable=True),
+        sa.Column('last_error', sa.Text(), nullable=True),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_webhook_endpoints')),
+    )
+    op.create_table(
+        'webhook_deliveries',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('endpoint_id', sa.Integer(), nullable=False),
+        sa.Column('event_id', sa.String(length=40), nullable=False),
+        sa.Column('event_type', sa.String(length=40), nullable=False),
+        sa.Column('attempt', sa.Integer(), nullable=False),
+        sa.Column('status_code', sa.Integer(), nullable=True),
+        sa.Column('duration_ms', sa.Integer(), nullable=False),
+        sa.Column('error', sa.Text(), nullable=True),
+        sa.Column('created_at', sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(['endpoint_id'], ['webhook_endpoints.id'],
+                                name=op.f('fk_webhook_deliveries_endpoint_id_webhook_endpoints'),
+                                ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_webhook_deliveries')),
+    )
+    with op.batch_alter_table('webhook_deliveries', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_webhook_deliveries_endpoint_id'), ['endpoint_id'],
+                              unique=False)
 
 
 def downgrade():
+    op.drop_table('webhook_deliveries')
+    op.drop_table('webhook_endpoints')
     op.drop_table('idempotent_requests')
     op.drop_table('api_tokens')
