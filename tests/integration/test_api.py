@@ -437,3 +437,29 @@ def test_twenty_api_clients_racing_for_one_slot_get_one_booking(pool_for_every_t
             assert response.headers["Content-Type"] == PROBLEM
             assert response.json()["type"] == "urn:timetics:problem:slot-unavailable"
     assert seats_at(app, start) == (1, 1)
+
+
+@pytest.fixture
+def limited(app_config):
+    app_config["RATELIMIT_ENABLED"] = True
+
+
+def test_api_writes_are_rate_limited_like_the_booking_page(limited, app, world):
+    """20 bookings a minute, as the public booking form; the 21st is a 429 problem."""
+    token = token_for(app, world["host"])
+    api = app.test_client()
+    statuses = [api.post("/api/v1/bookings", json=new_booking(at(weekday_ahead(), 3),
+                                                              email=f"g{n}@example.com"),
+                         headers=bearer(token)).status_code for n in range(20)]
+    assert statuses == [409] * 20
+    assert_problem(api.post("/api/v1/bookings", json=new_booking(at(weekday_ahead(), 3)),
+                            headers=bearer(token)), 429, "rate-limited")
+
+
+def test_api_reads_are_rate_limited_like_the_slots_json(limited, app, world):
+    token = token_for(app, world["host"])
+    api = app.test_client()
+    statuses = {api.get("/api/v1/meeting-types", headers=bearer(token)).status_code
+                for _ in range(120)}
+    assert statuses == {200}
+    assert_problem(api.get("/api/v1/meeting-types", headers=bearer(token)), 429, "rate-limited")
