@@ -134,7 +134,9 @@ def test_a_logged_in_session_cookie_is_not_a_token(app, client, world, admin):
     """Cookies are not accepted by the API: a logged-in browser without a token gets 401, and
     no CSRF token is asked of a token request."""
     login(client, admin.email)
-    assert_problem(client.get("/api/v1/bookings"), 401, "unauthorized")
+    answer = client.get("/api/v1/bookings")
+    assert_problem(answer, 401, "unauthorized")
+    assert "Set-Cookie" not in answer.headers
     assert_problem(client.post("/api/v1/bookings", json={}), 401, "unauthorized")
 
 

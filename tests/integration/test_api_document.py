@@ -30,6 +30,9 @@ def test_the_document_is_valid_openapi_3_1(app, client):
         ("GET", "/bookings"), ("GET", "/bookings/{reference}"), ("POST", "/bookings"),
         ("POST", "/bookings/{reference}/cancel"), ("POST", "/bookings/{reference}/reschedule"),
     }
+    assert set(document["webhooks"]) == {"booking.created", "booking.rescheduled",
+                                         "booking.cancelled", "zoom.meeting_ready",
+                                         "zoom.meeting_failed"}
 
 
 def test_the_documented_body_fields_are_the_checked_ones(client):

@@ -11,12 +11,13 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from jsonschema import Draft202012Validator
 from sqlalchemy import select
 
 from timetics.extensions import db
 from timetics.models import Job, WebhookDelivery, WebhookEndpoint
 
-from ..booking_helpers import at, book, create_booking_setup, manage_path, weekday_ahead
+from ..booking_helpers import at, book, create_booking_setup, iso, manage_path, weekday_ahead
 from ..conftest import post_form
 
 EVENTS = ["booking.created", "booking.rescheduled", "booking.cancelled", "zoom.meeting_ready",
@@ -132,7 +133,6 @@ def test_each_event_arrives_once_signed_with_the_endpoints_secret(receiver, app,
     manage = manage_path(book(guest, "intro-call", at(day, 10)))
     reference, token = manage.split("/bookings/")[1].split("?token=")
     page = f"/bookings/{reference}/reschedule?token={token}"
-    from ..booking_helpers import iso
     moved = post_form(guest, page, {"start": iso(at(day, 11))},
                       page=page + f"&start={iso(at(day, 11))}")
     assert moved.status_code == 302, moved.get_data(as_text=True)
@@ -149,6 +149,11 @@ def test_each_event_arrives_once_signed_with_the_endpoints_secret(receiver, app,
         assert not verify("whsec_wrong", headers["Timetics-Signature"], body)
         assert set(event) == {"id", "type", "created", "data"}
         assert event["data"]["booking"]["reference"] == reference
+    # As the OpenAPI document's "webhooks" describe them.
+    document = app.test_client().get("/api/v1/openapi.json").get_json()
+    validator = Draft202012Validator({**document, "$ref": "#/components/schemas/Event"})
+    for event in events:
+        validator.validate(event)
     assert events[1]["data"]["booking"]["start"] == iso(at(day, 11))
     assert events[2]["data"]["booking"]["status"] == "cancelled"
     run_jobs(app)

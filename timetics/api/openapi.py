@@ -6,6 +6,7 @@ import re
 
 from flask import current_app
 
+from ..webhooks.outgoing import EVENTS, SIGNATURE_HEADER
 from . import schemas
 from .idempotency import HEADER, MAX_KEY_LENGTH
 from .views import OPERATIONS, Operation
@@ -49,6 +50,21 @@ def _operation(op: Operation) -> dict:
     return spec
 
 
+def _webhooks() -> dict:
+    """What Timetics POSTs to each webhook endpoint (OpenAPI 3.1's ``webhooks``)."""
+    signature = {"name": SIGNATURE_HEADER, "in": "header", "required": True,
+                 "description": "t=<unix seconds>,v1=<hex HMAC-SHA256 of \"<t>.<raw body>\" "
+                                "with the endpoint's secret>",
+                 "schema": {"type": "string"}}
+    return {event: {"post": {
+        "summary": f"The {event} event", "parameters": [signature],
+        "requestBody": {"required": True, "content": {"application/json": {
+            "schema": {"$ref": "#/components/schemas/Event"}}}},
+        "responses": {"200": {"description": "Any 2xx answer acknowledges the event; "
+                                             "anything else is retried with backoff."}}}}
+        for event in EVENTS}
+
+
 def document() -> dict:
     paths: dict[str, dict] = {}
     bodies = {}
@@ -63,6 +79,7 @@ def document() -> dict:
                                 "their own, admin tokens everything. Times are UTC."},
         "servers": [{"url": current_app.config["EXTERNAL_URL"] + "/api/v1"}],
         "paths": paths,
+        "webhooks": _webhooks(),
         "components": {
             "schemas": {**schemas.RESPONSES, **bodies},
             "securitySchemes": {"token": {"type": "http", "scheme": "bearer",

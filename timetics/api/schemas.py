@@ -265,6 +265,11 @@ RESPONSES: dict[str, dict] = {
         "timezone": {"type": "string"},
         "slots": {"type": "array", "items": {"type": "object", "properties": {
             "start": INSTANT, "end": INSTANT, "remaining": {"type": "integer"}}}}}},
+    "Event": {"type": "object", "required": ["id", "type", "created", "data"], "properties": {
+        "id": {"type": "string", "description": "The same on every retry of this event."},
+        "type": {"type": "string"}, "created": INSTANT,
+        "data": {"type": "object", "properties": {"booking": {"oneOf": [
+            {"$ref": "#/components/schemas/Booking"}, {"type": "null"}]}}}}},
     "Problem": {
         "type": "object", "required": ["type", "title", "status"],
         "description": "RFC 9457 problem details.",
