@@ -266,3 +266,26 @@ def test_zoom_meeting_failed_when_the_create_gives_up(receiver, zoom_site, conne
     book(client, "intro-call", at(weekday_ahead(), 10))
     assert [e["type"] for e in receiver.events()] == ["zoom.meeting_failed"]
     assert receiver.events()[0]["data"]["booking"]["zoom"]["state"] == "failed"
+
+
+def test_rotating_the_encryption_key_keeps_the_signing_secret(receiver, app):
+    """rotate-encryption-key re-encrypts endpoint secrets: deliveries still verify after the
+    old key is gone."""
+    from cryptography.fernet import Fernet
+
+    secret = endpoint_for(app, receiver.url, ["booking.created"])
+    old_key = app.config["ENCRYPTION_KEY"][0]
+    app.config["ENCRYPTION_KEY"] = [Fernet.generate_key().decode(), old_key]
+    app.extensions.pop("timetics_fernet")
+    result = app.test_cli_runner().invoke(args=["rotate-encryption-key"])
+    assert "1 webhook secrets" in result.output, result.output
+    app.config["ENCRYPTION_KEY"] = app.config["ENCRYPTION_KEY"][:1]
+    app.extensions.pop("timetics_fernet")
+    with app.app_context():
+        from timetics.webhooks.outgoing import plan_test
+
+        plan_test(db.session.scalar(select(WebhookEndpoint)))
+        db.session.commit()
+    run_jobs(app)
+    [(headers, body)] = receiver.received
+    assert verify(secret, headers["Timetics-Signature"], body)

@@ -224,6 +224,7 @@ def reschedule(attendee: Attendee, new_start: datetime, *, manage_token: str,
             if alone:
                 booking.status, booking.cancelled_at = BookingStatus.CANCELLED, utcnow()
                 meetings.plan_delete(booking)
+                plan_webhooks("booking.cancelled", booking)
             reminders.drop_reminders(booking, None if alone else attendee, reason="moved")
             if moved.first_attendee:
                 meetings.plan_meeting(moved.booking)
