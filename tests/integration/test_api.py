@@ -65,6 +65,8 @@ def test_a_token_made_on_the_profile_is_shown_once_and_stored_hashed(app, client
     for label in ("API tokens", "Token name", "Scope", "Create token"):
         assert label in html
     assert '<label for="token_name">Token name</label>' in html
+    assert '<label for="scope">Scope</label>' in html
+    assert '<button type="submit" class="button">Create token</button>' in html
     response = post_form(client, f"{page}/api-tokens",
                          {"token_name": "CRM sync", "scope": "read write"}, page=page)
     assert response.status_code == 200

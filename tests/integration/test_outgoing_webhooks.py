@@ -97,7 +97,7 @@ def test_the_settings_page_has_the_named_fields(as_admin):
     for event in EVENTS:
         assert re.search(rf'<input[^>]*type="checkbox"[^>]*value="{re.escape(event)}"', html)
         assert f">{event}</label>" in html
-    assert ">Add endpoint<" in html or 'value="Add endpoint"' in html
+    assert '<button type="submit" class="button button-primary">Add endpoint</button>' in html
 
 
 def test_a_loopback_url_is_refused_without_the_allowing_setting(app, as_admin):
