@@ -502,10 +502,9 @@ class WebhookEndpoint(db.Model):
     failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
 
+    # Removed with the endpoint by the database (ON DELETE CASCADE), not loaded to be deleted.
     deliveries: Mapped[list[WebhookDelivery]] = relationship(
-        back_populates="endpoint", cascade="all, delete-orphan",
-        order_by="WebhookDelivery.id.desc()", lazy="dynamic",
-    )
+        back_populates="endpoint", cascade="all, delete-orphan", passive_deletes=True)
 
     def __repr__(self) -> str:
         return f"<WebhookEndpoint {self.id} {self.url}>"

@@ -71,8 +71,10 @@ def webhooks():
         _, secret = outgoing.add_endpoint(form.url.data.strip(), form.events.data)
         flash("Endpoint added. Copy its signing secret now: it is not shown again.", "success")
         form = WebhookEndpointForm(formdata=None)
-    return render_form("settings/webhooks.html", form, endpoints=outgoing.all_endpoints(),
-                       new_secret=secret, action_form=EmptyForm(), events=outgoing.EVENTS)
+    endpoints = outgoing.all_endpoints()
+    return render_form("settings/webhooks.html", form, endpoints=endpoints,
+                       logs={e.id: outgoing.recent_deliveries(e) for e in endpoints},
+                       new_secret=secret, action_form=EmptyForm())
 
 
 def _endpoint_for_post(endpoint_id: int) -> WebhookEndpoint:

@@ -63,6 +63,13 @@ def all_endpoints() -> list[WebhookEndpoint]:
     return list(db.session.scalars(select(WebhookEndpoint).order_by(WebhookEndpoint.id)))
 
 
+def recent_deliveries(endpoint: WebhookEndpoint, limit: int = 20) -> list[WebhookDelivery]:
+    """The endpoint's delivery log, newest first."""
+    return list(db.session.scalars(select(WebhookDelivery).where(
+        WebhookDelivery.endpoint_id == endpoint.id).order_by(WebhookDelivery.id.desc())
+        .limit(limit)))
+
+
 def set_active(endpoint: WebhookEndpoint, active: bool) -> None:
     endpoint.active = active
     db.session.commit()
