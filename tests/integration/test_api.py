@@ -3,16 +3,28 @@ problem document (never HTML)."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
+import requests
 from sqlalchemy import func, select
 
 from timetics.api.tokens import create_token
 from timetics.extensions import db
-from timetics.models import ApiScope, ApiToken, Booking, BookingStatus, Role, User
+from timetics.models import (
+    ApiScope,
+    ApiToken,
+    Booking,
+    BookingStatus,
+    IdempotentRequest,
+    Role,
+    User,
+)
+from zoom_sandbox import BackgroundServer
 
 from ..booking_helpers import at, book, create_booking_setup, iso, weekday_ahead
 from ..conftest import login, post_form
+from .test_concurrency import RACERS, TIMEOUT, race, seats_at
 
 PROBLEM = "application/problem+json"
 
@@ -379,10 +391,6 @@ def test_an_idempotency_key_replays_the_same_booking(app, world):
 
 
 def test_an_idempotency_key_is_forgotten_after_24_hours(app, world):
-    from datetime import timedelta
-
-    from timetics.models import IdempotentRequest
-
     token = token_for(app, world["host"])
     headers = {**bearer(token), "Idempotency-Key": "k1"}
     api = app.test_client()
@@ -408,17 +416,11 @@ def test_twenty_api_clients_racing_for_one_slot_get_one_booking(pool_for_every_t
                                                                 world):
     """The API goes through the booking page's own transaction: one 201, nineteen 409
     problems, one booking in the database."""
-    from zoom_sandbox import BackgroundServer
-
-    from .test_concurrency import RACERS, TIMEOUT, race, seats_at
-
     tokens = [token_for(app, world["host"]) for _ in range(RACERS)]
     start = at(weekday_ahead(), 15)
     server = BackgroundServer(app).start()
 
     def open_session(i: int):
-        import requests
-
         session = requests.Session()
         session.headers.update(bearer(tokens[i]))
         return session
@@ -467,3 +469,33 @@ def test_api_reads_are_rate_limited_like_the_slots_json(limited, app, world):
                 for _ in range(120)}
     assert statuses == {200}
     assert_problem(api.get("/api/v1/meeting-types", headers=bearer(token)), 429, "rate-limited")
+
+
+def test_one_idempotency_key_sent_by_ten_clients_at_once_books_once(pool_for_every_thread, app,
+                                                                    world):
+    """A client retrying in a hurry: one request does the booking; each other one gets its
+    answer replayed, or is told the first is still running; never a second booking."""
+    token = token_for(app, world["host"])
+    start = at(weekday_ahead(), 15)
+    server = BackgroundServer(app).start()
+    headers = {**bearer(token), "Idempotency-Key": "same-order"}
+
+    def send(i: int, session: requests.Session):
+        try:
+            return session.post(f"{server.url}/api/v1/bookings", json=new_booking(start),
+                                headers=headers, timeout=TIMEOUT)
+        finally:
+            session.close()
+
+    try:
+        responses = race(10, lambda i: requests.Session(), send)
+    finally:
+        server.stop()
+    created = [r for r in responses if r.status_code == 201]
+    assert created and len({r.json()["reference"] for r in created}) == 1
+    for response in responses:
+        if response.status_code != 201:
+            assert response.status_code == 409, response.text
+            assert response.json()["type"] == "urn:timetics:problem:idempotency-conflict"
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Booking.id))) == 2  # the world's and one
