@@ -480,6 +480,7 @@ class IdempotentRequest(db.Model):
     fingerprint: Mapped[str] = mapped_column(String(64))
     status_code: Mapped[int | None] = mapped_column()  # None while the first request runs
     response_body: Mapped[dict | None] = mapped_column(JSON)
+    response_location: Mapped[str | None] = mapped_column(String(300))  # a 201's Location
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
     def __repr__(self) -> str:

@@ -379,6 +379,7 @@ def test_an_idempotency_key_replays_the_same_booking(app, world):
     assert first.status_code == second.status_code == 201
     assert first.get_json() == second.get_json()
     assert second.headers["Idempotent-Replayed"] == "true"
+    assert second.headers["Location"] == first.headers["Location"]
     with app.app_context():
         assert db.session.scalar(select(func.count(Booking.id))) == 2  # the world's and this
     other = api.post("/api/v1/bookings", json=new_booking(at(weekday_ahead(), 16)),

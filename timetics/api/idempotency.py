@@ -51,6 +51,8 @@ def _replay(row: IdempotentRequest) -> Response:
     mimetype = "application/problem+json" if row.status_code >= 400 else "application/json"
     response = Response(json.dumps(row.response_body), status=row.status_code,
                         mimetype=mimetype)
+    if row.response_location:
+        response.headers["Location"] = row.response_location
     response.headers["Idempotent-Replayed"] = "true"
     return response
 
@@ -87,6 +89,7 @@ def idempotent(view):
             raise
         row = db.session.merge(row)
         row.status_code, row.response_body = response.status_code, response.get_json(force=True)
+        row.response_location = response.headers.get("Location")
         db.session.commit()
         return response
 

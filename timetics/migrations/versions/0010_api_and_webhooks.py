@@ -43,6 +43,7 @@ def upgrade():
         sa.Column('fingerprint', sa.String(length=64), nullable=False),
         sa.Column('status_code', sa.Integer(), nullable=True),
         sa.Column('response_body', sa.JSON(), nullable=True),
+        sa.Column('response_location', sa.String(length=300), nullable=True),
         sa.Column('created_at', sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(['user_id'], ['users.id'],
                                 name=op.f('fk_idempotent_requests_user_id_users'),
