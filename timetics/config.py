@@ -50,6 +50,7 @@ DEFAULTS = {
     # reach although they are not public (timetics/safe_urls.py); empty: public addresses only.
     "CALENDAR_ALLOWED_HOSTS": "",
     "WEBHOOK_TIMEOUT": 5,  # seconds an outgoing webhook's endpoint has to answer
+    "WEBHOOK_LOG_KEPT": 200,  # deliveries kept in each endpoint's log
 }
 
 MIN_SECRET_KEY_LENGTH = 32

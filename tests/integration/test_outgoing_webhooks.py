@@ -289,3 +289,21 @@ def test_rotating_the_encryption_key_keeps_the_signing_secret(receiver, app):
     run_jobs(app)
     [(headers, body)] = receiver.received
     assert verify(secret, headers["Timetics-Signature"], body)
+
+
+def test_the_delivery_log_keeps_the_latest_deliveries(receiver, app):
+    from timetics.webhooks import outgoing
+
+    app.config["WEBHOOK_LOG_KEPT"] = 3
+    endpoint_for(app, receiver.url, ["booking.created"])
+    with app.app_context():
+        endpoint = db.session.scalar(select(WebhookEndpoint))
+        for _ in range(5):
+            outgoing.plan_test(endpoint)
+        db.session.commit()
+    run_jobs(app)
+    assert len(receiver.received) == 5
+    with app.app_context():
+        kept = [json.loads(body)["id"] for _, body in receiver.received][-3:]
+        log = db.session.scalars(select(WebhookDelivery.event_id).order_by(WebhookDelivery.id))
+        assert list(log) == kept

@@ -21,7 +21,7 @@ import time
 
 import requests
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from ..db import utcnow
 from ..exceptions import RetryLater, UnsafeURL
@@ -139,6 +139,17 @@ def _post(endpoint: WebhookEndpoint, body: bytes) -> tuple[int | None, str | Non
     return response.status_code, f"The endpoint answered {response.status_code}."
 
 
+def _trim_log(endpoint: WebhookEndpoint) -> None:
+    """Keep the newest WEBHOOK_LOG_KEPT deliveries of the endpoint's log."""
+    kept = int(current_app.config["WEBHOOK_LOG_KEPT"])
+    oldest_kept = select(WebhookDelivery.id).where(
+        WebhookDelivery.endpoint_id == endpoint.id).order_by(WebhookDelivery.id.desc()) \
+        .offset(kept - 1).limit(1).scalar_subquery()
+    db.session.flush()
+    db.session.execute(delete(WebhookDelivery).where(
+        WebhookDelivery.endpoint_id == endpoint.id, WebhookDelivery.id < oldest_kept))
+
+
 def _gave_up(job: Job, message: str, gave_up: bool) -> None:
     endpoint = db.session.get(WebhookEndpoint, job.payload["endpoint"])
     if endpoint is not None and gave_up:
@@ -158,6 +169,7 @@ def _deliver(job: Job) -> None:
         attempt=job.attempts, status_code=status, error=error,
         duration_ms=round((time.monotonic() - started) * 1000)))
     endpoint.last_error = error
+    _trim_log(endpoint)
     if error:
         # The log row is the attempt's record whatever happens next: committed before the
         # failure rolls the attempt back.
