@@ -67,7 +67,7 @@ def _email(value: Any) -> str:
 
 def _positive_int(maximum: int) -> Callable[[Any], int]:
     def check(value: Any) -> int:
-        if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 10:
+        if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 10:
             value = int(value)
         if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= maximum:
             raise ValueError(f"must be a whole number from 1 to {maximum}.")
