@@ -79,6 +79,7 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from .api.views import bp as api_bp
     from .auth.views import bp as auth_bp
     from .booking.views import bp as booking_bp
     from .calendars.views import bp as calendars_bp
@@ -90,7 +91,7 @@ def _register_blueprints(app: Flask) -> None:
     from .webhooks.views import bp as webhooks_bp
 
     for blueprint in (auth_bp, dashboard_bp, settings_bp, staff_bp, meeting_types_bp,
-                      booking_bp, integrations_bp, webhooks_bp, calendars_bp):
+                      booking_bp, integrations_bp, webhooks_bp, calendars_bp, api_bp):
         app.register_blueprint(blueprint)
 
 
@@ -104,6 +105,7 @@ def _register_outbox(app: Flask) -> None:
     from .booking import notifications  # noqa: F401 (registers the booking emails)
     from .calendars import sync, writeback  # noqa: F401 (registers the calendar jobs)
     from .integrations import keepalive, meetings  # noqa: F401 (registers the Zoom calls)
+    from .webhooks import outgoing  # noqa: F401 (registers the webhook deliveries)
 
     @app.after_request
     def run_written_jobs(response):
@@ -116,7 +118,11 @@ def _register_errorhandlers(app: Flask) -> None:
     from flask_wtf.csrf import CSRFError
     from werkzeug.exceptions import NotFound, SecurityError
 
+    from .api.problems import is_api_request, problem_response_for
+
     def page(code: int, title: str, message: str):
+        if is_api_request():  # the API answers problem documents, never HTML
+            return problem_response_for(code, message)
         return render_template("error.html", code=code, title=title, message=message), code
 
     app.register_error_handler(

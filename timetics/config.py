@@ -63,6 +63,8 @@ DEFAULTS = {
     # Seconds for one calendar request while syncing; Confirm booking's own check waits less.
     "CALENDAR_TIMEOUT": 10,
     "CALENDAR_CONFIRM_SECONDS": 2,
+    "WEBHOOK_TIMEOUT": 5,  # seconds an outgoing webhook's endpoint has to answer
+    "WEBHOOK_LOG_KEPT": 200,  # deliveries kept in each endpoint's log
 }
 
 MIN_SECRET_KEY_LENGTH = 32

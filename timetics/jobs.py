@@ -46,6 +46,7 @@ class Kind(StrEnum):
     CALENDAR_SYNC = "calendar_sync"  # calendars/sync.py
     CALENDAR_PUT = "calendar_put"  # calendars/writeback.py: write the booking's event as it is
     CALENDAR_DELETE = "calendar_delete"
+    WEBHOOK_DELIVERY = "webhook_delivery"  # one event to one endpoint (webhooks/outgoing.py)
 
 
 @dataclass(frozen=True)

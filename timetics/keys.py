@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from .extensions import db
 from .jobs import Kind
-from .models import CalendarAccount, Job, ZoomConnection, ZoomSettings
+from .models import CalendarAccount, Job, WebhookEndpoint, ZoomConnection, ZoomSettings
 from .security import rotate_secret
 
 
 def rotate_secrets() -> dict[str, int]:
     """Re-encrypt every secret at rest under the first key; flushes, the caller commits."""
     counts = {"Zoom app secrets": 0, "Zoom token pairs": 0, "queued emails": 0,
-              "calendar accounts": 0}
+              "calendar accounts": 0, "webhook secrets": 0}
     for settings in db.session.scalars(db.select(ZoomSettings)):
         for column in ("client_secret_encrypted", "secret_token_encrypted"):
             if getattr(settings, column):
@@ -34,5 +34,8 @@ def rotate_secrets() -> dict[str, int]:
         if account.password_encrypted:
             account.password_encrypted = rotate_secret(account.password_encrypted)
         counts["calendar accounts"] += 1
+    for endpoint in db.session.scalars(db.select(WebhookEndpoint)):
+        endpoint.secret_encrypted = rotate_secret(endpoint.secret_encrypted)
+        counts["webhook secrets"] += 1
     db.session.flush()
     return counts

@@ -663,3 +663,103 @@ class BusyTime(db.Model):
 
     def __repr__(self) -> str:
         return f"<BusyTime calendar={self.calendar_id} {self.start_at:%Y-%m-%dT%H:%MZ}>"
+
+
+class ApiScope(enum.StrEnum):
+    READ = "read"
+    READ_WRITE = "read write"
+
+
+class ApiToken(db.Model):
+    """A personal token for the REST API (``Authorization: Bearer``). Only its hash is kept:
+    the token is shown once, when it is made."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scope: Mapped[ApiScope] = mapped_column(_enum(ApiScope), default=ApiScope.READ)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+    @property
+    def can_write(self) -> bool:
+        return self.scope == ApiScope.READ_WRITE
+
+    def __repr__(self) -> str:
+        return f"<ApiToken {self.id} {self.name!r} user={self.user_id} {self.scope}>"
+
+
+class IdempotentRequest(db.Model):
+    """An API write sent with an ``Idempotency-Key``, and its answer, replayed for 24 hours."""
+
+    __tablename__ = "idempotent_requests"
+    __table_args__ = (Index("uq_idempotent_requests_user_key", "user_id", "key", unique=True),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(200))
+    # What was asked (method, path, body): the same key with another request is refused.
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int | None] = mapped_column()  # None while the first request runs
+    response_body: Mapped[dict | None] = mapped_column(JSON)
+    response_location: Mapped[str | None] = mapped_column(String(300))  # a 201's Location
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+    def __repr__(self) -> str:
+        return f"<IdempotentRequest {self.id} user={self.user_id} {self.status_code}>"
+
+
+class WebhookEndpoint(db.Model):
+    """Where outgoing webhooks go (Settings > Webhooks): a URL, the events it wants, and the
+    secret that signs each delivery (Fernet-encrypted; shown once, when the endpoint is made)."""
+
+    __tablename__ = "webhook_endpoints"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(Text)
+    events: Mapped[list] = mapped_column(JSON, default=list)
+    secret_encrypted: Mapped[str] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set when a delivery gave up (after the outbox's retries); cleared by the next success.
+    failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    # Removed with the endpoint by the database (ON DELETE CASCADE), not loaded to be deleted.
+    deliveries: Mapped[list[WebhookDelivery]] = relationship(
+        back_populates="endpoint", cascade="all, delete-orphan", passive_deletes=True)
+
+    def __repr__(self) -> str:
+        return f"<WebhookEndpoint {self.id} {self.url}>"
+
+
+class WebhookDelivery(db.Model):
+    """One attempt to deliver one event to one endpoint: the endpoint's delivery log."""
+
+    __tablename__ = "webhook_deliveries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    endpoint_id: Mapped[int] = mapped_column(
+        ForeignKey("webhook_endpoints.id", ondelete="CASCADE"), index=True)
+    event_id: Mapped[str] = mapped_column(String(40))
+    event_type: Mapped[str] = mapped_column(String(40))
+    attempt: Mapped[int] = mapped_column()
+    status_code: Mapped[int | None] = mapped_column()  # None: no answer
+    duration_ms: Mapped[int] = mapped_column()
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    endpoint: Mapped[WebhookEndpoint] = relationship(back_populates="deliveries")
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def __repr__(self) -> str:
+        return f"<WebhookDelivery {self.id} {self.event_type} {self.status_code}>"

@@ -19,7 +19,8 @@ def start_session() -> None:
 def _enforce_limits():
     # Only a session that names a user can be a login (no remember-me cookie is ever issued):
     # the check costs guests nothing.
-    if request.endpoint == "static" or "_user_id" not in session \
+    # The API reads no cookie at all (a token says who it is): no login to keep alive there.
+    if request.endpoint == "static" or request.blueprint == "api" or "_user_id" not in session \
             or not current_user.is_authenticated:
         return None
     config = current_app.config

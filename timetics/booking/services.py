@@ -25,6 +25,7 @@ from ..extensions import db
 from ..integrations import meetings
 from ..models import Answer, Attendee, Booking, BookingStatus, ExtraGuest, MeetingType, User
 from ..security import hash_token, new_token
+from ..webhooks.outgoing import plan_webhooks
 from . import notifications, reminders
 from .availability import slot_at
 
@@ -71,6 +72,7 @@ def book_slot(meeting_type: MeetingType, *, start: datetime, name: str, email: s
                 writeback.plan_update(result.booking)  # the event lists the new guest
             notifications.plan_confirmation(result.booking, result.attendee, token)
             reminders.plan_guest_reminders(result.booking, result.attendee, token)
+            plan_webhooks("booking.created", result.booking)
     except IntegrityError:
         # Another database session won the same start between our check and our insert.
         raise SlotUnavailable("That time was just taken.") from None
@@ -168,6 +170,8 @@ def cancel_attendee(attendee: Attendee) -> bool:
             writeback.plan_update(booking)  # the event no longer lists the guest
         notifications.plan_cancellation(booking, [attendee], by_host=False, booking_ended=ended)
         reminders.drop_reminders(booking, None if ended else attendee)
+        if ended:
+            plan_webhooks("booking.cancelled", booking)
     logger.info("Attendee %s cancelled booking %s%s", attendee.id, booking.reference,
                 " (booking ended)" if ended else "")
     return ended
@@ -191,6 +195,7 @@ def cancel_booking(booking: Booking, *, by: User | None = None,
         notifications.plan_cancellation(booking, affected, by_host=True, booking_ended=True,
                                         by=by, message=message)
         reminders.drop_reminders(booking)
+        plan_webhooks("booking.cancelled", booking)
     logger.info("Booking %s cancelled by user %s", booking.reference,
                 by.id if by else booking.host_id)
     return affected
@@ -241,6 +246,7 @@ def reschedule(attendee: Attendee, new_start: datetime, *, manage_token: str,
                 writeback.plan_update(booking)
                 notifications.plan_rescheduled(booking, attendee, old_start, manage_token)
                 reminders.move_reminders(booking, {attendee.id: manage_token})
+                plan_webhooks("booking.rescheduled", booking)
                 return Reschedule(attendee, booking, booking, old_start, True, None)
             # Others stay at the old time (or others are already at the new one): the guest
             # changes booking instead of moving one.
@@ -255,6 +261,7 @@ def reschedule(attendee: Attendee, new_start: datetime, *, manage_token: str,
                 booking.status, booking.cancelled_at = BookingStatus.CANCELLED, utcnow()
                 meetings.plan_delete(booking)
                 writeback.plan_removal(booking)
+                plan_webhooks("booking.cancelled", booking)
             else:
                 writeback.plan_update(booking)  # one guest fewer there
             reminders.drop_reminders(booking, None if alone else attendee, reason="moved")
@@ -266,6 +273,7 @@ def reschedule(attendee: Attendee, new_start: datetime, *, manage_token: str,
                 writeback.plan_update(moved.booking)  # one guest more here
             notifications.plan_rescheduled(moved.booking, moved.attendee, old_start, token)
             reminders.plan_guest_reminders(moved.booking, moved.attendee, token)
+            plan_webhooks("booking.rescheduled", moved.booking)
             return Reschedule(moved.attendee, booking, moved.booking, old_start, False, token)
     except IntegrityError:
         raise SlotUnavailable("That time was just taken.") from None
@@ -300,6 +308,7 @@ def move_booking(booking: Booking, new_start: datetime, *, by: User,
             writeback.plan_update(booking)
             reminders.move_reminders(booking)  # each guest's link stays sealed in them
             notifications.plan_host_moved(booking, live_attendees(booking), old_start, by=by)
+            plan_webhooks("booking.rescheduled", booking)
     except IntegrityError:
         raise SlotUnavailable("That time was just taken.") from None
     logger.info("Booking %s moved by user %s", booking.reference, by.id)

@@ -289,24 +289,38 @@ def slots_json(slug: str):
     if zone is None:
         return jsonify(error=UNKNOWN_ZONE), 400
     try:
-        first = (parse_day(request.args["from"]) if request.args.get("from")
-                 else utcnow().astimezone(zone).date())
-        last = (parse_day(request.args["to"]) if request.args.get("to")
-                else first + timedelta(days=6))
+        first = parse_day(request.args["from"]) if request.args.get("from") else None
+        last = parse_day(request.args["to"]) if request.args.get("to") else None
     except ValueError:
         return jsonify(error="from and to must be dates written YYYY-MM-DD, "
                              f"between {EARLIEST_DAY} and {LATEST_DAY}."), 400
-    if last < first:
-        return jsonify(error="to is before from."), 400
-    if (last - first).days + 1 > MAX_RANGE_DAYS:
-        return jsonify(error=f"Ask for at most {MAX_RANGE_DAYS} days at a time."), 400
-    start, end = slots.local_days(first, last, zone)
-    found = availability.free_slots(meeting_type, start, end)
+    try:
+        found = free_slots_between(meeting_type, zone, first, last)
+    except ValueError as e:
+        return jsonify(error=str(e)), 400
     changes_at(_clock_change(meeting_type, found, zone))
-    return jsonify(timezone=tz_name, slots=[
+    return jsonify(slots_document(tz_name, found))
+
+
+def free_slots_between(meeting_type: MeetingType, zone: ZoneInfo, first: date | None,
+                       last: date | None) -> list[slots.Slot]:
+    """The free slots from day ``first`` (default today) to ``last`` (default ``first`` + 6
+    days), both in ``zone`` and inclusive (SPEC §5); ValueError for a reversed or too long
+    range. The public slots JSON and the API's answer the same."""
+    first = first or utcnow().astimezone(zone).date()
+    last = last or first + timedelta(days=6)
+    if last < first:
+        raise ValueError("to is before from.")
+    if (last - first).days + 1 > MAX_RANGE_DAYS:
+        raise ValueError(f"Ask for at most {MAX_RANGE_DAYS} days at a time.")
+    start, end = slots.local_days(first, last, zone)
+    return availability.free_slots(meeting_type, start, end)
+
+
+def slots_document(tz_name: str, found: list[slots.Slot]) -> dict:
+    return {"timezone": tz_name, "slots": [
         {"start": iso_utc(s.start), "end": iso_utc(s.end), "remaining": s.remaining}
-        for s in found
-    ])
+        for s in found]}
 
 
 def _attendee_or_404(reference: str) -> tuple[Attendee, str]:

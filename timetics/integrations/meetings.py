@@ -18,6 +18,7 @@ from ..exceptions import RetryLater, ZoomNotConfigured
 from ..extensions import db
 from ..jobs import Kind, enqueue, handler, open_jobs_query, wake
 from ..models import Booking, BookingStatus, Job, Location, MeetingType, User, ZoomState
+from ..webhooks.outgoing import plan_webhooks
 from .tokens import api_for
 
 logger = logging.getLogger(__name__)
@@ -190,6 +191,8 @@ def _record_failure(job: Job, message: str, gave_up: bool) -> None:
     booking.zoom_error = message
     if gave_up and job.kind in (Kind.ZOOM_CREATE, Kind.ZOOM_DELETE):
         booking.zoom_state = ZoomState.FAILED
+        if job.kind == Kind.ZOOM_CREATE:
+            plan_webhooks("zoom.meeting_failed", booking)
 
 
 def _api(booking: Booking) -> zoom.ZoomAPI | None:
@@ -244,6 +247,7 @@ def _adopt(booking_id: int, meeting: dict | None, *, replaced: bool = False) -> 
         else:
             plan_zoom_link(booking, replaced=replaced)
             writeback.plan_update(booking)  # the host's calendar shows the link too
+            plan_webhooks("zoom.meeting_ready", booking)
 
 
 @handler(Kind.ZOOM_UPDATE, on_failure=_record_failure)

@@ -1,9 +1,20 @@
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField, SubmitField, TextAreaField
+from wtforms import (
+    PasswordField,
+    SelectChoice,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+    URLField,
+)
 from wtforms.validators import DataRequired, Length, Regexp, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..embedding import parse_origins
-from ..exceptions import OriginError
+from ..exceptions import OriginError, UnsafeURL
+from ..safe_urls import check_url
+from ..webhooks.outgoing import EVENTS
 
 
 class ZoomSettingsForm(FlaskForm):
@@ -44,3 +55,28 @@ class EraseGuestForm(FlaskForm):
 
     email = StringField("Email", validators=[
         DataRequired(message="Enter the guest's email address."), Length(max=254)])
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Several choices as checkboxes, each with its own <label for>."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def _safe_url(form, field) -> None:
+    try:
+        check_url(field.data or "")
+    except UnsafeURL as e:
+        raise ValidationError(str(e)) from None
+
+
+class WebhookEndpointForm(FlaskForm):
+    url = URLField("Endpoint URL", validators=[
+        DataRequired(message="Enter the address that receives the events."),
+        Length(max=2000, message="At most 2,000 characters."), _safe_url],
+        description="Timetics POSTs each event here as signed JSON.")
+    events = MultiCheckboxField(
+        "Events", choices=[SelectChoice(e, e) for e in EVENTS],
+        validators=[DataRequired(message="Choose at least one event.")])
+    submit = SubmitField("Add endpoint")

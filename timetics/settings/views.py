@@ -9,11 +9,12 @@ from ..auth.access import admin_required
 from ..auth.forms import EmptyForm
 from ..booking.guest_data import erase_guest, retention_days
 from ..extensions import db
-from ..models import User
+from ..models import User, WebhookEndpoint
 from ..templating import render_form
 from ..validation import INVALID_EMAIL, normalize_email
+from ..webhooks import outgoing
 from . import services
-from .forms import EmbedSettingsForm, EraseGuestForm, ZoomSettingsForm
+from .forms import EmbedSettingsForm, EraseGuestForm, WebhookEndpointForm, ZoomSettingsForm
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
 
@@ -94,3 +95,56 @@ def guest_data():
                   "first.", "success")
             return redirect(url_for("settings.guest_data"))
     return render_form("settings/guest_data.html", form, retention_days=retention_days())
+
+
+@bp.route("/webhooks", methods=["GET", "POST"])
+@admin_required
+def webhooks():
+    """Outgoing webhooks: the endpoints, each with its delivery log. A new endpoint's secret
+    is shown on this one answer only."""
+    form = WebhookEndpointForm()
+    secret = None
+    if form.validate_on_submit():
+        _, secret = outgoing.add_endpoint(form.url.data.strip(), form.events.data)
+        flash("Endpoint added. Copy its signing secret now: it is not shown again.", "success")
+        form = WebhookEndpointForm(formdata=None)
+    endpoints = outgoing.all_endpoints()
+    return render_form("settings/webhooks.html", form, endpoints=endpoints,
+                       logs={e.id: outgoing.recent_deliveries(e) for e in endpoints},
+                       new_secret=secret, action_form=EmptyForm())
+
+
+def _endpoint_for_post(endpoint_id: int) -> WebhookEndpoint:
+    endpoint = db.get_or_404(WebhookEndpoint, endpoint_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    return endpoint
+
+
+@bp.post("/webhooks/<int:endpoint_id>/test")
+@admin_required
+def test_webhook(endpoint_id: int):
+    """Send test: the delivery runs after this request; the log below shows how it went."""
+    endpoint = _endpoint_for_post(endpoint_id)
+    outgoing.plan_test(endpoint)
+    db.session.commit()
+    flash("A test event is on its way: its delivery shows in the log below.", "success")
+    return redirect(url_for("settings.webhooks"))
+
+
+@bp.post("/webhooks/<int:endpoint_id>/active")
+@admin_required
+def toggle_webhook(endpoint_id: int):
+    endpoint = _endpoint_for_post(endpoint_id)
+    outgoing.set_active(endpoint, not endpoint.active)
+    flash(f"Endpoint {'switched on' if endpoint.active else 'switched off'}.", "success")
+    return redirect(url_for("settings.webhooks"))
+
+
+@bp.post("/webhooks/<int:endpoint_id>/delete")
+@admin_required
+def delete_webhook(endpoint_id: int):
+    endpoint = _endpoint_for_post(endpoint_id)
+    outgoing.remove_endpoint(endpoint)
+    flash("Endpoint removed.", "success")
+    return redirect(url_for("settings.webhooks"))

@@ -1,5 +1,5 @@
 from flask_wtf import FlaskForm
-from wtforms import DateField, EmailField, SelectField, StringField, SubmitField
+from wtforms import DateField, EmailField, SelectChoice, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, ValidationError
 
 from ..validation import all_timezones, no_control_characters, valid_timezone
@@ -57,3 +57,16 @@ class DateOverrideForm(FlaskForm):
         description="Example: 10:00-14:00. Leave empty to take the whole day off.",
     )
     submit = SubmitField("Add date override")
+
+
+class ApiTokenForm(FlaskForm):
+    token_name = StringField(
+        "Token name", validators=[DataRequired(message="Name the token after where it is used."),
+                                  Length(max=100, message="At most 100 characters."),
+                                  no_control_characters],
+        description="Where it is used, for example “CRM sync”.")
+    scope = SelectField("Scope", default="read",
+                        choices=[SelectChoice("read", "read"),
+                                 SelectChoice("read write", "read write")],
+                        description="read: look only. read write: also book, cancel and move.")
+    submit = SubmitField("Create token")

@@ -1,17 +1,18 @@
-from flask import Blueprint, flash, redirect, render_template, url_for
-from flask_login import login_required
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 
+from ..api import tokens as api_tokens
 from ..auth.access import admin_required, staff_member_or_403
 from ..auth.forms import EmptyForm
 from ..auth.services import AccountError
 from ..extensions import db
-from ..models import User, ZoomSettings
+from ..models import ApiScope, User, ZoomSettings
 from ..settings.services import zoom_redirect_url
 from ..templating import render_form
 from . import services
 from .availability import WEEKDAY_NAMES
-from .forms import DateOverrideForm, NewStaffForm, StaffForm, WeeklyHoursForm
+from .forms import ApiTokenForm, DateOverrideForm, NewStaffForm, StaffForm, WeeklyHoursForm
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -63,7 +64,47 @@ def profile(user_id: int):
         else:
             flash("Profile saved.", "success")
             return redirect(url_for("staff.profile", user_id=member.id))
-    return render_form("staff/profile.html", form, member=member, action_form=EmptyForm())
+    return _profile_page(member, form, ApiTokenForm(formdata=None))
+
+
+def _profile_page(member: User, form: StaffForm, token_form: ApiTokenForm,
+                  new_token: str | None = None):
+    # API tokens are personal: an admin sees a member's tokens only on their own profile.
+    own = member.id == current_user.id
+    return render_form("staff/profile.html", form, member=member, action_form=EmptyForm(),
+                       token_form=token_form if own else None, new_token=new_token,
+                       api_tokens=api_tokens.tokens_of(member) if own else [],
+                       extra_errors=bool(token_form.errors))
+
+
+@bp.post("/<int:user_id>/api-tokens")
+@login_required
+def create_api_token(user_id: int):
+    """Made for oneself only; the token is shown on this one answer and never again."""
+    member = staff_member_or_403(user_id)
+    if member.id != current_user.id:
+        abort(403)
+    token_form = ApiTokenForm()
+    secret = None
+    if token_form.validate_on_submit():
+        _, secret = api_tokens.create_token(member, name=token_form.token_name.data.strip(),
+                                            scope=ApiScope(token_form.scope.data))
+        flash("Token created. Copy it now: it is not shown again.", "success")
+        token_form = ApiTokenForm(formdata=None)
+    return _profile_page(member, StaffForm(formdata=None, obj=member), token_form, secret)
+
+
+@bp.post("/<int:user_id>/api-tokens/<int:token_id>/revoke")
+@login_required
+def revoke_api_token(user_id: int, token_id: int):
+    member = staff_member_or_403(user_id)
+    if member.id != current_user.id or not EmptyForm().validate_on_submit():
+        abort(403 if member.id != current_user.id else 400)
+    token = api_tokens.revoke_token(member, token_id)
+    if token is None:
+        abort(404)
+    flash(f"Token “{token.name}” revoked: requests with it are refused from now on.", "success")
+    return redirect(url_for("staff.profile", user_id=member.id))
 
 
 @bp.post("/<int:user_id>/invitation")
