@@ -13,12 +13,18 @@ $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
+# caldav talks through niquests, whose urllib3-future otherwise replaces the urllib3 that
+# requests (Zoom, calendars, webhooks) and the tests' tools use, in the whole process. Built
+# from source with URLLIB3_NO_OVERRIDE it installs beside urllib3 instead (its documented
+# "isolation" route): niquests gets urllib3_future and everything else keeps urllib3.
+PIP_INSTALL := URLLIB3_NO_OVERRIDE=1 $(PY) -m pip install --quiet --no-binary=urllib3-future
+
 $(VENV)/.installed: $(VENV)/bin/python setup.cfg pyproject.toml
-	$(PY) -m pip install --quiet --editable .
+	$(PIP_INSTALL) --editable .
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed
-	$(PY) -m pip install --quiet --editable '.[test]'
+	$(PIP_INSTALL) --editable '.[test]'
 	touch $@
 
 # One process with threads: the in-memory rate limits are then shared by every request.

@@ -151,3 +151,12 @@ def test_the_setting_comes_from_the_configuration(port):
     app.config["CALENDAR_ALLOWED_HOSTS"] = ""
     with app.app_context(), safe_session() as session, pytest.raises(UnsafeURL):
         session.get(f"http://127.0.0.1:{port}/ok")
+
+
+def test_urllib3_is_upstream_urllib3():
+    """The checked connections build on urllib3's own classes: the install (Makefile,
+    docs/deploy.md) keeps caldav's urllib3-future beside it rather than in its place."""
+    import importlib.metadata
+
+    import urllib3
+    assert urllib3.__version__ == importlib.metadata.version("urllib3")
