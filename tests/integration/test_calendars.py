@@ -12,8 +12,10 @@ from zoneinfo import ZoneInfo
 import icalendar
 import pytest
 
+from timetics import jobs
+from timetics.calendars import sync
 from timetics.extensions import db
-from timetics.models import BusyTime, CalendarAccount, MeetingType
+from timetics.models import BusyTime, CalendarAccount, Job, MeetingType
 
 from ..booking_helpers import at, book, create_booking_setup, iso, weekday_ahead
 from ..conftest import assert_not_stored, login, post_form
@@ -285,6 +287,57 @@ def test_the_job_runner_syncs_on_its_schedule(app, client, host, radicale, runne
     result = runner.invoke(args=["run-jobs", "--once", "--all"])
     assert result.exit_code == 0, result.output
     assert iso(at(day, 10)) not in slot_starts(client, day)
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The app's "now" for the job runner and the calendar syncs."""
+    now = [datetime.now(UTC)]
+    for module in (jobs, sync):
+        monkeypatch.setattr(module, "utcnow", lambda: now[0])
+    return now
+
+
+def run_jobs_at(runner, clock, moment: datetime) -> int:
+    """`flask run-jobs --once` at ``moment``; how many jobs it ran."""
+    clock[0] = moment
+    result = runner.invoke(args=["run-jobs", "--once"])
+    assert result.exit_code == 0, result.output
+    return int(re.search(r"Ran (\d+) jobs?\.", result.output).group(1))
+
+
+def test_each_runner_round_syncs_the_calendars_that_are_due(app, client, host, radicale,
+                                                             runner, clock):
+    """No sync job plans the next: the runner's rounds find the calendars whose last sync is
+    CALENDAR_SYNC_MINUTES (5) old, so nothing lost can stop a calendar's syncing."""
+    day, start = weekday_ahead(), clock[0]
+    calendar = radicale.make_calendar("Work")
+    connected_existing(client, host, radicale, "Work")  # synced at once, at ``start``
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Job.id)).where(
+            Job.kind == "calendar_sync", Job.done_at.is_(None))) == 0  # nothing planned ahead
+    calendar.add_event(vcalendar(vevent("x", at(day, 10), at(day, 11))))
+    assert run_jobs_at(runner, clock, start + timedelta(minutes=4)) == 0
+    assert iso(at(day, 10)) in slot_starts(client, day)
+    assert run_jobs_at(runner, clock, start + timedelta(minutes=6)) == 1
+    assert iso(at(day, 10)) not in slot_starts(client, day)
+    assert run_jobs_at(runner, clock, start + timedelta(minutes=8)) == 0  # synced at 6
+    radicale.stop()  # a failed sync counts as one: tried again 5 minutes later, not at once
+    assert run_jobs_at(runner, clock, start + timedelta(minutes=11)) == 2  # and the email
+    assert run_jobs_at(runner, clock, start + timedelta(minutes=12)) == 0
+    assert run_jobs_at(runner, clock, start + timedelta(minutes=16)) == 1  # told once only
+    assert iso(at(day, 10)) not in slot_starts(client, day)  # the last good sync holds
+
+
+def test_a_calendar_with_a_sync_pending_gets_no_second_one(app, client, host, radicale,
+                                                            clock):
+    connected(client, host, radicale, "Work")
+    clock[0] += timedelta(minutes=6)
+    with app.test_request_context():
+        assert sync.plan_due_syncs() == 1
+        assert sync.plan_due_syncs() == 0  # the first is still pending
+        db.session.commit()
+        assert sync.plan_due_syncs() == 0
 
 
 # --- Confirm booking looks at the calendars once more -------------------------------------------
