@@ -445,6 +445,52 @@ def test_a_calendar_gone_or_a_password_changed_is_said_plainly(app, client, host
     assert "Sync failed" in page and words in page
 
 
+def test_sync_now_finds_calendars_created_and_deleted_on_the_server(app, client, host,
+                                                                    radicale):
+    day = weekday_ahead()
+    radicale.make_calendar("Work")
+    radicale.make_calendar("Family").add_event(vcalendar(vevent("x", at(day, 10), at(day, 11))))
+    connected_existing(client, host, radicale, "Work", "Family")
+    assert iso(at(day, 10)) not in slot_starts(client, day)
+    radicale.make_calendar("Travel").add_event(vcalendar(vevent("y", at(day, 12), at(day, 13))))
+    radicale.calendar("Family").delete()
+    response = post_form(client, tab(host) + f"/{account_id(app)}/sync", {}, page=tab(host),
+                         follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert "New on the server: “Travel”" in page
+    assert "Deleted on the server: “Family”" in page
+    assert "has no calendar at this address any more (it was deleted there)" in page
+    travel = re.search(r'data-calendar="Travel">.*?</li>', page, re.S).group(0)
+    assert "Not checked." in travel and "checked>" not in travel  # the host decides
+    assert "Travel" in re.search(r'<select id="bookings_to".*?</select>', page, re.S).group(0)
+    starts = slot_starts(client, day)
+    assert iso(at(day, 10)) in starts and iso(at(day, 12)) in starts
+    dashboard = client.get("/dashboard").get_data(as_text=True)
+    assert "Calendar failed" in dashboard and "“Family”" in dashboard
+    assert "last good sync still blocks" not in dashboard
+    tick(client, host, "Work", "Travel")
+    assert iso(at(day, 12)) not in slot_starts(client, day)
+    # Created again: no longer gone; a second Sync now finds nothing new.
+    radicale.make_calendar("Family")
+    page = post_form(client, tab(host) + f"/{account_id(app)}/sync", {}, page=tab(host),
+                     follow_redirects=True).get_data(as_text=True)
+    assert "New on the server" not in page and "Deleted on the server" not in page
+    assert "Sync failed" not in page
+    with app.app_context():
+        account = db.session.scalar(db.select(CalendarAccount))
+        assert sorted(c.name for c in account.calendars) == ["Family", "Travel", "Work"]
+
+
+def test_sync_now_with_the_server_down_says_it_could_not_look(app, client, host, radicale):
+    connected(client, host, radicale, "Work")
+    radicale.stop()
+    page = post_form(client, tab(host) + f"/{account_id(app)}/sync", {}, page=tab(host),
+                     follow_redirects=True).get_data(as_text=True)
+    assert "Could not look for new calendars: The calendar server could not be reached." in page
+    assert "Deleted on the server" not in page
+    assert 'data-calendar="Work"' in page
+
+
 def test_a_reschedule_onto_an_event_added_since_the_last_sync_is_refused(app, client, host,
                                                                           radicale):
     day = weekday_ahead()

@@ -27,7 +27,7 @@ from ..exceptions import CalendarError
 from ..extensions import db
 from ..jobs import Kind, enqueue, handler, in_flight, open_jobs_query, periodic
 from ..mail import enqueue_email
-from ..models import BusyTime, Calendar, CalendarSource, Job, MeetingType
+from ..models import BusyTime, Calendar, CalendarAccount, CalendarSource, Job, MeetingType
 from ..security import decrypt_secret
 from . import busy, remote
 
@@ -39,7 +39,10 @@ MAX_HORIZON_DAYS = 730  # the longest booking window a meeting type may have
 
 
 def login_of(calendar: Calendar) -> remote.Login:
-    account = calendar.account
+    return account_login(calendar.account)
+
+
+def account_login(account: CalendarAccount) -> remote.Login:
     try:
         password = decrypt_secret(account.password_encrypted) \
             if account.password_encrypted else ""
