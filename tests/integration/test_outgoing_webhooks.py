@@ -209,6 +209,24 @@ def test_a_delivery_that_gives_up_shows_the_endpoint_failing(receiver, app, as_a
     assert "Failing" in html and "The endpoint answered 503." in html
 
 
+def test_a_delivery_gives_up_after_its_maximum_attempts(receiver, app, as_admin, make_user):
+    app.config["WEBHOOK_MAX_ATTEMPTS"] = 3
+    add_endpoint(as_admin, receiver.url, events=["booking.created"])
+    create_booking_setup(app, make_user)
+    receiver.statuses = [500] * 10
+    book(app.test_client(), "intro-call", at(weekday_ahead(), 10))
+    run_jobs(app)
+    assert "Retrying" in as_admin.get("/settings/webhooks").get_data(as_text=True)
+    run_jobs(app)  # the third attempt, the last
+    html = as_admin.get("/settings/webhooks").get_data(as_text=True)
+    assert "Failing" in html and "The endpoint answered 500. Gave up after 3 attempts." in html
+    run_jobs(app)
+    assert len(receiver.received) == 3
+    with app.app_context():
+        job = db.session.scalar(select(Job).where(Job.kind == "webhook_delivery"))
+        assert job.failed_at is not None and job.attempts == 3
+
+
 def test_send_test_delivers_a_signed_test_event(receiver, app, as_admin):
     secret = secret_of(add_endpoint(as_admin, receiver.url))
     with app.app_context():

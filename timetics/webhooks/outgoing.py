@@ -5,7 +5,8 @@ A delivery is an outbox job (``Kind.WEBHOOK_DELIVERY``) written in the transacti
 change, one per endpoint, with its body fixed then: every retry sends the same bytes and the
 same event id, so a receiver can drop repeats. A non-2xx answer or no answer within
 ``WEBHOOK_TIMEOUT`` fails the attempt, and the outbox retries with its backoff until it gives
-up (``JOB_MAX_AGE_HOURS``); the endpoint then shows as failing. Every attempt is logged.
+up (after ``WEBHOOK_MAX_ATTEMPTS`` attempts, or ``JOB_MAX_AGE_HOURS``); the endpoint then shows
+as failing. Every attempt is logged.
 
 The signature header (SPEC §7): ``Timetics-Signature: t=<unix seconds>,v1=<hex>``, the hex being
 HMAC-SHA256 of ``"<t>.<raw body>"`` with the endpoint's secret (README, "Webhooks").
@@ -24,7 +25,7 @@ from flask import current_app
 from sqlalchemy import delete, select
 
 from ..db import utcnow
-from ..exceptions import RetryLater, UnsafeURL
+from ..exceptions import GiveUp, RetryLater, UnsafeURL
 from ..extensions import db
 from ..jobs import Kind, enqueue, handler
 from ..models import Booking, Job, WebhookDelivery, WebhookEndpoint
@@ -168,13 +169,14 @@ def _deliver(job: Job) -> None:
         endpoint=endpoint, event_id=json.loads(body)["id"], event_type=job.payload["type"],
         attempt=job.attempts, status_code=status, error=error,
         duration_ms=round((time.monotonic() - started) * 1000)))
-    endpoint.last_error = error
+    last = error is not None and job.attempts >= int(current_app.config["WEBHOOK_MAX_ATTEMPTS"])
+    endpoint.last_error = f"{error} Gave up after {job.attempts} attempts." if last else error
     _trim_log(endpoint)
     if error:
         # The log row is the attempt's record whatever happens next: committed before the
         # failure rolls the attempt back.
         db.session.commit()
-        raise RetryLater(error)
+        raise GiveUp(endpoint.last_error) if last else RetryLater(error)
     endpoint.failing_since = None
     logger.info("Webhook %s delivered to endpoint %s (attempt %s)", job.payload["type"],
                 endpoint.id, job.attempts)
