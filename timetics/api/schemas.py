@@ -268,8 +268,11 @@ RESPONSES: dict[str, dict] = {
     "Event": {"type": "object", "required": ["id", "type", "created", "data"], "properties": {
         "id": {"type": "string", "description": "The same on every retry of this event."},
         "type": {"type": "string"}, "created": INSTANT,
-        "data": {"type": "object", "properties": {"booking": {"oneOf": [
-            {"$ref": "#/components/schemas/Booking"}, {"type": "null"}]}}}}},
+        "data": {"type": "object", "properties": {
+            "booking": {"oneOf": [{"$ref": "#/components/schemas/Booking"}, {"type": "null"}]},
+            "guest": {"$ref": "#/components/schemas/Guest",
+                      "description": "Only on booking.cancelled when one guest cancelled "
+                                     "their own place: that guest."}}}}},
     "Problem": {
         "type": "object", "required": ["type", "title", "status"],
         "description": "RFC 9457 problem details.",

@@ -28,7 +28,7 @@ from ..db import utcnow
 from ..exceptions import GiveUp, RetryLater, UnsafeURL
 from ..extensions import db
 from ..jobs import Kind, enqueue, handler
-from ..models import Booking, Job, WebhookDelivery, WebhookEndpoint
+from ..models import Attendee, Booking, Job, WebhookDelivery, WebhookEndpoint
 from ..safe_urls import safe_session
 from ..security import decrypt_secret, encrypt_secret, new_token
 
@@ -36,6 +36,20 @@ logger = logging.getLogger(__name__)
 
 EVENTS = ("booking.created", "booking.rescheduled", "booking.cancelled", "zoom.meeting_ready",
           "zoom.meeting_failed")
+# What each event means, for the OpenAPI document's "webhooks" (api/openapi.py).
+GUEST_CANCELLED = ("When a guest cancels their own place (or leaves it for another time), "
+                   "`data.guest` is that guest: in a group booking with other guests left, "
+                   "`data.booking.status` stays `confirmed` and only that guest is gone from "
+                   "its `guests`; the booking itself ended only when its status is "
+                   "`cancelled`.")
+DESCRIPTIONS = {
+    "booking.created": "A booking was made, or a guest joined a group booking.",
+    "booking.rescheduled": "A booking moved to another time, or a group guest moved to a "
+                           "booking at another time (this is the booking they joined).",
+    "booking.cancelled": "A booking was cancelled, or a guest left it. " + GUEST_CANCELLED,
+    "zoom.meeting_ready": "The booking's Zoom meeting was made; `zoom.join_url` is set.",
+    "zoom.meeting_failed": "Zoom could not make the booking's meeting; retried.",
+}
 TEST_EVENT = "test"
 SIGNATURE_HEADER = "Timetics-Signature"
 SECRET_PREFIX = "whsec_"  # noqa: S105 (a marker, not a secret)
@@ -84,26 +98,30 @@ def remove_endpoint(endpoint: WebhookEndpoint) -> None:
 
 # --- events and their delivery ----------------------------------------------------------------
 
-def _event(event_type: str, booking: Booking | None) -> str:
-    from ..api.serialize import booking_json  # the API's own form (imports booking views)
+def _event(event_type: str, booking: Booking | None, guest: Attendee | None = None) -> str:
+    from ..api.serialize import booking_json, guest_json  # the API's own form
 
+    data = {"booking": booking_json(booking) if booking is not None else None}
+    if guest is not None:
+        data["guest"] = guest_json(guest)
     return json.dumps({
         "id": "evt_" + secrets.token_hex(12),
         "type": event_type,
         "created": utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "data": {"booking": booking_json(booking) if booking is not None else None},
+        "data": data,
     }, separators=(",", ":"))
 
 
-def plan_webhooks(event_type: str, booking: Booking) -> None:
+def plan_webhooks(event_type: str, booking: Booking, *, guest: Attendee | None = None) -> None:
     """In the change's transaction: one delivery job for each active endpoint that wants
-    ``event_type``, with the booking as it is now."""
+    ``event_type``, with the booking as it is now; ``guest``: the one guest whose own place
+    the event is about (``GUEST_CANCELLED``)."""
     endpoints = [e for e in db.session.scalars(select(WebhookEndpoint).where(
         WebhookEndpoint.active.is_(True))) if event_type in e.events]
     if not endpoints:
         return
     db.session.flush()  # the booking's guests and times as this change leaves them
-    body = _event(event_type, booking)
+    body = _event(event_type, booking, guest)
     for endpoint in endpoints:
         enqueue(Kind.WEBHOOK_DELIVERY, booking=booking,
                 payload={"endpoint": endpoint.id, "type": event_type, "body": body})
