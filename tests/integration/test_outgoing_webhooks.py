@@ -15,7 +15,7 @@ from jsonschema import Draft202012Validator
 from sqlalchemy import select
 
 from timetics.extensions import db
-from timetics.models import Job, WebhookDelivery, WebhookEndpoint
+from timetics.models import Booking, Job, WebhookDelivery, WebhookEndpoint
 
 from ..booking_helpers import at, book, create_booking_setup, iso, manage_path, weekday_ahead
 from ..conftest import post_form
@@ -286,7 +286,15 @@ def test_send_test_delivers_a_signed_test_event(receiver, app, as_admin):
     assert response.status_code == 302
     [(headers, body)] = receiver.received
     assert verify(secret, headers["Timetics-Signature"], body)
-    assert json.loads(body)["type"] == "test"
+    event = json.loads(body)
+    assert event["type"] == "test"
+    event_schema(app).validate(event)  # a whole booking, as the document says
+    booking = event["data"]["booking"]
+    assert booking["reference"] == "SAMPLE01" and booking["status"] == "confirmed"
+    assert booking["guests"][0]["email"] == "guest@example.com"
+    assert booking["zoom"]["join_url"].startswith("https://")
+    with app.app_context():
+        assert db.session.scalar(select(db.func.count(Booking.id))) == 0  # nothing stored
     html = as_admin.get("/settings/webhooks").get_data(as_text=True)
     assert html.count('class="delivery"') == 1 and ">200" in html
 

@@ -19,6 +19,7 @@ import json
 import logging
 import secrets
 import time
+from datetime import timedelta
 
 import requests
 from flask import current_app
@@ -28,7 +29,17 @@ from ..db import utcnow
 from ..exceptions import GiveUp, RetryLater, UnsafeURL
 from ..extensions import db
 from ..jobs import Kind, enqueue, handler
-from ..models import Attendee, Booking, Job, WebhookDelivery, WebhookEndpoint
+from ..models import (
+    Attendee,
+    Booking,
+    BookingStatus,
+    Job,
+    MeetingType,
+    User,
+    WebhookDelivery,
+    WebhookEndpoint,
+    ZoomState,
+)
 from ..safe_urls import safe_session
 from ..security import decrypt_secret, encrypt_secret, new_token
 
@@ -51,6 +62,7 @@ DESCRIPTIONS = {
     "zoom.meeting_failed": "Zoom could not make the booking's meeting; retried.",
 }
 TEST_EVENT = "test"
+SAMPLE_REFERENCE = "SAMPLE01"  # the booking of a test event (Send test)
 SIGNATURE_HEADER = "Timetics-Signature"
 SECRET_PREFIX = "whsec_"  # noqa: S105 (a marker, not a secret)
 
@@ -128,9 +140,27 @@ def plan_webhooks(event_type: str, booking: Booking, *, guest: Attendee | None =
 
 
 def plan_test(endpoint: WebhookEndpoint) -> None:
-    """Send test: a ``test`` event (with no booking) to this endpoint only."""
+    """Send test: a ``test`` event with a sample booking to this endpoint only."""
     enqueue(Kind.WEBHOOK_DELIVERY, payload={"endpoint": endpoint.id, "type": TEST_EVENT,
-                                            "body": _event(TEST_EVENT, None)})
+                                            "body": _event(TEST_EVENT, sample_booking())})
+
+
+def sample_booking() -> Booking:
+    """A made-up booking, never stored (not added to the session), in the shape of every
+    event's booking: tomorrow at this hour, one guest, a Zoom meeting made. No real guest's
+    data goes to an endpoint being tried out."""
+    start = utcnow().replace(minute=0, second=0, microsecond=0) + timedelta(days=1)
+    booking = Booking(
+        reference=SAMPLE_REFERENCE, status=BookingStatus.CONFIRMED, capacity=1,
+        meeting_type=MeetingType(slug="sample", name="Sample meeting"),
+        host=User(id=0, name="Sam Host", email="host@example.com"),
+        start_at=start, end_at=start + timedelta(minutes=30), created_at=utcnow(),
+        cancelled_at=None, zoom_state=ZoomState.CREATED, zoom_meeting_id="1234567890",
+        zoom_join_url="https://example.zoom.us/j/1234567890")
+    booking.attendees = [Attendee(name="Gail Guest", email="guest@example.com",
+                                  timezone="Europe/Berlin", notes="A sample booking.",
+                                  status=BookingStatus.CONFIRMED)]
+    return booking
 
 
 def _post(endpoint: WebhookEndpoint, body: bytes) -> tuple[int | None, str | None]:
