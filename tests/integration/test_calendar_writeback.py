@@ -141,6 +141,17 @@ def test_a_cancelled_booking_left_in_the_calendar_says_so(app, writing_host, rad
     assert "the cancelled booking" in line and "is still in the calendar “Work”" in line
 
 
+def test_only_the_host_and_admins_see_a_write_back_failure(app, writing_host, radicale,
+                                                            make_user, as_admin):
+    radicale.stop()
+    reference = manage_path(book(app.test_client(), "intro-call", at(weekday_ahead(), 10))) \
+        .split("/bookings/")[1].split("?")[0]
+    other = app.test_client()
+    login(other, make_user(email="other@example.com").email)
+    assert reference not in other.get("/dashboard").get_data(as_text=True)
+    assert "Calendar not updated yet" in attention_line(as_admin, reference)
+
+
 def attention_line(host, reference: str) -> str:
     """The Needs attention item that names the booking."""
     page = host.get("/dashboard").get_data(as_text=True)
