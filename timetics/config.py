@@ -65,6 +65,7 @@ DEFAULTS = {
     "CALENDAR_CONFIRM_SECONDS": 2,
     "WEBHOOK_TIMEOUT": 5,  # seconds an outgoing webhook's endpoint has to answer
     "WEBHOOK_LOG_KEPT": 200,  # deliveries kept in each endpoint's log
+    "WEBHOOK_MAX_ATTEMPTS": 8,  # attempts of one delivery before it gives up (or JOB_MAX_AGE)
 }
 
 MIN_SECRET_KEY_LENGTH = 32

@@ -105,6 +105,15 @@ class StateInvalid(TimeticsError):
         self.message = message
 
 
+class GiveUp(TimeticsError):
+    """A job's attempt failed and it is not to be tried again (a webhook delivery that used
+    its WEBHOOK_MAX_ATTEMPTS): the job gives up now, as if it had reached its maximum age."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
 class RetryLater(TimeticsError):
     """A job cannot do its work yet (the host must reconnect Zoom, the mail server is down):
     the attempt fails, and the job is tried again after a backoff."""

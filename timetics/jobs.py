@@ -24,7 +24,7 @@ from flask import current_app, g
 from sqlalchemy import inspect, or_, select, update
 
 from .db import utcnow
-from .exceptions import TimeticsError
+from .exceptions import GiveUp, TimeticsError
 from .extensions import db
 from .models import Booking, Job
 
@@ -63,7 +63,8 @@ def handler(kind: Kind, *, on_failure: Callable[[Job, str, bool], None] | None =
     """Register the decorated function as the one way to run jobs of ``kind``.
 
     It raises to fail the attempt (retried with backoff; ``retry_after`` on the error is
-    honoured), or returns to finish the job; the job's changes commit with its "done".
+    honoured; ``GiveUp`` ends the retries now), or returns to finish the job; the job's
+    changes commit with its "done".
     """
     def register(run: Callable[[Job], None]) -> Callable[[Job], None]:
         _HANDLERS[kind] = Handler(run, on_failure)
@@ -270,7 +271,7 @@ def _failed_attempt(job: Job, error: BaseException, entry: Handler | None) -> No
     if isinstance(retry_after, datetime):
         wait = max(wait, retry_after - now)
     job.run_after = now + wait
-    gave_up = now - job.created_at > max_age()
+    gave_up = isinstance(error, GiveUp) or now - job.created_at > max_age()
     if gave_up:
         job.failed_at = now
         logger.error("Job %s (%s) gave up after %s attempts", job.id, job.kind, job.attempts)

@@ -103,3 +103,57 @@ def test_a_group_booking_s_event_lists_its_guests_as_they_come_and_go(app, writi
     [event] = events(radicale)
     assert "Ann First" in str(event["DESCRIPTION"])
     assert "Bob Second" not in str(event["DESCRIPTION"])
+
+
+def test_a_write_back_that_fails_shows_on_the_dashboard_until_it_works(app, writing_host,
+                                                                       radicale, client,
+                                                                       runner):
+    radicale.stop()
+    reference = manage_path(book(client, "intro-call", at(weekday_ahead(), 10))) \
+        .split("/bookings/")[1].split("?")[0]
+    host = writing_host.client
+    line = attention_line(host, reference)
+    assert "Calendar not updated yet" in line and "“Work”" in line
+    assert "could not be reached" in line and "we retry" in line
+    app.config["JOB_MAX_AGE_HOURS"] = 0  # the next failure gives up
+    assert runner.invoke(args=["run-jobs", "--once", "--all"]).exit_code == 0
+    app.config["JOB_MAX_AGE_HOURS"] = 48
+    line = attention_line(host, reference)
+    assert "Calendar write-back failed" in line and "we stopped retrying" in line
+    radicale.start()
+    job_id = re.search(r'/dashboard/jobs/(\d+)/retry', line).group(1)
+    page = post_form(host, f"/dashboard/jobs/{job_id}/retry", {}, page="/dashboard",
+                     follow_redirects=True).get_data(as_text=True)
+    assert "Done: the booking&#39;s calendar is up to date." in page
+    assert "Calendar write-back failed" not in page and "Calendar not updated" not in page
+    [event] = events(radicale)
+    assert event.start == at(weekday_ahead(), 10)
+
+
+def test_a_cancelled_booking_left_in_the_calendar_says_so(app, writing_host, radicale,
+                                                          client):
+    path = manage_path(book(client, "intro-call", at(weekday_ahead(), 10)))
+    reference, token = path.split("/bookings/")[1].split("?token=")
+    radicale.stop()
+    client.post(f"/bookings/{reference}/cancel?token={token}",
+                data={"csrf_token": session_csrf(client)})
+    line = attention_line(writing_host.client, reference)
+    assert "the cancelled booking" in line and "is still in the calendar “Work”" in line
+
+
+def test_only_the_host_and_admins_see_a_write_back_failure(app, writing_host, radicale,
+                                                            make_user, as_admin):
+    radicale.stop()
+    reference = manage_path(book(app.test_client(), "intro-call", at(weekday_ahead(), 10))) \
+        .split("/bookings/")[1].split("?")[0]
+    other = app.test_client()
+    login(other, make_user(email="other@example.com").email)
+    assert reference not in other.get("/dashboard").get_data(as_text=True)
+    assert "Calendar not updated yet" in attention_line(as_admin, reference)
+
+
+def attention_line(host, reference: str) -> str:
+    """The Needs attention item that names the booking."""
+    page = host.get("/dashboard").get_data(as_text=True)
+    return re.search(rf"<li>(?:(?!</li>).)*\({reference}\)(?:(?!</li>).)*</li>", page,
+                     re.S).group(0)

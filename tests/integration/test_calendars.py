@@ -12,8 +12,10 @@ from zoneinfo import ZoneInfo
 import icalendar
 import pytest
 
+from timetics import jobs
+from timetics.calendars import sync
 from timetics.extensions import db
-from timetics.models import BusyTime, CalendarAccount, MeetingType
+from timetics.models import BusyTime, CalendarAccount, Job, MeetingType
 
 from ..booking_helpers import at, book, create_booking_setup, iso, weekday_ahead
 from ..conftest import assert_not_stored, login, post_form
@@ -287,6 +289,57 @@ def test_the_job_runner_syncs_on_its_schedule(app, client, host, radicale, runne
     assert iso(at(day, 10)) not in slot_starts(client, day)
 
 
+@pytest.fixture
+def clock(monkeypatch):
+    """The app's "now" for the job runner and the calendar syncs."""
+    now = [datetime.now(UTC)]
+    for module in (jobs, sync):
+        monkeypatch.setattr(module, "utcnow", lambda: now[0])
+    return now
+
+
+def run_jobs_at(runner, clock, moment: datetime) -> int:
+    """`flask run-jobs --once` at ``moment``; how many jobs it ran."""
+    clock[0] = moment
+    result = runner.invoke(args=["run-jobs", "--once"])
+    assert result.exit_code == 0, result.output
+    return int(re.search(r"Ran (\d+) jobs?\.", result.output).group(1))
+
+
+def test_each_runner_round_syncs_the_calendars_that_are_due(app, client, host, radicale,
+                                                             runner, clock):
+    """No sync job plans the next: the runner's rounds find the calendars whose last sync is
+    CALENDAR_SYNC_MINUTES (5) old, so nothing lost can stop a calendar's syncing."""
+    day, start = weekday_ahead(), clock[0]
+    calendar = radicale.make_calendar("Work")
+    connected_existing(client, host, radicale, "Work")  # synced at once, at ``start``
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Job.id)).where(
+            Job.kind == "calendar_sync", Job.done_at.is_(None))) == 0  # nothing planned ahead
+    calendar.add_event(vcalendar(vevent("x", at(day, 10), at(day, 11))))
+    assert run_jobs_at(runner, clock, start + timedelta(minutes=4)) == 0
+    assert iso(at(day, 10)) in slot_starts(client, day)
+    assert run_jobs_at(runner, clock, start + timedelta(minutes=6)) == 1
+    assert iso(at(day, 10)) not in slot_starts(client, day)
+    assert run_jobs_at(runner, clock, start + timedelta(minutes=8)) == 0  # synced at 6
+    radicale.stop()  # a failed sync counts as one: tried again 5 minutes later, not at once
+    assert run_jobs_at(runner, clock, start + timedelta(minutes=11)) == 2  # and the email
+    assert run_jobs_at(runner, clock, start + timedelta(minutes=12)) == 0
+    assert run_jobs_at(runner, clock, start + timedelta(minutes=16)) == 1  # told once only
+    assert iso(at(day, 10)) not in slot_starts(client, day)  # the last good sync holds
+
+
+def test_a_calendar_with_a_sync_pending_gets_no_second_one(app, client, host, radicale,
+                                                            clock):
+    connected(client, host, radicale, "Work")
+    clock[0] += timedelta(minutes=6)
+    with app.test_request_context():
+        assert sync.plan_due_syncs() == 1
+        assert sync.plan_due_syncs() == 0  # the first is still pending
+        db.session.commit()
+        assert sync.plan_due_syncs() == 0
+
+
 # --- Confirm booking looks at the calendars once more -------------------------------------------
 
 def test_an_event_added_since_the_last_sync_refuses_the_booking(app, client, host,
@@ -390,6 +443,52 @@ def test_a_calendar_gone_or_a_password_changed_is_said_plainly(app, client, host
                          follow_redirects=True)
     page = response.get_data(as_text=True)
     assert "Sync failed" in page and words in page
+
+
+def test_sync_now_finds_calendars_created_and_deleted_on_the_server(app, client, host,
+                                                                    radicale):
+    day = weekday_ahead()
+    radicale.make_calendar("Work")
+    radicale.make_calendar("Family").add_event(vcalendar(vevent("x", at(day, 10), at(day, 11))))
+    connected_existing(client, host, radicale, "Work", "Family")
+    assert iso(at(day, 10)) not in slot_starts(client, day)
+    radicale.make_calendar("Travel").add_event(vcalendar(vevent("y", at(day, 12), at(day, 13))))
+    radicale.calendar("Family").delete()
+    response = post_form(client, tab(host) + f"/{account_id(app)}/sync", {}, page=tab(host),
+                         follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert "New on the server: “Travel”" in page
+    assert "Deleted on the server: “Family”" in page
+    assert "has no calendar at this address any more (it was deleted there)" in page
+    travel = re.search(r'data-calendar="Travel">.*?</li>', page, re.S).group(0)
+    assert "Not checked." in travel and "checked>" not in travel  # the host decides
+    assert "Travel" in re.search(r'<select id="bookings_to".*?</select>', page, re.S).group(0)
+    starts = slot_starts(client, day)
+    assert iso(at(day, 10)) in starts and iso(at(day, 12)) in starts
+    dashboard = client.get("/dashboard").get_data(as_text=True)
+    assert "Calendar failed" in dashboard and "“Family”" in dashboard
+    assert "last good sync still blocks" not in dashboard
+    tick(client, host, "Work", "Travel")
+    assert iso(at(day, 12)) not in slot_starts(client, day)
+    # Created again: no longer gone; a second Sync now finds nothing new.
+    radicale.make_calendar("Family")
+    page = post_form(client, tab(host) + f"/{account_id(app)}/sync", {}, page=tab(host),
+                     follow_redirects=True).get_data(as_text=True)
+    assert "New on the server" not in page and "Deleted on the server" not in page
+    assert "Sync failed" not in page
+    with app.app_context():
+        account = db.session.scalar(db.select(CalendarAccount))
+        assert sorted(c.name for c in account.calendars) == ["Family", "Travel", "Work"]
+
+
+def test_sync_now_with_the_server_down_says_it_could_not_look(app, client, host, radicale):
+    connected(client, host, radicale, "Work")
+    radicale.stop()
+    page = post_form(client, tab(host) + f"/{account_id(app)}/sync", {}, page=tab(host),
+                     follow_redirects=True).get_data(as_text=True)
+    assert "Could not look for new calendars: The calendar server could not be reached." in page
+    assert "Deleted on the server" not in page
+    assert 'data-calendar="Work"' in page
 
 
 def test_a_reschedule_onto_an_event_added_since_the_last_sync_is_refused(app, client, host,

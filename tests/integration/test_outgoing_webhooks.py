@@ -15,7 +15,7 @@ from jsonschema import Draft202012Validator
 from sqlalchemy import select
 
 from timetics.extensions import db
-from timetics.models import Job, WebhookDelivery, WebhookEndpoint
+from timetics.models import Booking, Job, WebhookDelivery, WebhookEndpoint
 
 from ..booking_helpers import at, book, create_booking_setup, iso, manage_path, weekday_ahead
 from ..conftest import post_form
@@ -160,6 +160,56 @@ def test_each_event_arrives_once_signed_with_the_endpoints_secret(receiver, app,
     assert len(receiver.received) == 3  # nothing left to send again
 
 
+def event_schema(app) -> Draft202012Validator:
+    """The OpenAPI document's description of what a webhook receives."""
+    document = app.test_client().get("/api/v1/openapi.json").get_json()
+    return Draft202012Validator({**document, "$ref": "#/components/schemas/Event"})
+
+
+def test_a_guest_leaving_a_group_booking_says_who_left(receiver, app, as_admin, make_user):
+    """booking.cancelled with data.guest, the booking still confirmed with the others; the
+    last guest's leaving ends it. Moving to another time leaves the old booking likewise."""
+    add_endpoint(as_admin, receiver.url, events=["booking.cancelled", "booking.rescheduled"])
+    create_booking_setup(app, make_user)
+    start, day = at(weekday_ahead(), 10), weekday_ahead()
+    guests = {name: app.test_client() for name in ("ann", "bob", "cy")}
+    paths = {name: manage_path(book(client, "group-session", start, name=name.title(),
+                                    email=f"{name}@example.com"))
+             for name, client in guests.items()}
+
+    def leave(name):
+        reference, token = paths[name].split("/bookings/")[1].split("?token=")
+        cancel = f"/bookings/{reference}/cancel?token={token}"
+        assert post_form(guests[name], cancel, {}).status_code == 302
+
+    leave("bob")
+    [event] = receiver.events()
+    assert event["type"] == "booking.cancelled" and event["data"]["guest"]["email"] == \
+        "bob@example.com"
+    assert event["data"]["booking"]["status"] == "confirmed"
+    assert [g["email"] for g in event["data"]["booking"]["guests"]] == ["ann@example.com",
+                                                                        "cy@example.com"]
+    event_schema(app).validate(event)
+    # Cy moves to another time: the booking Cy leaves says so, the one Cy joins too.
+    reference, token = paths["cy"].split("/bookings/")[1].split("?token=")
+    page = f"/bookings/{reference}/reschedule?token={token}"
+    later = at(day, 14)
+    assert post_form(guests["cy"], page, {"start": iso(later)},
+                     page=page + f"&start={iso(later)}").status_code == 302
+    left, joined = receiver.events()[1:]
+    assert left["type"] == "booking.cancelled" and left["data"]["guest"]["name"] == "Cy"
+    assert left["data"]["booking"]["status"] == "confirmed"
+    assert [g["name"] for g in left["data"]["booking"]["guests"]] == ["Ann"]
+    assert joined["type"] == "booking.rescheduled" and "guest" not in joined["data"]
+    leave("ann")  # the last: the booking ends
+    last = receiver.events()[-1]
+    assert last["data"]["guest"]["name"] == "Ann" and last["data"]["booking"]["status"] == \
+        "cancelled"
+    document = app.test_client().get("/api/v1/openapi.json").get_json()
+    assert "`data.guest` is that guest" in \
+        document["webhooks"]["booking.cancelled"]["post"]["description"]
+
+
 def test_a_failing_receiver_gets_the_same_event_until_it_answers_2xx(receiver, app, as_admin,
                                                                      make_user):
     """500, 500, then 200: three deliveries of one event id, all shown in the delivery log."""
@@ -209,6 +259,24 @@ def test_a_delivery_that_gives_up_shows_the_endpoint_failing(receiver, app, as_a
     assert "Failing" in html and "The endpoint answered 503." in html
 
 
+def test_a_delivery_gives_up_after_its_maximum_attempts(receiver, app, as_admin, make_user):
+    app.config["WEBHOOK_MAX_ATTEMPTS"] = 3
+    add_endpoint(as_admin, receiver.url, events=["booking.created"])
+    create_booking_setup(app, make_user)
+    receiver.statuses = [500] * 10
+    book(app.test_client(), "intro-call", at(weekday_ahead(), 10))
+    run_jobs(app)
+    assert "Retrying" in as_admin.get("/settings/webhooks").get_data(as_text=True)
+    run_jobs(app)  # the third attempt, the last
+    html = as_admin.get("/settings/webhooks").get_data(as_text=True)
+    assert "Failing" in html and "The endpoint answered 500. Gave up after 3 attempts." in html
+    run_jobs(app)
+    assert len(receiver.received) == 3
+    with app.app_context():
+        job = db.session.scalar(select(Job).where(Job.kind == "webhook_delivery"))
+        assert job.failed_at is not None and job.attempts == 3
+
+
 def test_send_test_delivers_a_signed_test_event(receiver, app, as_admin):
     secret = secret_of(add_endpoint(as_admin, receiver.url))
     with app.app_context():
@@ -218,7 +286,15 @@ def test_send_test_delivers_a_signed_test_event(receiver, app, as_admin):
     assert response.status_code == 302
     [(headers, body)] = receiver.received
     assert verify(secret, headers["Timetics-Signature"], body)
-    assert json.loads(body)["type"] == "test"
+    event = json.loads(body)
+    assert event["type"] == "test"
+    event_schema(app).validate(event)  # a whole booking, as the document says
+    booking = event["data"]["booking"]
+    assert booking["reference"] == "SAMPLE01" and booking["status"] == "confirmed"
+    assert booking["guests"][0]["email"] == "guest@example.com"
+    assert booking["zoom"]["join_url"].startswith("https://")
+    with app.app_context():
+        assert db.session.scalar(select(db.func.count(Booking.id))) == 0  # nothing stored
     html = as_admin.get("/settings/webhooks").get_data(as_text=True)
     assert html.count('class="delivery"') == 1 and ">200" in html
 

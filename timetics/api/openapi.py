@@ -6,7 +6,7 @@ import re
 
 from flask import current_app
 
-from ..webhooks.outgoing import EVENTS, SIGNATURE_HEADER
+from ..webhooks.outgoing import DESCRIPTIONS, EVENTS, SIGNATURE_HEADER
 from . import schemas
 from .idempotency import HEADER, MAX_KEY_LENGTH
 from .views import OPERATIONS, Operation
@@ -57,7 +57,8 @@ def _webhooks() -> dict:
                                 "with the endpoint's secret>",
                  "schema": {"type": "string"}}
     return {event: {"post": {
-        "summary": f"The {event} event", "parameters": [signature],
+        "summary": f"The {event} event", "description": DESCRIPTIONS[event],
+        "parameters": [signature],
         "requestBody": {"required": True, "content": {"application/json": {
             "schema": {"$ref": "#/components/schemas/Event"}}}},
         "responses": {"200": {"description": "Any 2xx answer acknowledges the event; "

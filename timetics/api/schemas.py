@@ -267,9 +267,15 @@ RESPONSES: dict[str, dict] = {
             "start": INSTANT, "end": INSTANT, "remaining": {"type": "integer"}}}}}},
     "Event": {"type": "object", "required": ["id", "type", "created", "data"], "properties": {
         "id": {"type": "string", "description": "The same on every retry of this event."},
-        "type": {"type": "string"}, "created": INSTANT,
-        "data": {"type": "object", "properties": {"booking": {"oneOf": [
-            {"$ref": "#/components/schemas/Booking"}, {"type": "null"}]}}}}},
+        "type": {"type": "string", "description": "One of the webhooks' names, or `test`: "
+                 "Send test's event, whose booking is a made-up sample (reference "
+                 "`SAMPLE01`, host id 0), never a real one."},
+        "created": INSTANT,
+        "data": {"type": "object", "required": ["booking"], "properties": {
+            "booking": {"$ref": "#/components/schemas/Booking"},
+            "guest": {"$ref": "#/components/schemas/Guest",
+                      "description": "Only on booking.cancelled when one guest cancelled "
+                                     "their own place: that guest."}}}}},
     "Problem": {
         "type": "object", "required": ["type", "title", "status"],
         "description": "RFC 9457 problem details.",

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from ..booking.views import iso_utc
 from ..dashboard.services import shown_guests
-from ..models import Booking, MeetingType
+from ..models import Attendee, Booking, MeetingType
 
 
 def _instant(value: datetime | None) -> str | None:
@@ -23,13 +23,17 @@ def booking_json(booking: Booking) -> dict:
         "start": iso_utc(booking.start_at),
         "end": iso_utc(booking.end_at),
         "capacity": booking.capacity,
-        "guests": [{"name": a.name, "email": a.email, "timezone": a.timezone, "notes": a.notes,
-                    "status": a.status.value} for a in shown_guests(booking)],
+        "guests": [guest_json(a) for a in shown_guests(booking)],
         "zoom": {"state": booking.zoom_state.value, "join_url": booking.zoom_join_url,
                  "meeting_id": booking.zoom_meeting_id},
         "created": iso_utc(booking.created_at),
         "cancelled": _instant(booking.cancelled_at),
     }
+
+
+def guest_json(attendee: Attendee) -> dict:
+    return {"name": attendee.name, "email": attendee.email, "timezone": attendee.timezone,
+            "notes": attendee.notes, "status": attendee.status.value}
 
 
 def meeting_type_json(meeting_type: MeetingType) -> dict:

@@ -170,8 +170,7 @@ def cancel_attendee(attendee: Attendee) -> bool:
             writeback.plan_update(booking)  # the event no longer lists the guest
         notifications.plan_cancellation(booking, [attendee], by_host=False, booking_ended=ended)
         reminders.drop_reminders(booking, None if ended else attendee)
-        if ended:
-            plan_webhooks("booking.cancelled", booking)
+        plan_webhooks("booking.cancelled", booking, guest=attendee)  # ended or not
     logger.info("Attendee %s cancelled booking %s%s", attendee.id, booking.reference,
                 " (booking ended)" if ended else "")
     return ended
@@ -261,9 +260,9 @@ def reschedule(attendee: Attendee, new_start: datetime, *, manage_token: str,
                 booking.status, booking.cancelled_at = BookingStatus.CANCELLED, utcnow()
                 meetings.plan_delete(booking)
                 writeback.plan_removal(booking)
-                plan_webhooks("booking.cancelled", booking)
             else:
                 writeback.plan_update(booking)  # one guest fewer there
+            plan_webhooks("booking.cancelled", booking, guest=attendee)  # left, ended or not
             reminders.drop_reminders(booking, None if alone else attendee, reason="moved")
             if moved.first_attendee:
                 meetings.plan_meeting(moved.booking)

@@ -111,7 +111,18 @@ def _name_of(calendar: caldav.Calendar) -> str:
 def caldav_events(login: Login, calendar_url: str, start: datetime, end: datetime, *,
                   wait: float | None = None) -> list[icalendar.Calendar]:
     """The calendar objects with an event in [start, end), unexpanded (a recurring event comes
-    with its overrides): an RFC 4791 §7.8.1 calendar-query with a time-range."""
+    with its overrides): an RFC 4791 §7.8.1 calendar-query with a time-range.
+
+    Not the free-busy report (RFC 4791 §7.10 CALDAV:free-busy-query), on purpose, for every
+    calendar and not only the one bookings are written to: its answer is bare FREEBUSY
+    periods, and its rules (§7.10: TRANSP and STATUS only) cannot leave out what must not
+    block: invitations the host declined (PARTSTAT=DECLINED; the server does not know which
+    attendee is the host), and our own events (no UID in the answer). It also resolves
+    all-day and floating events in the server's idea of the zone (§9.9: the calendar's
+    CALDAV:calendar-timezone, else UTC; Radicale 3.9 takes UTC), not the host's, so a New
+    York host's holiday would block 19:00 to 19:00; and Radicale refuses the whole report past
+    its ``max_freebusy_occurrence``. The query costs a larger answer (size-capped) and our
+    own expansion (``busy.py``, measured in ``make bench``), and is right."""
     with _plain_errors("The calendar server"):
         calendar = _client(calendar_url, login, wait).calendar(url=calendar_url)
         found = calendar.search(event=True, start=start, end=end, post_filter=False)

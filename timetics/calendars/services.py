@@ -4,6 +4,7 @@ commits."""
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
@@ -14,7 +15,7 @@ from ..models import Calendar, CalendarAccount, CalendarSource, User
 from ..safe_urls import check_url
 from ..security import encrypt_secret
 from . import remote
-from .sync import forget_busy, plan_sync, synced_from
+from .sync import account_login, forget_busy, plan_sync, synced_from
 
 logger = logging.getLogger(__name__)
 
@@ -90,10 +91,57 @@ def save_choices(user: User, *, checked: set[int], bookings_to: int | None) -> N
     db.session.flush()
 
 
-def sync_now(account: CalendarAccount) -> None:
+GONE = ("The server has no calendar at this address any more (it was deleted there), so it no "
+        "longer blocks bookings.")
+
+
+@dataclass(frozen=True)
+class Rediscovered:
+    new: list[Calendar]
+    gone: list[Calendar]
+    error: str | None = None  # why the server could not be asked
+
+
+def sync_now(account: CalendarAccount) -> Rediscovered:
+    """Look again for the account's calendars (``rediscover``), then sync each checked one."""
+    found = rediscover(account)
     for calendar in account.calendars:
         if calendar.check_conflicts:
             plan_sync(calendar)
+    return found
+
+
+def rediscover(account: CalendarAccount) -> Rediscovered:
+    """A CalDAV account's calendars as the server has them now: those created there since
+    are added (not checked, like at first), those deleted there are marked gone (unticked,
+    their busy times forgotten, not written to); one that comes back is no longer gone. A
+    server that cannot be asked changes nothing (the syncs will say why). Flushes."""
+    if account.source != CalendarSource.CALDAV:
+        return Rediscovered([], [])
+    try:
+        found = {c.url: c for c in remote.discover(account_login(account))}
+    except CalendarError as e:
+        return Rediscovered([], [], e.message)
+    known = {calendar.url: calendar for calendar in account.calendars}
+    new = [Calendar(user_id=account.user_id, url=url, name=c.name, check_conflicts=False)
+           for url, c in found.items() if url not in known]
+    account.calendars.extend(new)
+    gone = []
+    for url, calendar in known.items():
+        if url not in found and calendar.last_error != GONE:
+            _mark_gone(calendar)
+            gone.append(calendar)
+        elif url in found and calendar.last_error == GONE:
+            calendar.last_error = None
+    db.session.flush()
+    return Rediscovered(new, gone)
+
+
+def _mark_gone(calendar: Calendar) -> None:
+    forget_busy(calendar)
+    calendar.check_conflicts = calendar.add_bookings = False
+    calendar.last_error, calendar.last_success_at = GONE, None
+    logger.info("Calendar %s is gone from its server", calendar.id)
 
 
 def remove_account(account: CalendarAccount) -> None:

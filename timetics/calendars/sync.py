@@ -1,9 +1,12 @@
 """Busy times: read from each calendar by the job runner and stored, so that the public pages
 never wait for a calendar server.
 
-Each calendar that checks for conflicts has one sync job open at a time: due every
-``CALENDAR_SYNC_MINUTES``, at once on Sync now and when it is added or ticked. The job always
-finishes (a failing calendar is the calendar's state, not the job's) and plans the next one.
+Each calendar that checks for conflicts has at most one sync job open at a time: at once on
+Sync now and when it is added or ticked, and from the job runner's rounds (``plan_due_syncs``,
+a ``jobs.periodic`` planner) once ``CALENDAR_SYNC_MINUTES`` have passed since its last sync.
+No job plans the next one, so a job that is lost or crashes cannot stop a calendar's syncing:
+the next round finds it due. The job always finishes (a failing calendar is the calendar's
+state, not the job's).
 A calendar that fails keeps the busy times of its last good sync, shows why on the Calendars
 tab and the dashboard, and its owner is told once by email until it works again.
 """
@@ -16,15 +19,15 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 from flask import current_app
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, or_, select
 
 from ..auth.services import external_url
 from ..db import utcnow
 from ..exceptions import CalendarError
 from ..extensions import db
-from ..jobs import Kind, enqueue, handler, in_flight, open_jobs_query
+from ..jobs import Kind, enqueue, handler, in_flight, open_jobs_query, periodic
 from ..mail import enqueue_email
-from ..models import BusyTime, Calendar, CalendarSource, Job, MeetingType
+from ..models import BusyTime, Calendar, CalendarAccount, CalendarSource, Job, MeetingType
 from ..security import decrypt_secret
 from . import busy, remote
 
@@ -36,7 +39,10 @@ MAX_HORIZON_DAYS = 730  # the longest booking window a meeting type may have
 
 
 def login_of(calendar: Calendar) -> remote.Login:
-    account = calendar.account
+    return account_login(calendar.account)
+
+
+def account_login(account: CalendarAccount) -> remote.Login:
     try:
         password = decrypt_secret(account.password_encrypted) \
             if account.password_encrypted else ""
@@ -103,11 +109,10 @@ def sync_calendar(calendar: Calendar, now: datetime | None = None) -> bool:
 
 def synced_from(calendar: Calendar, objects: list[icalendar.Calendar]) -> None:
     """The calendar was just read (``objects``) by someone else: store what it holds as a
-    sync, and plan the next one. Flushes."""
+    sync (the runner's next is due ``CALENDAR_SYNC_MINUTES`` from now). Flushes."""
     now = utcnow()
     calendar.last_sync_at = now
     synced(calendar, stretches_of(calendar, objects, *horizon(calendar, now)), now)
-    plan_sync(calendar, at=now + sync_interval())
 
 
 def synced(calendar: Calendar, stretches: list[tuple[datetime, datetime]],
@@ -143,26 +148,45 @@ def _record_failure(calendar: Calendar, message: str) -> None:
 
 # --- the jobs ------------------------------------------------------------------------------------
 
-def plan_sync(calendar: Calendar, *, at: datetime | None = None) -> None:
-    """The calendar's next sync (at once by default), replacing any other one still open."""
+def _open_syncs() -> list[Job]:
+    return list(db.session.scalars(open_jobs_query().where(Job.kind == Kind.CALENDAR_SYNC)))
+
+
+def plan_sync(calendar: Calendar) -> None:
+    """Sync the calendar at once, replacing a sync of it still waiting for its turn."""
     now = utcnow()
-    for job in db.session.scalars(open_jobs_query().where(Job.kind == Kind.CALENDAR_SYNC)):
+    for job in _open_syncs():
         if job.payload.get("calendar_id") == calendar.id and not in_flight(job, now):
             db.session.delete(job)
-    enqueue(Kind.CALENDAR_SYNC, payload={"calendar_id": calendar.id}, run_after=at)
+    enqueue(Kind.CALENDAR_SYNC, payload={"calendar_id": calendar.id})
 
 
 def sync_interval() -> timedelta:
     return timedelta(minutes=float(current_app.config["CALENDAR_SYNC_MINUTES"]))
 
 
+@periodic
+def plan_due_syncs() -> int:
+    """One sync job for each checked calendar whose last sync (good or failed) is
+    ``CALENDAR_SYNC_MINUTES`` old, unless it has one open already. How many were planned."""
+    synced_before = utcnow() - sync_interval()
+    due = set(db.session.scalars(select(Calendar.id).where(
+        Calendar.check_conflicts.is_(True),
+        or_(Calendar.last_sync_at.is_(None), Calendar.last_sync_at <= synced_before))))
+    if not due:
+        return 0
+    pending = {job.payload.get("calendar_id") for job in _open_syncs()}
+    for calendar_id in sorted(due - pending):
+        enqueue(Kind.CALENDAR_SYNC, payload={"calendar_id": calendar_id})
+    return len(due - pending)
+
+
 @handler(Kind.CALENDAR_SYNC)
 def _sync(job: Job) -> None:
     calendar = db.session.get(Calendar, job.payload["calendar_id"])
     if calendar is None or not calendar.check_conflicts:
-        return  # removed, or no longer checked: its chain ends here
+        return  # removed, or no longer checked
     sync_calendar(calendar)
     # Finished syncs are not history worth keeping: one row per calendar every few minutes.
     db.session.execute(delete(Job).where(Job.kind == Kind.CALENDAR_SYNC,
                                          Job.done_at.is_not(None)))
-    plan_sync(calendar, at=utcnow() + sync_interval())

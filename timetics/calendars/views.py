@@ -113,10 +113,23 @@ def sync_now(user_id: int, account_id: int):
     if EmptyForm().validate_on_submit():
         if "choices" in request.form:  # Sync now sends the ticks it sits among
             _save_posted_choices(member)
-        services.sync_now(account)
+        found = services.sync_now(account)
         db.session.commit()
+        _say_rediscovered(found)
         flash("Syncing now: the times below show when it is done.", "success")
     return redirect(url_for("calendars.index", user_id=member.id))
+
+
+def _say_rediscovered(found: services.Rediscovered) -> None:
+    names = lambda calendars: ", ".join(f"“{c.name}”" for c in calendars)  # noqa: E731
+    if found.new:
+        flash(f"New on the server: {names(found.new)}. Tick Check for conflicts for those "
+              "whose events should block bookings.", "success")
+    if found.gone:
+        flash(f"Deleted on the server: {names(found.gone)}. They no longer block bookings.",
+              "info")
+    if found.error:
+        flash(f"Could not look for new calendars: {found.error}", "error")
 
 
 @bp.post("/<int:user_id>/calendars/<int:account_id>/remove")

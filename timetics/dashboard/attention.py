@@ -1,4 +1,5 @@
-"""Needs attention in words: what a stored Zoom error means, and when the work is tried again.
+"""Needs attention in words: what a stored Zoom error means, and when the work is tried again;
+and the bookings whose event could not be written to the host's calendar.
 
 Jobs store the error as the Zoom client described it ("Zoom refused the meeting creation:
 HTTP 500, 500 (…)"), which is right for a log and the disclosure but not for a person. The
@@ -7,6 +8,7 @@ known kinds map to plain words here, in one place; the raw text stays beside the
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -15,7 +17,8 @@ from sqlalchemy import select
 from ..db import utcnow
 from ..extensions import db
 from ..integrations.meetings import ZOOM_KINDS
-from ..models import Booking, Job
+from ..jobs import Kind
+from ..models import Booking, Calendar, Job, User
 
 # How the Zoom client words what it could not do (timetics/zoom/transport.py, oauth.py).
 _FROM_ZOOM = re.compile(r"^Zoom (refused the|did not answer|could not be reached)|^Zoom's answer")
@@ -89,3 +92,40 @@ def open_zoom_jobs(bookings: list[Booking]) -> dict[int, Job]:
                     Job.done_at.is_(None))
              .order_by(Job.run_after.desc()))
     return {job.booking_id: job for job in db.session.scalars(query)}  # the earliest wins
+
+
+CALENDAR_WRITES = (Kind.CALENDAR_PUT, Kind.CALENDAR_DELETE)
+
+
+@dataclass(frozen=True)
+class CalendarWriteProblem:
+    """A booking whose event in the host's calendar is not as it should be."""
+
+    job: Job  # the booking's newest failing write: retrying it writes the booking as it is
+    calendar: Calendar
+
+    @property
+    def removal(self) -> bool:
+        return self.job.kind == Kind.CALENDAR_DELETE
+
+
+def calendar_write_problems(user: User, limit: int = 50) -> list[CalendarWriteProblem]:
+    """Bookings whose calendar write-back failed, still retrying or given up (own only, for
+    staff): one line per booking, its newest write if that one failed (each write writes the
+    booking as it is, so a newer one that worked puts the older failures right)."""
+    failing = select(Job.booking_id).where(Job.kind.in_(CALENDAR_WRITES), Job.done_at.is_(None),
+                                           Job.last_error.is_not(None))
+    query = (select(Job).join(Booking, Job.booking_id == Booking.id)
+             .where(Job.kind.in_(CALENDAR_WRITES), Job.booking_id.in_(failing))
+             .order_by(Job.id.desc()))
+    if not user.is_admin:
+        query = query.where(Booking.host_id == user.id)
+    newest: dict[int, Job] = {}
+    for job in db.session.scalars(query):
+        newest.setdefault(job.booking_id, job)
+    problems = []
+    for job in newest.values():
+        calendar = db.session.get(Calendar, job.payload.get("calendar_id"))
+        if job.done_at is None and job.last_error and calendar is not None:
+            problems.append(CalendarWriteProblem(job, calendar))  # removed: nothing to do
+    return problems[:limit]

@@ -84,6 +84,7 @@ def index():
         cut_short=services.types_cut_short_by_zoom(current_user),
         booking_pages=services.own_booking_pages(current_user),
         failing_calendars=calendar_services.failing_calendars(current_user),
+        calendar_writes=attention.calendar_write_problems(current_user),
     ), 400 if form.errors else 200
 
 
@@ -143,7 +144,8 @@ def retry_job(job_id: int):
     if job.done_at is None:
         flash(f"Still failing: {attention.plain_words(job.last_error)}.", "error")
     else:
-        flash("Done: the email was sent.", "success")
+        flash("Done: the booking's calendar is up to date." if job.kind in
+              attention.CALENDAR_WRITES else "Done: the email was sent.", "success")
     return redirect(url_for("dashboard.index"))
 
 
