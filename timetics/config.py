@@ -58,6 +58,9 @@ DEFAULTS = {
     # Days after a booking ends that its guests' name, email, notes, answers and extra guests
     # are kept (booking/guest_data.py); None or empty: kept.
     "GUEST_DATA_RETENTION_DAYS": None,
+    # Hours a host has to accept a booking request before it is declined by itself (and in
+    # any case before its start: booking/approval.py).
+    "APPROVAL_HOURS": 48,
     # How often the job runner reads each calendar's busy times (timetics/calendars/sync.py).
     "CALENDAR_SYNC_MINUTES": 5,
     # Seconds for one calendar request while syncing; Confirm booking's own check waits less.

@@ -33,8 +33,8 @@ from ..security import decrypt_secret, encrypt_secret, new_token
 
 logger = logging.getLogger(__name__)
 
-EVENTS = ("booking.created", "booking.rescheduled", "booking.cancelled", "zoom.meeting_ready",
-          "zoom.meeting_failed")
+EVENTS = ("booking.created", "booking.rescheduled", "booking.cancelled", "booking.requested",
+          "booking.declined", "zoom.meeting_ready", "zoom.meeting_failed")
 TEST_EVENT = "test"
 SIGNATURE_HEADER = "Timetics-Signature"
 SECRET_PREFIX = "whsec_"  # noqa: S105 (a marker, not a secret)
