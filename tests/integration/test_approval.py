@@ -178,6 +178,8 @@ def test_accept_makes_exactly_one_zoom_meeting_and_sends_the_confirmations(
     page = client.get(manage).get_data(as_text=True)
     assert "You are booked, Gina Guest" in page and booking.zoom_join_url in page
     assert "Requests" not in host.get("/dashboard").get_data(as_text=True).split("Find")[0]
+    detail = host.get(f"/dashboard/bookings/{reference}").get_data(as_text=True)
+    assert "Request accepted" in detail and ">Confirmed</span>" in detail
     # A second Accept (another tab) changes nothing.
     again = post_form(host, f"/dashboard/bookings/{reference}/accept", {},
                       page=f"/dashboard/bookings/{reference}")
@@ -230,6 +232,9 @@ def test_decline_frees_the_slot_and_tells_the_guest_with_the_message(app, client
     assert "Hana Host declined your request" in text_of(mail)
     assert "I am away that week, sorry." in text_of(mail)
     assert "Your request was declined" in client.get(manage).get_data(as_text=True)
+    detail = host.get(f"/dashboard/bookings/{reference}").get_data(as_text=True)
+    assert "Request declined by Hana Host" in detail and "I am away that week" in detail
+    assert "Requested by Gina Guest" in detail and ">Declined</span>" in detail
     # The slot is free for the next guest, who gets a request of their own.
     assert book(app.test_client(), "intro-call", start, email="olga@example.com") \
         .status_code == 302
@@ -349,6 +354,9 @@ def test_an_unanswered_request_is_declined_after_approval_hours(app, setup, cloc
     run_jobs_at(app, clock, booked_at + timedelta(hours=48, minutes=2))  # the emails it wrote
     booking = the_booking(app)
     assert booking.status == BookingStatus.CANCELLED and booking.approval == Approval.DECLINED
+    host = host_client(app, setup)
+    assert "Request declined: not answered in time" in host.get(
+        f"/dashboard/bookings/{booking.reference}").get_data(as_text=True)
     assert sorted(subjects(mailbox)) == [
         ("gina@example.com", "Declined: Intro call with Hana Host"),
         ("host@example.com", "Declined, not answered in time: Intro call with Gina Guest")]
