@@ -267,6 +267,10 @@ def test_only_the_host_or_an_admin_answers_a_request(app, client, setup, start, 
     assert post_form(stranger, f"/dashboard/bookings/{reference}/decline", {},
                      page=page).status_code == 404
     assert the_booking(app).awaiting_approval
+    owner = host_client(app, setup)
+    detail = owner.get(f"/dashboard/bookings/{reference}").get_data(as_text=True)
+    assert f'aria-label="Accept request {reference}">Accept</button>' in detail
+    assert ">Waiting for approval</span>" in detail and ">Reschedule</button>" not in detail
     boss = app.test_client()
     login(boss, admin.email, PASSWORD)
     assert f"Accept request {reference}" in boss.get(page).get_data(as_text=True)
