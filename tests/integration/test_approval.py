@@ -317,14 +317,31 @@ def test_requests_are_pending_not_confirmed(app, client, setup, start):
     assert "Waiting for approval" in pending
 
 
-def test_the_api_shows_a_request_as_pending(app, client, setup, start):
-    from timetics.api.serialize import booking_json
+def test_the_api_books_a_request_and_finds_it_as_pending(app, setup, start, mailbox):
+    """POST /api/v1/bookings of a type that requires approval makes a request, shown pending
+    (and found by ?status=pending, not by ?status=confirmed) until the host accepts it."""
+    from .test_api import bearer, new_booking, token_for
 
-    book(client, "intro-call", start)
-    with app.app_context():
-        shown = booking_json(db.session.scalar(select(Booking)))
+    api = app.test_client()
+    headers = bearer(token_for(app, setup.host_id))
+    made = api.post("/api/v1/bookings", json=new_booking(start), headers=headers)
+    assert made.status_code == 201, made.get_data(as_text=True)
+    shown = made.get_json()
     assert shown["status"] == "pending" and shown["approval"] == "requested"
     assert shown["zoom"]["join_url"] is None
+    reference = shown["reference"]
+
+    def listed(status: str) -> list[str]:
+        answer = api.get(f"/api/v1/bookings?status={status}", headers=headers)
+        assert answer.status_code == 200
+        return [b["reference"] for b in answer.get_json()["bookings"]]
+
+    assert listed("pending") == [reference] and listed("confirmed") == []
+    post_form(host_client(app, setup), f"/dashboard/bookings/{reference}/accept", {},
+              page="/dashboard")
+    assert listed("pending") == [] and listed("confirmed") == [reference]
+    detail = api.get(f"/api/v1/bookings/{reference}", headers=headers).get_json()
+    assert detail["status"] == "confirmed" and detail["approval"] == "accepted"
 
 
 # --- declined by itself -----------------------------------------------------------------------
