@@ -23,7 +23,7 @@ from ..models import Approval, Attendee, Booking, BookingStatus, Job, User
 from ..security import decrypt_secret, hash_token, new_token
 from ..webhooks.outgoing import plan_webhooks
 from . import notifications
-from .services import _locked_booking, live_attendees, plan_confirmed
+from .services import live_attendees, locked_booking, plan_confirmed
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ def decline(booking: Booking, *, by: User | None, message: str = "") -> list[Att
 
 
 def _still_a_request(booking: Booking) -> Booking:
-    booking = _locked_booking(booking.id)
+    booking = locked_booking(booking.id)
     if not booking.awaiting_approval:
         state = "cancelled" if booking.approval != Approval.DECLINED else "declined"
         if booking.approval == Approval.ACCEPTED and booking.status == BookingStatus.CONFIRMED:

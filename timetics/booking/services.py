@@ -188,7 +188,7 @@ def live_attendees(booking: Booking) -> list[Attendee]:
     return [a for a in booking.attendees if a.status == BookingStatus.CONFIRMED]
 
 
-def _locked_booking(booking_id: int) -> Booking:
+def locked_booking(booking_id: int) -> Booking:
     # On PostgreSQL this row lock queues changes to one booking (the two last guests of a
     # group cancelling at once must each see the other's cancellation); SQLite ignores it and
     # relies on BEGIN IMMEDIATE.
@@ -198,7 +198,7 @@ def _locked_booking(booking_id: int) -> Booking:
 def cancel_attendee(attendee: Attendee) -> bool:
     """Give back the guest's place; True when that ended the whole booking (last guest)."""
     with write_transaction():
-        _locked_booking(attendee.booking_id)
+        locked_booking(attendee.booking_id)
         attendee = db.session.get(Attendee, attendee.id, populate_existing=True)
         if attendee.status == BookingStatus.CANCELLED:
             return False
@@ -226,7 +226,7 @@ def cancel_booking(booking: Booking, *, by: User | None = None,
     """The host (or ``by``, an admin) cancels the whole booking, with an optional ``message``
     to the guests; returns the attendees who had a place."""
     with write_transaction():
-        booking = _locked_booking(booking.id)
+        booking = locked_booking(booking.id)
         if booking.status == BookingStatus.CANCELLED:
             return []
         now = utcnow()
@@ -266,7 +266,7 @@ def reschedule(attendee: Attendee, new_start: datetime, *, manage_token: str,
     _check_calendars(attendee.booking.meeting_type, new_start)
     try:
         with write_transaction():
-            booking = _locked_booking(attendee.booking_id)
+            booking = locked_booking(attendee.booking_id)
             attendee = db.session.get(Attendee, attendee.id, populate_existing=True)
             if booking.status != BookingStatus.CONFIRMED or \
                     attendee.status != BookingStatus.CONFIRMED:
@@ -334,7 +334,7 @@ def move_booking(booking: Booking, new_start: datetime, *, by: User,
     _check_calendars(booking.meeting_type, new_start)
     try:
         with write_transaction():
-            booking = _locked_booking(booking.id)
+            booking = locked_booking(booking.id)
             if booking.status != BookingStatus.CONFIRMED:
                 raise SlotUnavailable("This booking was cancelled.")
             if booking.awaiting_approval:
@@ -371,7 +371,7 @@ def ask_for_new_time(booking: Booking, *, by: User) -> list[Attendee]:
     gets a new one (its hash replaces the old, which stops working), sealed in the email job.
     """
     with write_transaction():
-        booking = _locked_booking(booking.id)
+        booking = locked_booking(booking.id)
         # A request's manage link is sealed in its deadline job for the confirmation: keep it.
         if booking.status != BookingStatus.CONFIRMED or booking.awaiting_approval:
             return []
@@ -390,7 +390,7 @@ def make_new_meeting(booking: Booking) -> bool:
     """The host deleted the booking's meeting in Zoom: make a new one (its guests get the new
     link by email once it exists). False if the booking needs none or cannot have one yet."""
     with write_transaction():
-        booking = _locked_booking(booking.id)
+        booking = locked_booking(booking.id)
         planned = meetings.plan_new_meeting(booking)
     if planned:
         logger.info("Booking %s: a new Zoom meeting replaces the one deleted in Zoom",
@@ -402,7 +402,7 @@ def move_zoom_back(booking: Booking) -> bool:
     """The host moved the booking's meeting in Zoom: give Zoom the booking's time again (the
     guests' time never changed). False if Zoom has the booking's time already."""
     with write_transaction():
-        booking = _locked_booking(booking.id)
+        booking = locked_booking(booking.id)
         planned = booking.status == BookingStatus.CONFIRMED and booking.zoom_time_differs \
             and meetings.plan_move(booking)
     if planned:
