@@ -102,7 +102,7 @@ def _register_outbox(app: Flask) -> None:
     makes the list visible, and complete for ``run-jobs`` too.
     """
     from . import jobs, mail
-    from .booking import notifications  # noqa: F401 (registers the booking emails)
+    from .booking import approval, notifications  # noqa: F401 (booking emails, request expiry)
     from .calendars import sync, writeback  # noqa: F401 (registers the calendar jobs)
     from .integrations import keepalive, meetings  # noqa: F401 (registers the Zoom calls)
     from .webhooks import outgoing  # noqa: F401 (registers the webhook deliveries)

@@ -58,6 +58,9 @@ DEFAULTS = {
     # Days after a booking ends that its guests' name, email, notes, answers and extra guests
     # are kept (booking/guest_data.py); None or empty: kept.
     "GUEST_DATA_RETENTION_DAYS": None,
+    # Hours a host has to accept a booking request before it is declined by itself (and in
+    # any case before its start: booking/approval.py).
+    "APPROVAL_HOURS": 48,
     # How often the job runner reads each calendar's busy times (timetics/calendars/sync.py).
     "CALENDAR_SYNC_MINUTES": 5,
     # Seconds for one calendar request while syncing; Confirm booking's own check waits less.
@@ -89,6 +92,7 @@ def load_config(app: Flask, test_config: dict | None = None) -> None:
     _ensure_secret_key(app, instance)
     _ensure_encryption_key(app, instance)
     _check_embed_origins(app)
+    _check_approval_hours(app)
     if not app.config.get("TRUSTED_HOSTS"):
         app.config["TRUSTED_HOSTS"] = trusted_hosts(app.config["EXTERNAL_URL"])
     if app.config["EXTERNAL_URL"].startswith("https://"):
@@ -116,6 +120,17 @@ def _check_embed_origins(app: Flask) -> None:
         parse_origins(app.config["EMBED_ALLOWED_ORIGINS"])
     except OriginError as e:
         raise ConfigError(f"EMBED_ALLOWED_ORIGINS: {e}") from None
+
+
+def _check_approval_hours(app: Flask) -> None:
+    # Read by every booking of a type that requires approval: refuse a bad one before serving.
+    try:
+        hours = float(app.config["APPROVAL_HOURS"])
+    except (TypeError, ValueError):
+        hours = 0
+    if not 0 < hours <= 24 * 365:  # also refuses nan and inf, which no timedelta takes
+        raise ConfigError("APPROVAL_HOURS must be a number of hours above 0, at most a year "
+                          "(default 48).")
 
 
 def _ensure_secret_key(app: Flask, instance: Path) -> None:

@@ -40,6 +40,10 @@ class SlotUnavailable(TimeticsError):
     """The chosen time is not (or no longer) free."""
 
 
+class NotARequest(TimeticsError):
+    """Accept or Decline on a booking that no longer waits for the host's approval."""
+
+
 class ZoomError(TimeticsError):
     """Zoom answered with an error, or could not be reached.
 

@@ -47,6 +47,7 @@ class Kind(StrEnum):
     CALENDAR_PUT = "calendar_put"  # calendars/writeback.py: write the booking's event as it is
     CALENDAR_DELETE = "calendar_delete"
     WEBHOOK_DELIVERY = "webhook_delivery"  # one event to one endpoint (webhooks/outgoing.py)
+    APPROVAL_EXPIRE = "approval_expire"  # decline an unanswered request (booking/approval.py)
 
 
 @dataclass(frozen=True)

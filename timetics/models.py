@@ -63,6 +63,15 @@ class BookingStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+class Approval(enum.StrEnum):
+    """Where a booking stands with the host's approval (a type that requires it)."""
+
+    NONE = "none"  # confirmed at once: the type needs no approval
+    REQUESTED = "requested"  # holds its slot, waits for Accept or Decline
+    ACCEPTED = "accepted"
+    DECLINED = "declined"  # by the host, or by itself when nobody answered in time
+
+
 class ZoomState(enum.StrEnum):
     NONE = "none"
     PENDING = "pending"
@@ -292,6 +301,8 @@ class MeetingType(db.Model):
     bookings_per_week: Mapped[int | None] = mapped_column()
     # How many more addresses a guest may bring; they get the emails, only the guest manages.
     extra_guests_allowed: Mapped[int] = mapped_column(default=0, server_default="0")
+    # A booking is a request that holds its slot until the host accepts it (booking/approval.py).
+    requires_approval: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     host: Mapped[User] = relationship()
     questions: Mapped[list[BookingQuestion]] = relationship(
@@ -425,12 +436,28 @@ class Booking(db.Model):
     zoom_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A request keeps status "confirmed" so that it holds its slot everywhere a booking does
+    # (free slots, limits, the unique index); ``approval`` says it still waits for the host,
+    # until ``approval_due_at``, when it is declined by itself.
+    approval: Mapped[Approval] = mapped_column(_enum(Approval), default=Approval.NONE,
+                                               server_default=Approval.NONE.value)
+    approval_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     meeting_type: Mapped[MeetingType] = relationship()
     host: Mapped[User] = relationship()
     attendees: Mapped[list[Attendee]] = relationship(
         back_populates="booking", cascade="all, delete-orphan", order_by="Attendee.id"
     )
+
+    @property
+    def awaiting_approval(self) -> bool:
+        return self.approval == Approval.REQUESTED and self.status == BookingStatus.CONFIRMED
+
+    @property
+    def shown_status(self) -> str:
+        """What pages, the API and webhooks call the booking's state: ``pending`` while it
+        waits for the host's approval, else its status."""
+        return "pending" if self.awaiting_approval else self.status.value
 
     @property
     def zoom_time_differs(self) -> bool:

@@ -31,7 +31,8 @@ def test_the_document_is_valid_openapi_3_1(app, client):
         ("POST", "/bookings/{reference}/cancel"), ("POST", "/bookings/{reference}/reschedule"),
     }
     assert set(document["webhooks"]) == {"booking.created", "booking.rescheduled",
-                                         "booking.cancelled", "zoom.meeting_ready",
+                                         "booking.cancelled", "booking.requested",
+                                         "booking.declined", "zoom.meeting_ready",
                                          "zoom.meeting_failed"}
 
 

@@ -66,7 +66,7 @@ def test_without_javascript_a_slot_button_opens_the_form(client, setup):
     assert response.status_code == 200
     for label in ("Name", "Email", "Notes"):
         assert f">{label}</label>" in html
-    assert 'value="Confirm booking"' in html
+    assert '<button type="submit" class="button button-primary">Confirm booking</button>' in html
     assert f'name="start" type="hidden" value="{iso(at(day, 10))}"' in html
 
 

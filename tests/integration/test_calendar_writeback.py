@@ -157,3 +157,25 @@ def attention_line(host, reference: str) -> str:
     page = host.get("/dashboard").get_data(as_text=True)
     return re.search(rf"<li>(?:(?!</li>).)*\({reference}\)(?:(?!</li>).)*</li>", page,
                      re.S).group(0)
+
+
+def test_a_request_is_written_to_the_calendar_only_once_accepted(app, writing_host, radicale,
+                                                                 zoom_site, client):
+    """A type that requires approval: the request has no event (nor Zoom meeting); Accept
+    writes it, with the link, as any confirmed booking."""
+    from timetics.extensions import db
+    from timetics.models import Booking, MeetingType
+
+    with app.app_context():
+        db.session.scalar(db.select(MeetingType).filter_by(slug="intro-call")) \
+            .requires_approval = True
+        db.session.commit()
+    manage_path(book(client, "intro-call", at(weekday_ahead(), 10)))
+    assert events(radicale) == [] and zoom_site.zoom_meetings() == []
+    with app.app_context():
+        reference = db.session.scalar(db.select(Booking.reference))
+    assert post_form(writing_host.client, f"/dashboard/bookings/{reference}/accept", {},
+                     page="/dashboard").status_code == 302
+    [event] = events(radicale)
+    [meeting] = zoom_site.zoom_meetings()
+    assert str(event["LOCATION"]) == meeting["join_url"]

@@ -108,6 +108,9 @@ def test_configured_keys_are_used_and_nothing_is_written(tmp_path, clean_env):
     [
         ("SECRET_KEY", "short", "SECRET_KEY is too short"),
         ("ENCRYPTION_KEY", "not-a-fernet-key", "ENCRYPTION_KEY must be"),
+        ("APPROVAL_HOURS", "soon", "APPROVAL_HOURS must be a number of hours above 0"),
+        ("APPROVAL_HOURS", "0", "APPROVAL_HOURS must be a number of hours above 0"),
+        ("APPROVAL_HOURS", "inf", "APPROVAL_HOURS must be a number of hours above 0"),
     ],
 )
 def test_a_bad_explicit_key_is_refused_at_start(tmp_path, clean_env, name, value, message):

@@ -1,5 +1,6 @@
 """Guests' personal data does not stay forever: erased after GUEST_DATA_RETENTION_DAYS (from
 the database file itself, not only from what the models show), or at once by email address."""
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -199,3 +200,12 @@ def test_staff_cannot_erase_guest_data(client, make_user):
     staff = make_user(Role.STAFF, email="s@example.com")
     login(client, staff.email)
     assert client.get("/settings/guest-data").status_code == 403
+
+
+@pytest.mark.parametrize("page", ["/settings/integrations/zoom", "/settings/embedding",
+                                  "/settings/webhooks", "/settings/guest-data"])
+def test_every_settings_page_links_to_guest_data(as_admin, page):
+    """Settings > Guest data is reached from the settings tabs, not only by its address."""
+    html = as_admin.get(page).get_data(as_text=True)
+    assert re.search(r'<nav class="tabs" aria-label="Settings">.*?'
+                     r'<a href="/settings/guest-data"[^>]*>Guest data</a>', html, re.S)

@@ -15,13 +15,13 @@ from jsonschema import Draft202012Validator
 from sqlalchemy import select
 
 from timetics.extensions import db
-from timetics.models import Booking, Job, WebhookDelivery, WebhookEndpoint
+from timetics.models import Booking, Job, MeetingType, WebhookDelivery, WebhookEndpoint
 
 from ..booking_helpers import at, book, create_booking_setup, iso, manage_path, weekday_ahead
 from ..conftest import post_form
 
-EVENTS = ["booking.created", "booking.rescheduled", "booking.cancelled", "zoom.meeting_ready",
-          "zoom.meeting_failed"]
+EVENTS = ["booking.created", "booking.rescheduled", "booking.cancelled", "booking.requested",
+          "booking.declined", "zoom.meeting_ready", "zoom.meeting_failed"]
 
 
 class Receiver:
@@ -208,6 +208,38 @@ def test_a_guest_leaving_a_group_booking_says_who_left(receiver, app, as_admin, 
     document = app.test_client().get("/api/v1/openapi.json").get_json()
     assert "`data.guest` is that guest" in \
         document["webhooks"]["booking.cancelled"]["post"]["description"]
+
+
+def test_a_request_sends_requested_then_created_on_accept_or_declined(receiver, app, as_admin,
+                                                                      make_user):
+    """A type that requires approval: booking.requested with the booking pending; Accept sends
+    booking.created (as any confirmed booking), Decline booking.declined. Both as the OpenAPI
+    document describes them."""
+    add_endpoint(as_admin, receiver.url)
+    create_booking_setup(app, make_user)
+    with app.app_context():
+        db.session.scalar(select(MeetingType).filter_by(slug="intro-call")) \
+            .requires_approval = True
+        db.session.commit()
+    day = weekday_ahead()
+    for hour in (10, 11):
+        book(app.test_client(), "intro-call", at(day, hour), email=f"g{hour}@example.com")
+    with app.app_context():
+        first, second = db.session.scalars(select(Booking.reference).order_by(Booking.id))
+    post_form(as_admin, f"/dashboard/bookings/{first}/accept", {}, page="/dashboard")
+    post_form(as_admin, f"/dashboard/bookings/{second}/decline", {"message": "Sorry."})
+    events = receiver.events()
+    assert [(e["type"], e["data"]["booking"]["reference"]) for e in events] == [
+        ("booking.requested", first), ("booking.requested", second),
+        ("booking.created", first), ("booking.declined", second)]
+    assert [e["data"]["booking"]["status"] for e in events] == [
+        "pending", "pending", "confirmed", "cancelled"]
+    assert events[3]["data"]["booking"]["approval"] == "declined"
+    document = app.test_client().get("/api/v1/openapi.json").get_json()
+    assert {"booking.requested", "booking.declined"} <= set(document["webhooks"])
+    validator = Draft202012Validator({**document, "$ref": "#/components/schemas/Event"})
+    for event in events:
+        validator.validate(event)
 
 
 def test_a_failing_receiver_gets_the_same_event_until_it_answers_2xx(receiver, app, as_admin,

@@ -202,7 +202,8 @@ BOOKING_FILTERS = Schema("BookingFilters", (
     day("from", "Bookings starting on or after this day (UTC)."),
     day("to", "Bookings starting on or before this day (UTC)."),
     choice("status", *BOOKING_STATUSES,
-           description="pending: confirmed, with the Zoom meeting not made yet."),
+           description="pending: waiting for the host's approval, or for its Zoom meeting; "
+                       "confirmed: not waiting for the host."),
     number("host", 2**31 - 1, "The host's user id."),
     text("meeting_type", 80, description="A meeting type's slug."),
     text("cursor", 200, description="next_cursor of the previous page."),
@@ -232,7 +233,10 @@ RESPONSES: dict[str, dict] = {
                      "zoom", "created"],
         "properties": {
             "reference": {"type": "string"},
-            "status": {"type": "string", "enum": ["confirmed", "cancelled"]},
+            "status": {"type": "string", "enum": ["confirmed", "cancelled", "pending"],
+                       "description": "pending: a request waiting for the host's approval."},
+            "approval": {"type": "string",
+                         "enum": ["none", "requested", "accepted", "declined"]},
             "meeting_type": {"type": "object", "properties": {
                 "slug": {"type": "string"}, "name": {"type": "string"}}},
             "host": {"type": "object", "properties": {

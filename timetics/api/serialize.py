@@ -17,7 +17,8 @@ def booking_json(booking: Booking) -> dict:
     """A booking with its guests, times in UTC, and its Zoom meeting's state and link."""
     return {
         "reference": booking.reference,
-        "status": booking.status.value,
+        "status": booking.shown_status,
+        "approval": booking.approval.value,
         "meeting_type": {"slug": booking.meeting_type.slug, "name": booking.meeting_type.name},
         "host": {"id": booking.host.id, "name": booking.host.name, "email": booking.host.email},
         "start": iso_utc(booking.start_at),

@@ -14,11 +14,11 @@ from sqlalchemy.orm import selectinload
 
 from ..booking import services as booking_services
 from ..booking.views import free_slots_between, slots_document
-from ..dashboard.services import booking_by_reference
+from ..dashboard.services import booking_by_reference, status_clause
 from ..exceptions import SlotUnavailable, UndeliverableAddress
 from ..extensions import csrf, db, limiter
 from ..mail import refuse_undeliverable
-from ..models import Booking, BookingStatus, MeetingType, User, ZoomState
+from ..models import Booking, BookingStatus, MeetingType, User
 from ..validation import zone_or_none
 from . import schemas
 from .idempotency import idempotent
@@ -214,12 +214,8 @@ def list_bookings():
         query = query.where(Booking.host_id == args["host"])
     if args["meeting_type"]:
         query = query.join(MeetingType).where(MeetingType.slug == args["meeting_type"])
-    if args["status"] == "cancelled":
-        query = query.where(Booking.status == BookingStatus.CANCELLED)
-    elif args["status"]:
-        query = query.where(Booking.status == BookingStatus.CONFIRMED)
-        if args["status"] == "pending":
-            query = query.where(Booking.zoom_state.in_([ZoomState.PENDING, ZoomState.FAILED]))
+    if args["status"]:
+        query = query.where(status_clause(args["status"]))
     if args["from"]:
         query = query.where(Booking.start_at >= _midnight_utc(args["from"]))
     if args["to"]:

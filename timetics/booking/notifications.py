@@ -30,6 +30,7 @@ logger = logging.getLogger(__name__)
 
 CONFIRMED, CANCELLED, RESCHEDULED, ZOOM_LINK = "confirmed", "cancelled", "rescheduled", "zoom_link"
 REMINDER = "reminder"  # planned by reminders.py
+REQUESTED, DECLINED = "requested", "declined"  # a request's (booking/approval.py)
 HOST = "host"
 # What extra guests hear of (and reminders, reminders.py): not what asks the guest to act.
 EXTRA_GUESTS_TOLD = frozenset({CONFIRMED, CANCELLED, RESCHEDULED, ZOOM_LINK})
@@ -125,7 +126,9 @@ def _told_before_the_meeting(booking: Booking) -> set[int | str]:
     jobs = db.session.scalars(select(Job).where(
         Job.booking_id == booking.id, Job.kind == Kind.BOOKING_EMAIL,
         Job.locked_until.is_not(None) | Job.done_at.is_not(None)))
-    return {job.payload["recipient"] for job in jobs if job.done_at or in_flight(job)}
+    # A request's emails say that no link comes before the host accepts: they do not count.
+    return {job.payload["recipient"] for job in jobs
+            if (job.done_at or in_flight(job)) and job.payload["email"] != REQUESTED}
 
 
 # --- the job: write the email from the booking as it is now, and send it -----------------------
@@ -372,3 +375,55 @@ def _pick_new_time_email(booking: Booking, guest: Attendee | None, payload: dict
 
 
 _COMPOSERS[PICK_NEW_TIME] = _pick_new_time_email
+
+
+# --- requests that wait for the host's approval (booking/approval.py) ---------------------------
+
+
+def plan_request(booking: Booking, attendee: Attendee, token: str) -> None:
+    """The guest's request was received (with their manage link, no meeting link: there is
+    none until the host accepts); the host is asked to accept or decline it."""
+    title, host = booking.meeting_type.name, booking.host
+    _enqueue(booking, REQUESTED, attendee, f"Request received: {title} with {host.name}",
+             token=encrypt_secret(token))
+    _enqueue(booking, REQUESTED, None, f"Please accept or decline: {title} with {attendee.name}",
+             attendee=attendee.id)
+
+
+def plan_declined(booking: Booking, attendees: list[Attendee], *, by: User | None,
+                  message: str = "") -> None:
+    """Tell the guest that the request was declined, by ``by`` with their ``message``, or by
+    itself (``by`` None: nobody answered in time), and then the host too."""
+    title, host = booking.meeting_type.name, booking.host
+    who = {"by": by.id, "by_name": by.name, "message": message} if by else {}
+    for attendee in attendees:
+        _enqueue(booking, DECLINED, attendee, f"Declined: {title} with {host.name}", **who)
+    if by is None:
+        _enqueue(booking, DECLINED, None,
+                 f"Declined, not answered in time: {title} with "
+                 f"{', '.join(a.name for a in attendees)}",
+                 attendees=[a.id for a in attendees])
+
+
+def _requested_email(booking: Booking, guest: Attendee | None, payload: dict) -> tuple:
+    if guest:
+        return ("booking_requested_guest", (),
+                {"attendee": guest, "zone": guest.timezone,
+                 "manage_url": manage_url(booking, decrypt_secret(payload["token"]))})
+    return ("booking_requested_host", (),
+            {"attendee": db.session.get(Attendee, payload["attendee"]),
+             "zone": booking.host.timezone,
+             "requests_url": external_url("dashboard.index", _anchor="requests-heading")})
+
+
+def _declined_email(booking: Booking, guest: Attendee | None, payload: dict) -> tuple:
+    who = {"by_name": payload.get("by_name"), "message": payload.get("message", "")}
+    if guest:
+        return ("booking_declined_guest", (), {"attendee": guest, "zone": guest.timezone, **who})
+    return ("booking_declined_host", (),
+            {"attendees": [db.session.get(Attendee, i) for i in payload["attendees"]],
+             "zone": booking.host.timezone, **who})
+
+
+_COMPOSERS[REQUESTED] = _requested_email
+_COMPOSERS[DECLINED] = _declined_email

@@ -12,8 +12,9 @@ import logging
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -23,8 +24,18 @@ from ..db import utcnow, write_transaction
 from ..exceptions import SlotUnavailable
 from ..extensions import db
 from ..integrations import meetings
-from ..models import Answer, Attendee, Booking, BookingStatus, ExtraGuest, MeetingType, User
-from ..security import hash_token, new_token
+from ..jobs import Kind, enqueue
+from ..models import (
+    Answer,
+    Approval,
+    Attendee,
+    Booking,
+    BookingStatus,
+    ExtraGuest,
+    MeetingType,
+    User,
+)
+from ..security import encrypt_secret, hash_token, new_token
 from ..webhooks.outgoing import plan_webhooks
 from . import notifications, reminders
 from .availability import slot_at
@@ -64,21 +75,54 @@ def book_slot(meeting_type: MeetingType, *, start: datetime, name: str, email: s
             result = _take_place(meeting_type, start=start, name=name, email=email,
                                  timezone=timezone, notes=notes, token=token, now=now,
                                  answers=answers, extra_guests=extra_guests)
-            if result.first_attendee:
-                meetings.plan_meeting(result.booking)
-                writeback.plan_event(result.booking)
-                reminders.plan_host_reminders(result.booking)
+            if meeting_type.requires_approval and result.first_attendee:
+                _plan_request(result.booking, result.attendee, token, now=now)
             else:
-                writeback.plan_update(result.booking)  # the event lists the new guest
-            notifications.plan_confirmation(result.booking, result.attendee, token)
-            reminders.plan_guest_reminders(result.booking, result.attendee, token)
-            plan_webhooks("booking.created", result.booking)
+                plan_confirmed(result.booking, result.attendee, token,
+                               first_attendee=result.first_attendee)
     except IntegrityError:
         # Another database session won the same start between our check and our insert.
         raise SlotUnavailable("That time was just taken.") from None
-    logger.info("Booking %s confirmed for attendee %s", result.booking.reference,
+    logger.info("Booking %s %s for attendee %s", result.booking.reference,
+                "requested" if result.booking.awaiting_approval else "confirmed",
                 result.attendee.id)
     return result
+
+
+def plan_confirmed(booking: Booking, attendee: Attendee, token: str, *,
+                   first_attendee: bool) -> None:
+    """In the transaction that confirms the guest's place (booked, or a request accepted):
+    the Zoom meeting, the calendar event, the emails, the reminders and the webhooks."""
+    if first_attendee:
+        meetings.plan_meeting(booking)
+        writeback.plan_event(booking)
+        reminders.plan_host_reminders(booking)
+    else:
+        writeback.plan_update(booking)  # the event lists the new guest
+    notifications.plan_confirmation(booking, attendee, token)
+    reminders.plan_guest_reminders(booking, attendee, token)
+    plan_webhooks("booking.created", booking)
+
+
+def approval_deadline(start: datetime, now: datetime | None = None) -> datetime:
+    """When an unanswered request is declined by itself: APPROVAL_HOURS after it was made,
+    and in any case at its start."""
+    hours = float(current_app.config["APPROVAL_HOURS"])
+    return min((now or utcnow()) + timedelta(hours=hours), start)
+
+
+def _plan_request(booking: Booking, attendee: Attendee, token: str, *,
+                  now: datetime | None) -> None:
+    """The place is held but waits for the host (booking/approval.py): no Zoom meeting, no
+    link, no reminders yet. The guest and the host are told; the job that declines it by
+    itself at the deadline keeps the guest's manage link sealed for the confirmation that
+    Accept sends."""
+    booking.approval = Approval.REQUESTED
+    booking.approval_due_at = approval_deadline(booking.start_at, now)
+    notifications.plan_request(booking, attendee, token)
+    enqueue(Kind.APPROVAL_EXPIRE, booking=booking, run_after=booking.approval_due_at,
+            payload={"attendee": attendee.id, "token": encrypt_secret(token)})
+    plan_webhooks("booking.requested", booking)
 
 
 def _check_calendars(meeting_type: MeetingType, start: datetime) -> None:
@@ -144,7 +188,7 @@ def live_attendees(booking: Booking) -> list[Attendee]:
     return [a for a in booking.attendees if a.status == BookingStatus.CONFIRMED]
 
 
-def _locked_booking(booking_id: int) -> Booking:
+def locked_booking(booking_id: int) -> Booking:
     # On PostgreSQL this row lock queues changes to one booking (the two last guests of a
     # group cancelling at once must each see the other's cancellation); SQLite ignores it and
     # relies on BEGIN IMMEDIATE.
@@ -154,7 +198,7 @@ def _locked_booking(booking_id: int) -> Booking:
 def cancel_attendee(attendee: Attendee) -> bool:
     """Give back the guest's place; True when that ended the whole booking (last guest)."""
     with write_transaction():
-        _locked_booking(attendee.booking_id)
+        locked_booking(attendee.booking_id)
         attendee = db.session.get(Attendee, attendee.id, populate_existing=True)
         if attendee.status == BookingStatus.CANCELLED:
             return False
@@ -181,7 +225,7 @@ def cancel_booking(booking: Booking, *, by: User | None = None,
     """The host (or ``by``, an admin) cancels the whole booking, with an optional ``message``
     to the guests; returns the attendees who had a place."""
     with write_transaction():
-        booking = _locked_booking(booking.id)
+        booking = locked_booking(booking.id)
         if booking.status == BookingStatus.CANCELLED:
             return []
         now = utcnow()
@@ -221,11 +265,14 @@ def reschedule(attendee: Attendee, new_start: datetime, *, manage_token: str,
     _check_calendars(attendee.booking.meeting_type, new_start)
     try:
         with write_transaction():
-            booking = _locked_booking(attendee.booking_id)
+            booking = locked_booking(attendee.booking_id)
             attendee = db.session.get(Attendee, attendee.id, populate_existing=True)
             if booking.status != BookingStatus.CONFIRMED or \
                     attendee.status != BookingStatus.CONFIRMED:
                 raise SlotUnavailable("This booking was cancelled.")
+            if booking.awaiting_approval:
+                raise SlotUnavailable("This request waits for the host's approval: cancel it "
+                                      "and request another time instead.")
             old_start = booking.start_at
             if new_start == old_start:
                 raise SlotUnavailable("That is the time you already have.")
@@ -286,9 +333,11 @@ def move_booking(booking: Booking, new_start: datetime, *, by: User,
     _check_calendars(booking.meeting_type, new_start)
     try:
         with write_transaction():
-            booking = _locked_booking(booking.id)
+            booking = locked_booking(booking.id)
             if booking.status != BookingStatus.CONFIRMED:
                 raise SlotUnavailable("This booking was cancelled.")
+            if booking.awaiting_approval:
+                raise SlotUnavailable("Accept or decline this request first.")
             old_start = booking.start_at
             if new_start == old_start:
                 raise SlotUnavailable("That is the time the booking already has.")
@@ -321,8 +370,9 @@ def ask_for_new_time(booking: Booking, *, by: User) -> list[Attendee]:
     gets a new one (its hash replaces the old, which stops working), sealed in the email job.
     """
     with write_transaction():
-        booking = _locked_booking(booking.id)
-        if booking.status != BookingStatus.CONFIRMED:
+        booking = locked_booking(booking.id)
+        # A request's manage link is sealed in its deadline job for the confirmation: keep it.
+        if booking.status != BookingStatus.CONFIRMED or booking.awaiting_approval:
             return []
         guests = live_attendees(booking)
         for attendee in guests:
@@ -339,7 +389,7 @@ def make_new_meeting(booking: Booking) -> bool:
     """The host deleted the booking's meeting in Zoom: make a new one (its guests get the new
     link by email once it exists). False if the booking needs none or cannot have one yet."""
     with write_transaction():
-        booking = _locked_booking(booking.id)
+        booking = locked_booking(booking.id)
         planned = meetings.plan_new_meeting(booking)
     if planned:
         logger.info("Booking %s: a new Zoom meeting replaces the one deleted in Zoom",
@@ -351,7 +401,7 @@ def move_zoom_back(booking: Booking) -> bool:
     """The host moved the booking's meeting in Zoom: give Zoom the booking's time again (the
     guests' time never changed). False if Zoom has the booking's time already."""
     with write_transaction():
-        booking = _locked_booking(booking.id)
+        booking = locked_booking(booking.id)
         planned = booking.status == BookingStatus.CONFIRMED and booking.zoom_time_differs \
             and meetings.plan_move(booking)
     if planned:

@@ -374,6 +374,10 @@ def reschedule(reference: str):
     if attendee.status == BookingStatus.CANCELLED:
         flash("This booking is cancelled: book a new time instead.", "info")
         return redirect(url_for("booking.manage", reference=reference, token=token))
+    if booking.awaiting_approval:
+        flash("This request waits for the host's approval: cancel it and request another time "
+              "instead.", "info")
+        return redirect(url_for("booking.manage", reference=reference, token=token))
     meeting_type = booking.meeting_type
     tz_name, zone = _zone_arg_for(attendee)
     form = RescheduleForm()

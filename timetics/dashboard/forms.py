@@ -13,7 +13,8 @@ from wtforms import (
 from wtforms.validators import Length, Optional, ValidationError
 
 STATUSES = [SelectChoice("", "Not cancelled"), SelectChoice("confirmed", "Confirmed"),
-            SelectChoice("pending", "Zoom link pending"), SelectChoice("cancelled", "Cancelled")]
+            SelectChoice("pending", "Pending: approval or Zoom link"),
+            SelectChoice("cancelled", "Cancelled")]
 PAGE_SIZE = 25
 
 
@@ -40,6 +41,13 @@ class BookingFilterForm(FlaskForm):
 # "from" is a Python keyword, so the field is added by name; WTForms allows that at runtime.
 setattr(BookingFilterForm, "from", DateField("From", validators=[Optional()]))  # noqa: B010
 BookingFilterForm.to = DateField("To", validators=[Optional()])
+
+
+class DeclineForm(FlaskForm):
+    message = TextAreaField(
+        "Message to the guests", validators=[Optional(), Length(max=2000)],
+        description="Optional. It goes into the email that tells the guest.")
+    submit = SubmitField("Decline")
 
 
 class HostCancelForm(FlaskForm):

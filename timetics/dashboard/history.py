@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..jobs import Kind, in_flight
-from ..models import Booking, BookingStatus, Job
+from ..models import Approval, Booking, BookingStatus, Job
 
 ZOOM_CALLS = {Kind.ZOOM_CREATE: "Create the Zoom meeting",
               Kind.ZOOM_UPDATE: "Move the Zoom meeting",
@@ -25,7 +25,8 @@ CALENDAR_WRITES = {Kind.CALENDAR_PUT: "Write the event in the host's calendar",
 CALLS = {**ZOOM_CALLS, **CALENDAR_WRITES}
 EMAILS = {"confirmed": "Confirmation", "cancelled": "Cancellation", "rescheduled": "New time",
           "zoom_link": "Zoom link", "reminder": "Reminder",
-          "pick_new_time": "Please pick a new time"}
+          "pick_new_time": "Please pick a new time", "requested": "Request received",
+          "declined": "Request declined"}
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,8 @@ def booking_history(booking: Booking) -> list[Entry]:
                      and j.payload.get("recipient") == "host"]
     entries = []
     for n, attendee in enumerate(booking.attendees):
-        entries.append(Entry(booking.created_at, f"Booked by {attendee.name}") if n == 0
+        made = "Requested" if booking.approval != Approval.NONE else "Booked"
+        entries.append(Entry(booking.created_at, f"{made} by {attendee.name}") if n == 0
                        else Entry(attendee.created_at, f"{attendee.name} joined"))
         if attendee.cancelled_at and attendee.cancelled_at != booking.cancelled_at:
             entries.append(Entry(attendee.cancelled_at, _guest_left(attendee, cancellations)))
@@ -65,6 +67,8 @@ def _guest_left(attendee, cancellations: list[Job]) -> str:
 
 
 def _cancelled(booking: Booking, cancellations: list[Job]) -> Entry:
+    if booking.approval == Approval.DECLINED:
+        return _declined(booking)
     by_host = [j for j in cancellations if j.payload.get("by_host")]
     if by_host:
         payload = by_host[-1].payload
@@ -77,7 +81,22 @@ def _cancelled(booking: Booking, cancellations: list[Job]) -> Entry:
     return Entry(booking.cancelled_at, "Cancelled: the guest moved to another time")
 
 
+def _declined(booking: Booking) -> Entry:
+    """A request declined by the host (their message to the guest is in its email job), or
+    by itself (booking/approval.py)."""
+    told = db.session.scalars(select(Job).where(
+        Job.booking_id == booking.id, Job.kind == Kind.BOOKING_EMAIL).order_by(Job.id))
+    payload = next((j.payload for j in told if j.payload.get("email") == "declined"), {})
+    if payload.get("by_name"):
+        return Entry(booking.cancelled_at, f"Request declined by {payload['by_name']}",
+                     detail=payload.get("message", ""))
+    return Entry(booking.cancelled_at, "Request declined: not answered in time")
+
+
 def _job_entries(job: Job) -> list[Entry]:
+    if job.kind == Kind.APPROVAL_EXPIRE:  # finished when the request was answered
+        accepted = job.booking.approval == Approval.ACCEPTED and job.done_at
+        return [Entry(job.done_at, "Request accepted")] if accepted else []
     outcome, tone = _outcome(job)
     if job.kind in CALLS:
         return [Entry(job.created_at, CALLS[job.kind], outcome, tone,

@@ -18,6 +18,7 @@ from ..jobs import Kind
 from ..models import (
     ZOOM_BASIC,
     ZOOM_BASIC_LIMIT_MINUTES,
+    Approval,
     Attendee,
     AvailabilityRule,
     Booking,
@@ -158,13 +159,28 @@ def setup_checklist(user: User) -> list[SetupStep]:
 ZOOM_WAITING = (ZoomState.PENDING, ZoomState.FAILED)
 
 
+def status_clause(status: str):
+    """What a ``status`` filter keeps (the dashboard's and the API's): ``pending`` is a live
+    booking that waits for something, the host's approval or its Zoom link; ``confirmed`` one
+    that does not wait for the host; "" anything not cancelled."""
+    live = Booking.status == BookingStatus.CONFIRMED
+    requested = Booking.approval == Approval.REQUESTED
+    if status == "cancelled":
+        return Booking.status == BookingStatus.CANCELLED
+    if status == "confirmed":
+        return live & ~requested
+    if status == "pending":
+        return live & (requested | Booking.zoom_state.in_(ZOOM_WAITING))
+    return Booking.status != BookingStatus.CANCELLED
+
+
 @dataclass(frozen=True)
 class BookingFilters:
     """What the dashboard's GET parameters ask for; dates are days in the viewer's zone."""
 
     host_id: int | None = None
     type_id: int | None = None
-    status: str = ""  # "" (not cancelled), "confirmed", "pending" (Zoom link), "cancelled"
+    status: str = ""  # "" (not cancelled), "confirmed", "pending", "cancelled": status_clause
     first_day: date | None = None  # ?from=
     last_day: date | None = None  # ?to=, inclusive
     q: str = ""
@@ -199,12 +215,7 @@ def _filtered(user: User, filters: BookingFilters, zone: str):
         query = query.where(Booking.host_id == filters.host_id)
     if filters.type_id is not None:
         query = query.where(Booking.meeting_type_id == filters.type_id)
-    if filters.status == "cancelled":
-        query = query.where(Booking.status == BookingStatus.CANCELLED)
-    else:
-        query = query.where(Booking.status != BookingStatus.CANCELLED)
-    if filters.status == "pending":
-        query = query.where(Booking.zoom_state.in_(ZOOM_WAITING))
+    query = query.where(status_clause(filters.status))
     tz = ZoneInfo(zone)
     if filters.first_day:
         query = query.where(Booking.start_at >= _midnight(filters.first_day, tz))

@@ -13,13 +13,13 @@ from flask_login import current_user, login_required
 
 from .. import jobs
 from ..auth.forms import EmptyForm
-from ..booking import availability
+from ..booking import approval, availability
 from ..booking import services as booking_services
 from ..booking.forms import RescheduleForm
 from ..booking.views import build_picker, iso_utc, parse_start, picker_query, start_or_400
 from ..calendars import services as calendar_services
 from ..db import utcnow
-from ..exceptions import SlotUnavailable
+from ..exceptions import NotARequest, SlotUnavailable
 from ..extensions import db
 from ..models import (
     Booking,
@@ -29,7 +29,7 @@ from ..models import (
 from ..templating import render_form
 from ..validation import zone_or_none
 from . import attention, services
-from .forms import BookingFilterForm, HostCancelForm
+from .forms import BookingFilterForm, DeclineForm, HostCancelForm
 from .history import booking_history
 
 bp = Blueprint("dashboard", __name__)
@@ -85,6 +85,7 @@ def index():
         booking_pages=services.own_booking_pages(current_user),
         failing_calendars=calendar_services.failing_calendars(current_user),
         calendar_writes=attention.calendar_write_problems(current_user),
+        requests=approval.open_requests(current_user),
     ), 400 if form.errors else 200
 
 
@@ -291,4 +292,47 @@ def ask_for_new_time(reference: str):
                                                    by=current_user._get_current_object())
         flash(f"Asked {len(guests)} guest{'s' if len(guests) != 1 else ''} by email to pick a "
               "new time; their earlier links no longer work.", "success")
+    return redirect(url_for("dashboard.booking_detail", reference=reference))
+
+
+# --- requests that wait for the host's approval (booking/approval.py) ---------------------------
+
+@bp.post("/dashboard/bookings/<reference>/accept")
+@login_required
+def accept_request(reference: str):
+    """Accept: the request becomes a confirmed booking (meeting, emails, reminders)."""
+    booking = _visible_booking(reference)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        approval.accept(booking, by=current_user._get_current_object())
+    except NotARequest as e:
+        flash(str(e), "info")
+    else:
+        flash(f"Booking {booking.reference} is accepted; the guest gets the confirmation by "
+              "email.", "success")
+    return redirect(url_for("dashboard.booking_detail", reference=reference))
+
+
+@bp.route("/dashboard/bookings/<reference>/decline", methods=["GET", "POST"])
+@login_required
+def decline_request(reference: str):
+    """GET: the page with Message to the guests and Decline; POST: decline (the form's CSRF
+    is checked before any view, by CSRFProtect)."""
+    booking = _visible_booking(reference)
+    form = DeclineForm()
+    if not booking.awaiting_approval:
+        flash(f"Booking {booking.reference} does not wait for approval.", "info")
+        return redirect(url_for("dashboard.booking_detail", reference=reference))
+    if not form.validate_on_submit():
+        return render_form("dashboard/decline.html", form, booking=booking,
+                           zone=current_user.timezone)
+    try:
+        approval.decline(booking, by=current_user._get_current_object(),
+                         message=(form.message.data or "").strip())
+    except NotARequest as e:
+        flash(str(e), "info")
+    else:
+        flash(f"Request {booking.reference} is declined and its time is free again; the guest "
+              "was told by email.", "success")
     return redirect(url_for("dashboard.booking_detail", reference=reference))

@@ -122,6 +122,11 @@ class MeetingTypeForm(FlaskForm):
                     "(m, h or d). Empty: no reminders.",
     )
     remind_host = BooleanField("Remind the host too")
+    requires_approval = BooleanField(
+        "Requires approval",
+        description="Each booking is a request that holds its time until you accept it in the "
+                    "dashboard's Requests; no meeting link is sent before. Unanswered requests "
+                    "are declined by themselves.")
     bookings_per_day = IntegerField(
         "Bookings per day", validators=[Optional(), NumberRange(1, 1000, "Between 1 and 1000.")],
         description="At most this many bookings a day, in the host's time zone. Empty: no "
@@ -149,6 +154,11 @@ class MeetingTypeForm(FlaskForm):
             raise ValidationError("A one-to-one meeting has capacity 1.")
         elif self.kind.data == MeetingKind.ONE_TO_MANY.value and not 2 <= (field.data or 0) <= 500:
             raise ValidationError("A one-to-many meeting takes 2 to 500 guests.")
+
+    def validate_requires_approval(self, field) -> None:
+        if field.data and self.kind.data == MeetingKind.ONE_TO_MANY.value:
+            raise ValidationError("Approval is for one-to-one meeting types: the guests of a "
+                                  "group share one booking and one meeting link.")
 
     # Zoom's rules (Meeting API Security Enhancements, developers.zoom.us): a meeting needs a
     # passcode or a waiting room, else Zoom turns the waiting room on by itself; and a waiting

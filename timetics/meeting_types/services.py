@@ -14,7 +14,7 @@ FIELDS = (
     "buffer_before_minutes", "buffer_after_minutes", "min_notice_minutes", "window_days",
     "step_minutes", "description", "active",
     "reminder_offsets", "remind_host", "bookings_per_day", "bookings_per_week",
-    "extra_guests_allowed",
+    "extra_guests_allowed", "requires_approval",
 )
 ZOOM_OPTION_FIELDS = (
     "zoom_waiting_room", "zoom_passcode", "zoom_join_before_minutes", "zoom_mute_on_entry",

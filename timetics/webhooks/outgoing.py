@@ -45,8 +45,8 @@ from ..security import decrypt_secret, encrypt_secret, new_token
 
 logger = logging.getLogger(__name__)
 
-EVENTS = ("booking.created", "booking.rescheduled", "booking.cancelled", "zoom.meeting_ready",
-          "zoom.meeting_failed")
+EVENTS = ("booking.created", "booking.rescheduled", "booking.cancelled", "booking.requested",
+          "booking.declined", "zoom.meeting_ready", "zoom.meeting_failed")
 # What each event means, for the OpenAPI document's "webhooks" (api/openapi.py).
 GUEST_CANCELLED = ("When a guest cancels their own place (or leaves it for another time), "
                    "`data.guest` is that guest: in a group booking with other guests left, "
@@ -58,6 +58,10 @@ DESCRIPTIONS = {
     "booking.rescheduled": "A booking moved to another time, or a group guest moved to a "
                            "booking at another time (this is the booking they joined).",
     "booking.cancelled": "A booking was cancelled, or a guest left it. " + GUEST_CANCELLED,
+    "booking.requested": "A guest asked for a time of a meeting type that requires the host's "
+                         "approval; the booking is `pending` and holds its slot.",
+    "booking.declined": "The host declined a request, or nobody answered it in time; the "
+                        "slot is free again.",
     "zoom.meeting_ready": "The booking's Zoom meeting was made; `zoom.join_url` is set.",
     "zoom.meeting_failed": "Zoom could not make the booking's meeting; retried.",
 }
