@@ -30,6 +30,7 @@ from ..exceptions import GiveUp, RetryLater, UnsafeURL
 from ..extensions import db
 from ..jobs import Kind, enqueue, handler
 from ..models import (
+    Approval,
     Attendee,
     Booking,
     BookingStatus,
@@ -159,7 +160,8 @@ def sample_booking() -> Booking:
         meeting_type=MeetingType(slug="sample", name="Sample meeting"),
         host=User(id=0, name="Sam Host", email="host@example.com"),
         start_at=start, end_at=start + timedelta(minutes=30), created_at=utcnow(),
-        cancelled_at=None, zoom_state=ZoomState.CREATED, zoom_meeting_id="1234567890",
+        cancelled_at=None, approval=Approval.NONE, zoom_state=ZoomState.CREATED,
+        zoom_meeting_id="1234567890",
         zoom_join_url="https://example.zoom.us/j/1234567890")
     booking.attendees = [Attendee(name="Gail Guest", email="guest@example.com",
                                   timezone="Europe/Berlin", notes="A sample booking.",
