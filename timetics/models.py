@@ -58,6 +58,14 @@ class Location(enum.StrEnum):
     NONE = "none"
 
 
+class GuestJoin(enum.StrEnum):
+    """How the guests of a one-to-many Zoom meeting type join (SPEC 7, "How guests join")."""
+
+    SHARED = "shared"  # One shared meeting link
+    REGISTRATION = "registration"  # Zoom meeting with registration: a link per guest
+    WEBINAR = "webinar"  # Zoom webinar: a link per guest
+
+
 class BookingStatus(enum.StrEnum):
     CONFIRMED = "confirmed"
     CANCELLED = "cancelled"
@@ -257,6 +265,8 @@ class MeetingType(db.Model):
         CheckConstraint("bookings_per_day >= 1 AND bookings_per_week >= 1",
                         name="positive_booking_limits"),
         CheckConstraint("extra_guests_allowed BETWEEN 0 AND 20", name="extra_guests_range"),
+        CheckConstraint("zoom_guest_join IN ('shared', 'registration', 'webinar')",
+                        name="zoom_guest_join_choice"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -283,6 +293,9 @@ class MeetingType(db.Model):
     zoom_auto_recording: Mapped[str] = mapped_column(String(5), default="none",
                                                      server_default="none")
     zoom_alternative_hosts: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # How guests join (one-to-many with location Zoom only): a GuestJoin value.
+    zoom_guest_join: Mapped[str] = mapped_column(String(12), default=GuestJoin.SHARED.value,
+                                                 server_default=GuestJoin.SHARED.value)
     # How long before the start each guest is reminded, as typed ("24h, 1h"); "" for none.
     reminder_offsets: Mapped[str] = mapped_column(String(200), default=DEFAULT_REMINDERS)
     remind_host: Mapped[bool] = mapped_column(default=False)

@@ -13,9 +13,11 @@ from .api import MeetingOptions, ZoomAPI, applied_settings, dial_in_numbers, mee
 from .app import (
     EVENT_SUBSCRIPTIONS,
     GRANULAR_SCOPES,
+    REGISTRATION_SCOPES,
     SCOPES,
     SETTINGS_SCOPE,
     USER_SCOPE,
+    WEBINAR_SCOPES,
     Scope,
     ZoomApp,
     check_zoom_url,
@@ -34,7 +36,7 @@ from .transport import TokenSource, rate_limit_until
 
 __all__ = [
     "EVENT_SUBSCRIPTIONS", "MeetingOptions", "applied_settings", "dial_in_numbers", "has_scope",
-    "SETTINGS_SCOPE",
+    "SETTINGS_SCOPE", "REGISTRATION_SCOPES", "WEBINAR_SCOPES",
     "GRANULAR_SCOPES", "REFRESH_MARGIN", "SCOPES", "USER_SCOPE", "Scope", "TokenSet", "TokenSource",
     "ZoomAPI", "ZoomApp",
     "check_zoom_url", "exchange_code", "meeting_payload", "missing_scopes", "new_authorization",

@@ -1,0 +1,31 @@
+"""How guests of a one-to-many Zoom meeting type join: one shared link, a Zoom meeting with
+registration, or a Zoom webinar
+
+Revision ID: 0014
+Revises: 0012
+Create Date: 2026-12-03
+
+Existing meeting types keep one shared meeting link, what they had before.
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = '0014'
+down_revision = '0012'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('meeting_types', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('zoom_guest_join', sa.String(length=12), nullable=False,
+                                      server_default='shared'))
+        batch_op.create_check_constraint(
+            'zoom_guest_join_choice', "zoom_guest_join IN ('shared', 'registration', 'webinar')")
+
+
+def downgrade():
+    with op.batch_alter_table('meeting_types', schema=None) as batch_op:
+        batch_op.drop_constraint('zoom_guest_join_choice', type_='check')
+        batch_op.drop_column('zoom_guest_join')
