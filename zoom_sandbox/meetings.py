@@ -256,6 +256,7 @@ class MeetingStore:
             for registrant in meeting.registrants.values():
                 if registrant.email.lower() == email.lower() and registrant.status == "approved":
                     return meeting, registrant
+            _check_capacity(host, meeting)
             token = secrets.token_urlsafe(24)
             registrant = Registrant(
                 id=secrets.token_urlsafe(16), email=email,
@@ -371,11 +372,15 @@ def _check_registration_on(meeting: Meeting) -> None:
 
 def _check_can_register(host: ZoomUser, meeting: Meeting) -> None:
     """Registration needs a Licensed host (Add a meeting registrant, Prerequisites; a Basic
-    host gets code 200 "Only available for paid users"), and a webinar takes no more
-    registrants than the host's ``feature.webinar_capacity`` (code 3000)."""
+    host gets code 200 "Only available for paid users")."""
     _check_registration_on(meeting)
     if host.is_basic:
         raise ZoomApiError(400, 200, f"Only available for paid users: {host.id}.")
+
+
+def _check_capacity(host: ZoomUser, meeting: Meeting) -> None:
+    """A webinar takes no more registrants than the host's ``feature.webinar_capacity``
+    (Add a webinar registrant, code 3000)."""
     capacity = host.feature().get("webinar_capacity") if meeting.kind == WEBINAR else None
     approved = sum(1 for r in meeting.registrants.values() if r.status == "approved")
     if capacity and approved >= capacity:
