@@ -420,6 +420,10 @@ class Booking(db.Model):
     # A Zoom meeting id is a 64-bit integer; a string keeps it exact everywhere.
     zoom_meeting_id: Mapped[str | None] = mapped_column(String(32))
     zoom_join_url: Mapped[str | None] = mapped_column(Text)
+    # How its guests join (a GuestJoin value), fixed when its meeting is planned: with
+    # "registration" or "webinar", zoom_meeting_id is a meeting with registration or a webinar,
+    # zoom_join_url stays None and each attendee has a link of their own.
+    zoom_guest_join: Mapped[str | None] = mapped_column(String(12))
     zoom_passcode: Mapped[str | None] = mapped_column(String(32))
     # What Zoom's answer says the meeting has (None: not known yet), which may not be what
     # the meeting type asked for.
@@ -461,6 +465,25 @@ class Booking(db.Model):
                          if self.zoom_jbh_time else "You can join before the host, at any time.")
         return notes
 
+    @property
+    def links_per_guest(self) -> bool:
+        return self.zoom_guest_join in (GuestJoin.REGISTRATION, GuestJoin.WEBINAR)
+
+    @property
+    def registrant_count(self) -> int:
+        """Guests who are Zoom registrants now (a link per guest)."""
+        return sum(1 for a in self.attendees
+                   if a.zoom_registrant_id and a.status == BookingStatus.CONFIRMED)
+
+    def join_url_for(self, attendee: Attendee | None) -> str | None:
+        """The Zoom link ``attendee`` may be given (None: the host or an extra guest): their own
+        registrant link where each guest has one, never another guest's; else the shared one."""
+        if not self.links_per_guest:
+            return self.zoom_join_url
+        if attendee is None or attendee.status != BookingStatus.CONFIRMED:
+            return None
+        return attendee.zoom_join_url
+
     def __repr__(self) -> str:
         return f"<Booking {self.reference} {self.start_at:%Y-%m-%dT%H:%MZ} {self.status}>"
 
@@ -484,6 +507,10 @@ class Attendee(db.Model):
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # When the name, email, notes, answers and extra guests were erased (booking/guest_data.py).
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The guest as a Zoom registrant (Add a meeting/webinar registrant's ``registrant_id`` and
+    # ``join_url``, that guest's own link) where the booking gives each guest a link.
+    zoom_registrant_id: Mapped[str | None] = mapped_column(String(64))
+    zoom_join_url: Mapped[str | None] = mapped_column(Text)
 
     booking: Mapped[Booking] = relationship(back_populates="attendees")
     answers: Mapped[list[Answer]] = relationship(order_by="Answer.position",

@@ -70,6 +70,7 @@ def book_slot(meeting_type: MeetingType, *, start: datetime, name: str, email: s
                 reminders.plan_host_reminders(result.booking)
             else:
                 writeback.plan_update(result.booking)  # the event lists the new guest
+                meetings.plan_registrant(result.booking, result.attendee)
             notifications.plan_confirmation(result.booking, result.attendee, token)
             reminders.plan_guest_reminders(result.booking, result.attendee, token)
             plan_webhooks("booking.created", result.booking)
@@ -168,6 +169,7 @@ def cancel_attendee(attendee: Attendee) -> bool:
             writeback.plan_removal(booking)
         else:
             writeback.plan_update(booking)  # the event no longer lists the guest
+            meetings.plan_unregister(booking, attendee)  # their link stops, not the others'
         notifications.plan_cancellation(booking, [attendee], by_host=False, booking_ended=ended)
         reminders.drop_reminders(booking, None if ended else attendee)
         if ended:
@@ -264,6 +266,7 @@ def reschedule(attendee: Attendee, new_start: datetime, *, manage_token: str,
                 plan_webhooks("booking.cancelled", booking)
             else:
                 writeback.plan_update(booking)  # one guest fewer there
+                meetings.plan_unregister(booking, attendee)  # their old link stops
             reminders.drop_reminders(booking, None if alone else attendee, reason="moved")
             if moved.first_attendee:
                 meetings.plan_meeting(moved.booking)
@@ -271,6 +274,7 @@ def reschedule(attendee: Attendee, new_start: datetime, *, manage_token: str,
                 reminders.plan_host_reminders(moved.booking)
             else:
                 writeback.plan_update(moved.booking)  # one guest more here
+                meetings.plan_registrant(moved.booking, moved.attendee)
             notifications.plan_rescheduled(moved.booking, moved.attendee, old_start, token)
             reminders.plan_guest_reminders(moved.booking, moved.attendee, token)
             plan_webhooks("booking.rescheduled", moved.booking)
