@@ -192,3 +192,26 @@ def test_zoom_failing_while_adding_a_registrant(zoom_site, group_host, app, mail
     [_, link_email] = mailbox.to("g0@example.com")
     assert link in text_of(link_email)
     assert link in page_of(client, path)
+
+
+def test_the_connect_result_names_the_optional_scopes_a_link_per_guest_needs(
+        zoom_site, make_user, admin):
+    """The fixture's app has only the required scopes (and list_meetings)."""
+    setup = create_booking_setup(zoom_site.app, make_user, location=Location.ZOOM)
+    browser = Browser(zoom_site)
+    browser.login(admin.email, PASSWORD)
+    text = browser.connect_zoom(setup.host_id).text.replace("&#39;", "'")
+    browser.close()
+    assert "Zoom connected as" in text
+    assert ("Optional: Zoom meeting with registration needs the Zoom app's scopes "
+            "meeting:write:registrant, meeting:update:registrant_status") in text
+    assert "Optional: Zoom webinar needs the Zoom app's scopes webinar:write:webinar" in text
+
+
+def test_the_connect_result_says_nothing_more_when_every_scope_is_there(zoom_site, group_host,
+                                                                         admin):
+    browser = Browser(zoom_site)
+    browser.login(admin.email, PASSWORD)
+    text = browser.connect_zoom(group_host.host_id).text
+    browser.close()
+    assert "Zoom connected as" in text and "Optional:" not in text

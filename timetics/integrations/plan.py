@@ -94,13 +94,8 @@ def guest_join_problems(connection: ZoomConnection | None, mode: str,
     label = GUEST_JOIN_LABELS[GuestJoin(mode)]
     if connection is None:
         return [f"{label} needs the host's Zoom account: the host has not connected Zoom."]
-    needed = zoom.REGISTRATION_SCOPES if mode == GuestJoin.REGISTRATION else zoom.WEBINAR_SCOPES
-    missing = [name for name in needed if not zoom.has_scope(connection.scopes, name)]
-    problems = []
-    if missing:
-        problems.append(f"{label} needs the Zoom app's scope{'s' if len(missing) > 1 else ''} "
-                        f"{', '.join(missing)}: add {'them' if len(missing) > 1 else 'it'} "
-                        "to the Zoom app, then the host connects again.")
+    scopes = _scopes_missing(GuestJoin(mode), connection.scopes)
+    problems = [scopes] if scopes else []
     if mode == GuestJoin.REGISTRATION:
         if connection.zoom_user_type != LICENSED:
             plan = plan_name(connection.zoom_user_type) or "unknown (use Check connection)"
@@ -123,3 +118,22 @@ def _webinar_problems(connection: ZoomConnection, label: str,
         return [f"The host's Zoom webinars take at most {limit} attendees: lower the capacity "
                 f"to {limit} or less."]
     return []
+
+
+def _scopes_missing(mode: GuestJoin, granted: str | set[str]) -> str | None:
+    """The sentence naming the scopes ``mode`` needs that ``granted`` lacks, or None."""
+    needed = zoom.REGISTRATION_SCOPES if mode == GuestJoin.REGISTRATION else zoom.WEBINAR_SCOPES
+    missing = [name for name in needed if not zoom.has_scope(granted, name)]
+    if not missing:
+        return None
+    many = len(missing) > 1
+    return (f"{GUEST_JOIN_LABELS[mode]} needs the Zoom app's scope{'s' if many else ''} "
+            f"{', '.join(missing)}: add {'them' if many else 'it'} to the Zoom app, then the "
+            "host connects again.")
+
+
+def guest_join_scope_notes(granted: str | set[str]) -> list[str]:
+    """For the Connect result: each How guests join option the granted scopes leave off,
+    naming the scopes it needs."""
+    return [note for mode in (GuestJoin.REGISTRATION, GuestJoin.WEBINAR)
+            if (note := _scopes_missing(mode, granted))]
