@@ -123,8 +123,17 @@ def test_each_guest_gets_their_own_link_and_loses_it_on_cancelling(
     assert "registrant" in host_text and "signed in to your Zoom account" in host_text
     assert item["start_url"] not in host_text and not any(link in host_text for link in own)
 
+    host = app.test_client()
+    login(host, "host@example.com")
+    with app.app_context():
+        reference = db.session.scalar(db.select(Booking.reference))
+    detail = page_of(host, f"/dashboard/bookings/{reference}")
+    assert "Each guest has a join link of their own: 3 registrants." in detail
+    assert not any(link in detail for link in own) and item["start_url"] not in detail
+
     cancel(*guests[0])
     assert [opens(link) for link in own] == [False, True, True]
+    assert "2 registrants." in page_of(host, f"/dashboard/bookings/{reference}")
     assert "Cancelled, so there is no Zoom meeting to join." in page_of(*guests[0])
     cancel(*guests[1])
     assert zoom_items(zoom_site, kind) != []
