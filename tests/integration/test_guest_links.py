@@ -224,3 +224,24 @@ def test_the_connect_result_says_nothing_more_when_every_scope_is_there(zoom_sit
     text = browser.connect_zoom(group_host.host_id).text
     browser.close()
     assert "Zoom connected as" in text and "Optional:" not in text
+
+
+def test_a_guest_moving_to_another_time_moves_their_registration(zoom_site, group_host, app):
+    """Their link at the old time stops; at the new time they are a registrant with a new
+    link; the guest who stays keeps theirs."""
+    set_mode(app, "registration")
+    day = weekday_ahead()
+    guests = book_three(app, at(day, 13))[:2]
+    before = links(app)
+    client, path = guests[0]
+    reference, token = path.split("/bookings/")[1].split("?token=")
+    response = client.post(f"/bookings/{reference}/reschedule?token={token}",
+                           data={"csrf_token": session_csrf(client), "start": iso(at(day, 15))})
+    assert response.status_code == 302
+    with app.app_context():
+        moved = db.session.scalar(db.select(Attendee).where(
+            Attendee.email == "g0@example.com", Attendee.status == "confirmed"))
+        new_link = moved.zoom_join_url
+    assert new_link and new_link not in before
+    assert [opens(before[0]), opens(before[1]), opens(new_link)] == [False, True, True]
+    assert len(zoom_items(zoom_site, "meetings")) == 2
