@@ -480,7 +480,8 @@ class Booking(db.Model):
         registrant link where each guest has one, never another guest's; else the shared one."""
         if not self.links_per_guest:
             return self.zoom_join_url
-        if attendee is None or attendee.status != BookingStatus.CONFIRMED:
+        if attendee is None or attendee.status != BookingStatus.CONFIRMED \
+                or self.zoom_state != ZoomState.CREATED:  # e.g. deleted in Zoom: links dead
             return None
         return attendee.zoom_join_url
 

@@ -167,6 +167,8 @@ def plan_new_meeting(booking: Booking) -> bool:
     booking.zoom_waiting_room = booking.zoom_join_before_host = booking.zoom_jbh_time = None
     booking.zoom_start_at = booking.zoom_error = None
     booking.zoom_state = ZoomState.NONE
+    for attendee in booking.attendees:  # registrations of the deleted meeting went with it
+        attendee.zoom_registrant_id = attendee.zoom_join_url = None
     plan_meeting(booking, replaces=deleted)
     return booking.zoom_state == ZoomState.PENDING
 
