@@ -42,6 +42,8 @@ class Kind(StrEnum):
     ZOOM_CREATE = "zoom_create"  # integrations/meetings.py
     ZOOM_UPDATE = "zoom_update"
     ZOOM_DELETE = "zoom_delete"
+    ZOOM_REGISTER = "zoom_register"  # one guest as a registrant (payload: attendee)
+    ZOOM_UNREGISTER = "zoom_unregister"  # cancel that guest's registration
     ZOOM_KEEPALIVE = "zoom_keepalive"  # integrations/keepalive.py
     CALENDAR_SYNC = "calendar_sync"  # calendars/sync.py
     CALENDAR_PUT = "calendar_put"  # calendars/writeback.py: write the booking's event as it is

@@ -58,6 +58,14 @@ class Location(enum.StrEnum):
     NONE = "none"
 
 
+class GuestJoin(enum.StrEnum):
+    """How the guests of a one-to-many Zoom meeting type join (SPEC 7, "How guests join")."""
+
+    SHARED = "shared"  # One shared meeting link
+    REGISTRATION = "registration"  # Zoom meeting with registration: a link per guest
+    WEBINAR = "webinar"  # Zoom webinar: a link per guest
+
+
 class BookingStatus(enum.StrEnum):
     CONFIRMED = "confirmed"
     CANCELLED = "cancelled"
@@ -266,6 +274,8 @@ class MeetingType(db.Model):
         CheckConstraint("bookings_per_day >= 1 AND bookings_per_week >= 1",
                         name="positive_booking_limits"),
         CheckConstraint("extra_guests_allowed BETWEEN 0 AND 20", name="extra_guests_range"),
+        CheckConstraint("zoom_guest_join IN ('shared', 'registration', 'webinar')",
+                        name="zoom_guest_join_choice"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -292,6 +302,9 @@ class MeetingType(db.Model):
     zoom_auto_recording: Mapped[str] = mapped_column(String(5), default="none",
                                                      server_default="none")
     zoom_alternative_hosts: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # How guests join (one-to-many with location Zoom only): a GuestJoin value.
+    zoom_guest_join: Mapped[str] = mapped_column(String(12), default=GuestJoin.SHARED.value,
+                                                 server_default=GuestJoin.SHARED.value)
     # How long before the start each guest is reminded, as typed ("24h, 1h"); "" for none.
     reminder_offsets: Mapped[str] = mapped_column(String(200), default=DEFAULT_REMINDERS)
     remind_host: Mapped[bool] = mapped_column(default=False)
@@ -418,6 +431,10 @@ class Booking(db.Model):
     # A Zoom meeting id is a 64-bit integer; a string keeps it exact everywhere.
     zoom_meeting_id: Mapped[str | None] = mapped_column(String(32))
     zoom_join_url: Mapped[str | None] = mapped_column(Text)
+    # How its guests join (a GuestJoin value), fixed when its meeting is planned: with
+    # "registration" or "webinar", zoom_meeting_id is a meeting with registration or a webinar,
+    # zoom_join_url stays None and each attendee has a link of their own.
+    zoom_guest_join: Mapped[str | None] = mapped_column(String(12))
     zoom_passcode: Mapped[str | None] = mapped_column(String(32))
     # What Zoom's answer says the meeting has (None: not known yet), which may not be what
     # the meeting type asked for.
@@ -475,6 +492,26 @@ class Booking(db.Model):
                          if self.zoom_jbh_time else "You can join before the host, at any time.")
         return notes
 
+    @property
+    def links_per_guest(self) -> bool:
+        return self.zoom_guest_join in (GuestJoin.REGISTRATION, GuestJoin.WEBINAR)
+
+    @property
+    def registrant_count(self) -> int:
+        """Guests who are Zoom registrants now (a link per guest)."""
+        return sum(1 for a in self.attendees
+                   if a.zoom_registrant_id and a.status == BookingStatus.CONFIRMED)
+
+    def join_url_for(self, attendee: Attendee | None) -> str | None:
+        """The Zoom link ``attendee`` may be given (None: the host or an extra guest): their own
+        registrant link where each guest has one, never another guest's; else the shared one."""
+        if not self.links_per_guest:
+            return self.zoom_join_url
+        if attendee is None or attendee.status != BookingStatus.CONFIRMED \
+                or self.zoom_state != ZoomState.CREATED:  # e.g. deleted in Zoom: links dead
+            return None
+        return attendee.zoom_join_url
+
     def __repr__(self) -> str:
         return f"<Booking {self.reference} {self.start_at:%Y-%m-%dT%H:%MZ} {self.status}>"
 
@@ -498,6 +535,10 @@ class Attendee(db.Model):
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # When the name, email, notes, answers and extra guests were erased (booking/guest_data.py).
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The guest as a Zoom registrant (Add a meeting/webinar registrant's ``registrant_id`` and
+    # ``join_url``, that guest's own link) where the booking gives each guest a link.
+    zoom_registrant_id: Mapped[str | None] = mapped_column(String(64))
+    zoom_join_url: Mapped[str | None] = mapped_column(Text)
 
     booking: Mapped[Booking] = relationship(back_populates="attendees")
     answers: Mapped[list[Answer]] = relationship(order_by="Answer.position",

@@ -50,6 +50,11 @@ def meetings() -> Response:
     return jsonify(meetings=sandbox_state().meetings.records())
 
 
+@bp.get("/webinars")
+def webinars() -> Response:
+    return jsonify(webinars=sandbox_state().webinars.records())
+
+
 @bp.post("/meetings/<meeting_id>/delete")
 def delete_meeting_in_portal(meeting_id: str) -> Response:
     """As if the host deleted the meeting in Zoom: it goes, and ``meeting.deleted`` is sent."""

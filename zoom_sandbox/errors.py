@@ -44,3 +44,14 @@ def invalid_token() -> ZoomApiError:
 
 def meeting_not_found(meeting_id: object) -> ZoomApiError:
     return ZoomApiError(404, 3001, f"Meeting does not exist: {meeting_id}.")
+
+
+def webinar_not_found(webinar_id: object) -> ZoomApiError:
+    # Get/Update/Delete a webinar: 404 code 3001 "Webinar {webinarId} not found or has expired."
+    return ZoomApiError(404, 3001, f"Webinar {webinar_id} not found or has expired.")
+
+
+def webinar_plan_missing(user_id: str) -> ZoomApiError:
+    # Create a webinar: 400 code 200 for a host without the Webinar add-on.
+    return ZoomApiError(400, 200, "Subscription plan for webinar is missing. Enable webinar "
+                                  f"for this user once the subscription plan is added:{user_id}.")

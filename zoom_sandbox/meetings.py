@@ -1,4 +1,5 @@
-"""Scheduled meetings, each owned by one Zoom user; deleted ones are kept, flagged, for tests."""
+"""Scheduled meetings and webinars, each owned by one Zoom user, with their registrants;
+deleted ones are kept, flagged, for tests."""
 from __future__ import annotations
 
 import base64
@@ -11,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from .errors import meeting_not_found
+from .errors import ZoomApiError, meeting_not_found, webinar_not_found
 from .models import ZoomUser
 
 LIST_AGENDA_LIMIT = 250  # Zoom truncates the agenda to this in "List meetings"
@@ -21,11 +22,37 @@ DEFAULT_SETTINGS = {"waiting_room": False, "join_before_host": False, "jbh_time"
                     "mute_upon_entry": False, "auto_recording": "none", "alternative_hosts": "",
                     "meeting_authentication": False}
 PASSCODE_ALPHABET = string.ascii_letters + string.digits
+# settings.approval_type: 0 automatic, 1 manual approval (registration on), 2 no registration,
+# the default of both create schemas.
+REGISTRATION_ON = (0, 1)
+# Update registrant's status ``action`` → the registrant's new ``status``.
+STATUS_AFTER = {"approve": "approved", "cancel": "cancelled", "deny": "denied"}
+MEETING, WEBINAR = "meeting", "webinar"
 
 
 def zoom_time(timestamp: float) -> str:
     """A Unix time in Zoom's UTC format, ``yyyy-MM-ddTHH:mm:ssZ``."""
     return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class Registrant:
+    """One person registered for a meeting or webinar, with their own join link."""
+
+    id: str
+    email: str
+    first_name: str
+    last_name: str
+    join_token: str
+    join_url: str
+    create_time: str
+    status: str = "approved"
+
+    def as_zoom_json(self) -> dict:
+        """One entry of "List registrants"."""
+        return {"id": self.id, "email": self.email, "first_name": self.first_name,
+                "last_name": self.last_name, "status": self.status,
+                "create_time": self.create_time, "join_url": self.join_url}
 
 
 @dataclass
@@ -49,6 +76,20 @@ class Meeting:
     delete_query: dict = field(default_factory=dict)
     host_is_basic: bool = False  # a Basic user's meetings are cut at 40 minutes
     dial_in_numbers: tuple[dict, ...] = ()  # the host account's telephone dial-in
+    kind: str = MEETING  # or WEBINAR: the same fields, its own id space and join path
+    registrants: dict[str, Registrant] = field(default_factory=dict)
+
+    @property
+    def registration_on(self) -> bool:
+        return self.settings.get("approval_type", 2) in REGISTRATION_ON
+
+    def admits(self, join_token: str | None) -> bool:
+        """Whether a join link opens this meeting: with registration on, only a link of a
+        registrant who is still approved does (Zoom's registrant-only ``tk`` links)."""
+        if not self.registration_on:
+            return True
+        return any(r.join_token == join_token and r.status == "approved"
+                   for r in self.registrants.values())
 
     @property
     def phone_passcode(self) -> str:
@@ -130,16 +171,21 @@ class Meeting:
     def as_record(self) -> dict:
         """Everything, for the control API (tests want to see deleted meetings too)."""
         return {**self.as_zoom_json(), "deleted": self.deleted,
-                "delete_query": self.delete_query}
+                "delete_query": self.delete_query, "kind": self.kind,
+                "registrants": [r.as_zoom_json() for r in self.registrants.values()]}
 
 
 class MeetingStore:
-    """Every meeting made in the sandbox, by id, behind one lock."""
+    """Every meeting (or, with ``kind=WEBINAR``, every webinar) made in the sandbox, by id,
+    behind one lock."""
 
-    def __init__(self, clock: Callable[[], float]) -> None:
+    def __init__(self, clock: Callable[[], float], kind: str = MEETING) -> None:
         self._clock = clock
         self._lock = threading.Lock()
         self._meetings: dict[int, Meeting] = {}
+        self.kind = kind
+        self._not_found = meeting_not_found if kind == MEETING else webinar_not_found
+        self.join_path = "j" if kind == MEETING else "w"
 
     def create(self, host: ZoomUser, body: Mapping[str, Any], base_url: str) -> Meeting:
         """Schedule a meeting from a validated request body."""
@@ -150,8 +196,8 @@ class MeetingStore:
                 uuid=base64.b64encode(secrets.token_bytes(16)).decode("ascii"),
                 host_id=host.id,
                 host_email=host.email,
-                topic=body.get("topic", "Zoom Meeting"),
-                type=body.get("type", 2),
+                topic=body.get("topic", "Zoom Meeting" if self.kind == MEETING else "Webinar"),
+                type=body.get("type", 2 if self.kind == MEETING else 5),
                 start_time=body.get("start_time"),
                 duration=body.get("duration", 60),
                 timezone=body.get("timezone", host.timezone),
@@ -159,10 +205,12 @@ class MeetingStore:
                 password=_passcode_for(body),
                 settings={**DEFAULT_SETTINGS, **body.get("settings", {})},
                 created_at=zoom_time(self._clock()),
-                join_url=f"{base_url}/j/{meeting_id}?pwd={secrets.token_urlsafe(24)}",
+                join_url=f"{base_url}/{self.join_path}/{meeting_id}"
+                         f"?pwd={secrets.token_urlsafe(24)}",
                 start_url=f"{base_url}/s/{meeting_id}?zak={secrets.token_urlsafe(32)}",
                 host_is_basic=host.is_basic,
                 dial_in_numbers=host.dial_in_numbers,
+                kind=self.kind,
             )
             _apply_security_rule(meeting)
             self._meetings[meeting_id] = meeting
@@ -197,6 +245,52 @@ class MeetingStore:
             meeting.delete_query = dict(query)
             return meeting
 
+    def add_registrant(self, host: ZoomUser, meeting_id: str, body: Mapping[str, Any],
+                       base_url: str) -> tuple[Meeting, Registrant]:
+        """Register someone (Add a meeting/webinar registrant); the same email registered
+        again gets the registration it already has, as at Zoom."""
+        with self._lock:
+            meeting = self._owned(host.id, meeting_id)
+            _check_can_register(host, meeting)
+            email = body["email"]
+            for registrant in meeting.registrants.values():
+                if registrant.email.lower() == email.lower() and registrant.status == "approved":
+                    return meeting, registrant
+            _check_capacity(host, meeting)
+            token = secrets.token_urlsafe(24)
+            registrant = Registrant(
+                id=secrets.token_urlsafe(16), email=email,
+                first_name=body.get("first_name", ""), last_name=body.get("last_name", ""),
+                join_token=token,
+                join_url=f"{base_url}/{self.join_path}/{meeting.id}?tk={token}",
+                create_time=zoom_time(self._clock()))
+            meeting.registrants[registrant.id] = registrant
+            return meeting, registrant
+
+    def registrants(self, host_id: str, meeting_id: str, status: str) -> list[Registrant]:
+        """The registrants with ``status`` (List registrants' ``status`` query)."""
+        with self._lock:
+            meeting = self._owned(host_id, meeting_id)
+            _check_registration_on(meeting)
+            return [r for r in meeting.registrants.values() if r.status == status]
+
+    def set_registrant_status(self, host_id: str, meeting_id: str, action: str,
+                              wanted: list[Mapping[str, str]]) -> None:
+        """Approve, cancel or deny registrants named by ``id`` (or ``email``)."""
+        with self._lock:
+            meeting = self._owned(host_id, meeting_id)
+            _check_registration_on(meeting)
+            found = [_registrant_named(meeting, w) for w in wanted]
+            for registrant in found:
+                registrant.status = STATUS_AFTER[action]
+
+    def delete_registrant(self, host_id: str, meeting_id: str, registrant_id: str) -> None:
+        with self._lock:
+            meeting = self._owned(host_id, meeting_id)
+            _check_registration_on(meeting)
+            if meeting.registrants.pop(registrant_id, None) is None:
+                raise registrant_not_found(registrant_id)
+
     def delete_in_portal(self, meeting_id: str) -> Meeting:
         """The host deletes a live meeting in Zoom's web portal."""
         with self._lock:
@@ -224,7 +318,7 @@ class MeetingStore:
     def _live(self, meeting_id: str) -> Meeting:
         meeting = self._meetings.get(_as_id(meeting_id))
         if meeting is None or meeting.deleted:
-            raise meeting_not_found(meeting_id)
+            raise self._not_found(meeting_id)
         return meeting
 
     def scheduled_for(self, host_id: str) -> list[Meeting]:
@@ -246,8 +340,52 @@ class MeetingStore:
     def _owned(self, host_id: str, meeting_id: str) -> Meeting:
         meeting = self._meetings.get(_as_id(meeting_id))
         if meeting is None or meeting.deleted or meeting.host_id != host_id:
-            raise meeting_not_found(meeting_id)
+            raise self._not_found(meeting_id)
         return meeting
+
+
+def registrant_not_found(registrant_id: str) -> ZoomApiError:
+    # Update registrant's status / Delete a registrant: 404 "Meeting or registrant not found".
+    return ZoomApiError(404, 3000, f"Registrant {registrant_id} was not found.")
+
+
+def _registrant_named(meeting: Meeting, wanted: Mapping[str, str]) -> Registrant:
+    for registrant in meeting.registrants.values():
+        if registrant.id == wanted.get("id") or (
+                "id" not in wanted and registrant.email.lower() == wanted.get("email", "").lower()):
+            return registrant
+    raise registrant_not_found(wanted.get("id") or wanted.get("email", ""))
+
+
+def _check_registration_on(meeting: Meeting) -> None:
+    """Registrant calls on a meeting without registration fail (Add a meeting registrant 404
+    "Registration has not been enabled for this meeting"; Add a webinar registrant 400 code
+    3000 "This webinar does not have registration as required")."""
+    if meeting.registration_on:
+        return
+    if meeting.kind == MEETING:
+        raise ZoomApiError(404, 3000,
+                           f"Registration has not been enabled for this meeting: {meeting.id}.")
+    raise ZoomApiError(400, 3000,
+                       f"This webinar does not have registration as required: {meeting.id}.")
+
+
+def _check_can_register(host: ZoomUser, meeting: Meeting) -> None:
+    """Registration needs a Licensed host (Add a meeting registrant, Prerequisites; a Basic
+    host gets code 200 "Only available for paid users")."""
+    _check_registration_on(meeting)
+    if host.is_basic:
+        raise ZoomApiError(400, 200, f"Only available for paid users: {host.id}.")
+
+
+def _check_capacity(host: ZoomUser, meeting: Meeting) -> None:
+    """A webinar takes no more registrants than the host's ``feature.webinar_capacity``
+    (Add a webinar registrant, code 3000)."""
+    capacity = host.feature().get("webinar_capacity") if meeting.kind == WEBINAR else None
+    approved = sum(1 for r in meeting.registrants.values() if r.status == "approved")
+    if capacity and approved >= capacity:
+        raise ZoomApiError(400, 3000, "You have reached the limit for the number of "
+                                      "attendees you can add.")
 
 
 def _as_id(meeting_id: str) -> int:
@@ -269,7 +407,10 @@ def _passcode_for(body: Mapping[str, Any]) -> str:
 def _apply_security_rule(meeting: Meeting) -> None:
     """Zoom's own overrides (Meeting API Security Enhancements, developers.zoom.us): a meeting
     needs a passcode, a waiting room or authentication, else Zoom turns the waiting room on;
-    and a waiting room disables join before host (create schema, ``settings.waiting_room``)."""
+    and a waiting room disables join before host (create schema, ``settings.waiting_room``).
+    Webinars have neither waiting room nor join before host."""
+    if meeting.kind == WEBINAR:
+        return
     settings = meeting.settings
     if not (meeting.password or settings.get("waiting_room")
             or settings.get("meeting_authentication")):

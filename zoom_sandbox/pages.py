@@ -12,6 +12,7 @@ from flask import Blueprint, abort, redirect, render_template, request
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
+from .meetings import Meeting
 from .models import OAuthApp
 from .state import sandbox_state
 
@@ -104,9 +105,21 @@ def _back_to_app(redirect_uri: str, **params: str | None) -> Response:
 
 
 @bp.get("/j/<meeting_id>")
-def join(meeting_id: str) -> str:
-    """What a join link opens: the meeting's topic and time, so a demo link goes somewhere."""
-    meeting = sandbox_state().meetings.find(meeting_id)
+def join(meeting_id: str) -> str | tuple[str, int]:
+    """What a meeting's join link opens: the topic and time, so a demo link goes somewhere."""
+    return _join_page(sandbox_state().meetings.find(meeting_id))
+
+
+@bp.get("/w/<webinar_id>")
+def join_webinar(webinar_id: str) -> str | tuple[str, int]:
+    return _join_page(sandbox_state().webinars.find(webinar_id))
+
+
+def _join_page(meeting: Meeting | None) -> str | tuple[str, int]:
+    """With registration on, only an approved registrant's own link (``tk``) opens the
+    meeting or webinar; a cancelled, denied or deleted registrant's link no longer does."""
     if meeting is None:
         abort(404)
+    if not meeting.admits(request.args.get("tk")):
+        return render_template("sandbox/join_refused.html", meeting=meeting), 403
     return render_template("sandbox/join.html", meeting=meeting)

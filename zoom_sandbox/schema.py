@@ -13,6 +13,12 @@ settings, ``GET /users/{userId}/settings``; Meetings: Get meeting invitation,
 ``GET /meetings/{meetingId}/invitation``), with only the response fields Timetics and the
 sandbox use; their descriptions in the file say so. ``response_errors`` checks an answer
 against the copy's response schema, as ``body_errors`` checks a request.
+
+The webinar and registrant operations (Webinars: Create, Get, Update, Delete a webinar; Meetings
+and Webinars: Add, List, Update status of, Delete a registrant) were copied whole, unchanged,
+from Zoom's published ``ZoomMeetingAPISpec.json`` ("Zoom Meeting API" 2.0.0, as downloaded from
+developers.zoom.us/api-hub/meetings and kept in the public repository
+tommyhuangli/zoom-link-generator at commit c01ef38, 2025-08-14).
 """
 from __future__ import annotations
 
@@ -33,6 +39,15 @@ GET_MEETING = ("/meetings/{meetingId}", "get")
 GET_USER = ("/users/{userId}", "get")
 GET_USER_SETTINGS = ("/users/{userId}/settings", "get")
 GET_INVITATION = ("/meetings/{meetingId}/invitation", "get")
+CREATE_WEBINAR = ("/users/{userId}/webinars", "post")
+GET_WEBINAR = ("/webinars/{webinarId}", "get")
+UPDATE_WEBINAR = ("/webinars/{webinarId}", "patch")
+ADD_MEETING_REGISTRANT = ("/meetings/{meetingId}/registrants", "post")
+LIST_MEETING_REGISTRANTS = ("/meetings/{meetingId}/registrants", "get")
+MEETING_REGISTRANT_STATUS = ("/meetings/{meetingId}/registrants/status", "put")
+ADD_WEBINAR_REGISTRANT = ("/webinars/{webinarId}/registrants", "post")
+LIST_WEBINAR_REGISTRANTS = ("/webinars/{webinarId}/registrants", "get")
+WEBINAR_REGISTRANT_STATUS = ("/webinars/{webinarId}/registrants/status", "put")
 
 UTC_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
 PASSCODE = re.compile(r"[A-Za-z0-9@\-_*]{1,10}")

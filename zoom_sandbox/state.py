@@ -23,7 +23,7 @@ from .events import (
 )
 from .faults import FaultBook
 from .grants import GrantKey, OAuthStore
-from .meetings import Meeting, MeetingStore
+from .meetings import WEBINAR, Meeting, MeetingStore
 from .models import DEMO_APP, DEMO_BASIC_USER, DEMO_USER, OAuthApp, ZoomUser
 from .requestlog import RequestLog
 
@@ -115,6 +115,7 @@ class SandboxState:
         self.oauth = OAuthStore(self.clock, code_lifetime=self.config.code_lifetime,
                                 token_lifetime=self.config.access_token_lifetime)
         self.meetings = MeetingStore(self.clock)
+        self.webinars = MeetingStore(self.clock, kind=WEBINAR)
         self.faults = FaultBook()
         self.requests = RequestLog()
         self.events = EventOutbox()
@@ -157,6 +158,7 @@ class SandboxState:
             "users": [u.as_zoom_json() for u in self.directory.users()],
             **self.oauth.describe(),
             "meetings": self.meetings.records(),
+            "webinars": self.webinars.records(),
             "faults": self.faults.describe(),
             "latency": self.latency,
             "clock_offset": self.clock.offset,

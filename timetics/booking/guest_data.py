@@ -94,6 +94,7 @@ def erase_guest(email: str) -> Erasure:
 def _erase(attendees: list[Attendee], now: datetime) -> None:
     for attendee in attendees:
         attendee.name, attendee.email, attendee.notes = "", "", ""
+        attendee.zoom_join_url = None  # their own Zoom link is theirs too
         attendee.answers.clear()
         attendee.extra_guests.clear()
         attendee.erased_at = now

@@ -121,6 +121,15 @@ def plan_zoom_link(booking: Booking, *, replaced: bool = False) -> None:
                  replaced=replaced)
 
 
+def plan_guest_link(booking: Booking, attendee: Attendee) -> None:
+    """Now that ``attendee`` has their own Zoom link: it, with an updated .ics, if they were
+    told before it existed that it would follow (else their emails, still to be written,
+    carry it)."""
+    if attendee.id in _told_before_the_meeting(booking):
+        _enqueue(booking, ZOOM_LINK, attendee,
+                 f"Zoom link: {booking.meeting_type.name} with {booking.host.name}")
+
+
 def _told_before_the_meeting(booking: Booking) -> set[int | str]:
     """The recipients of the booking's emails that went out, or are going out right now."""
     jobs = db.session.scalars(select(Job).where(
@@ -153,8 +162,11 @@ def _send(job: Job) -> None:
         template, attachments, context = _COMPOSERS[payload["email"]](booking, guest, payload)
         to = guest.email if guest else booking.host.email
     try:
+        # The Zoom link this reader may have: a guest's own, never another guest's.
         deliver(build_message(to, payload["subject"], f"email/{template}", attachments,
-                              booking=booking, **context))
+                              booking=booking, join_url=booking.join_url_for(
+                                  None if extra else guest),
+                              for_host=guest is None and extra is None, **context))
     except (OSError, smtplib.SMTPException) as e:
         raise RetryLater(describe_mail_error(e)) from e
     # The manage link is in the email now; the outbox need not keep it.
@@ -167,7 +179,7 @@ def _send(job: Job) -> None:
 
 def _confirmed_email(booking: Booking, guest: Attendee | None, payload: dict) -> tuple:
     if guest:
-        return ("booking_confirmed_guest", _ics(booking, [guest], "REQUEST"),
+        return ("booking_confirmed_guest", _ics(booking, [guest], "REQUEST", guest=guest),
                 {"attendee": guest, "zone": guest.timezone,
                  "manage_url": manage_url(booking, decrypt_secret(payload["token"]))})
     attendee = db.session.get(Attendee, payload["attendee"])
@@ -182,7 +194,7 @@ def _rescheduled_email(booking: Booking, guest: Attendee | None, payload: dict) 
         # A host's move has no token to send: the guest's link is stored hashed only.
         link = manage_url(booking, decrypt_secret(payload["token"])) \
             if "token" in payload else None
-        return ("booking_rescheduled_guest", _ics(booking, [guest], "REQUEST"),
+        return ("booking_rescheduled_guest", _ics(booking, [guest], "REQUEST", guest=guest),
                 {"attendee": guest, "zone": guest.timezone, "old_start": old_start,
                  "manage_url": link, "by_name": by_name})
     attendees = [db.session.get(Attendee, payload["attendee"])] if not by_name \
@@ -198,7 +210,7 @@ def _cancelled_email(booking: Booking, guest: Attendee | None, payload: dict) ->
            "by_self": payload.get("by", booking.host_id) == booking.host_id,
            "message": payload.get("message", "")}
     if guest:
-        return ("booking_cancelled_guest", _ics(booking, [guest], "CANCEL"),
+        return ("booking_cancelled_guest", _ics(booking, [guest], "CANCEL", guest=guest),
                 {"attendee": guest, "zone": guest.timezone, **who})
     attendees = [db.session.get(Attendee, i) for i in payload["attendees"]]
     ended = payload["booking_ended"]
@@ -209,7 +221,7 @@ def _cancelled_email(booking: Booking, guest: Attendee | None, payload: dict) ->
 
 def _zoom_link_email(booking: Booking, guest: Attendee | None, payload: dict) -> tuple:
     if guest:
-        return ("zoom_link_ready", _ics(booking, [guest], "REQUEST"),
+        return ("zoom_link_ready", _ics(booking, [guest], "REQUEST", guest=guest),
                 {"name": guest.name, "zone": guest.timezone,
                  "replaced": payload.get("replaced", False)})
     return ("zoom_link_ready", _ics(booking, _confirmed(booking), "REQUEST"),
@@ -263,13 +275,16 @@ def _confirmed(booking: Booking) -> list[Attendee]:
     return [a for a in booking.attendees if a.status == BookingStatus.CONFIRMED]
 
 
-def _invitation(booking: Booking, attendees: list[Attendee], *,
-                with_answers: bool = True) -> Invitation:
+def _invitation(booking: Booking, attendees: list[Attendee], *, with_answers: bool = True,
+                guest: Attendee | None = None) -> Invitation:
+    """The event; its Zoom link is ``guest``'s own (None: the host's or an extra guest's copy,
+    which has the shared link where there is one, never a guest's own)."""
     meeting_type = booking.meeting_type
     host = booking.host
+    join_url = booking.join_url_for(guest)
     lines = [f"{meeting_type.name} with {host.name}.", f"Reference: {booking.reference}"]
-    if booking.zoom_join_url:
-        lines.append(f"Join Zoom meeting: {booking.zoom_join_url}")
+    if join_url:
+        lines.append(f"Join Zoom meeting: {join_url}")
     for attendee in attendees if with_answers else ():  # only this copy's readers' answers
         lines.extend(answer_lines(attendee))
     return Invitation(
@@ -282,8 +297,8 @@ def _invitation(booking: Booking, attendees: list[Attendee], *,
         organizer_name=host.name,
         organizer_email=host.email,
         attendees=tuple((a.name, a.email) for a in attendees),
-        location=booking.zoom_join_url,
-        url=booking.zoom_join_url,
+        location=join_url,
+        url=join_url,
     )
 
 
@@ -310,7 +325,7 @@ def host_calendar_event(booking: Booking) -> bytes:
 
 def calendar_file(booking: Booking, attendee: Attendee) -> bytes:
     """The booking as an .ics to open in any calendar app ("Add to calendar")."""
-    return build_ics(_invitation(booking, [attendee]), method="PUBLISH")
+    return build_ics(_invitation(booking, [attendee], guest=attendee), method="PUBLISH")
 
 
 def calendar_links(booking: Booking) -> dict[str, str]:
@@ -332,8 +347,9 @@ def calendar_links(booking: Booking) -> dict[str, str]:
 
 
 def _ics(booking: Booking, attendees: list[Attendee], method: str, *,
-         with_answers: bool = True) -> tuple[Attachment, ...]:
-    data = build_ics(_invitation(booking, attendees, with_answers=with_answers), method=method)
+         with_answers: bool = True, guest: Attendee | None = None) -> tuple[Attachment, ...]:
+    data = build_ics(_invitation(booking, attendees, with_answers=with_answers, guest=guest),
+                     method=method)
     name = "cancel.ics" if method == "CANCEL" else "invite.ics"
     return (Attachment(name, f"text/calendar; method={method}; charset=UTF-8", data),)
 

@@ -99,6 +99,7 @@ def plan_confirmed(booking: Booking, attendee: Attendee, token: str, *,
         reminders.plan_host_reminders(booking)
     else:
         writeback.plan_update(booking)  # the event lists the new guest
+        meetings.plan_registrant(booking, attendee)  # their own link, when guests get one
     notifications.plan_confirmation(booking, attendee, token)
     reminders.plan_guest_reminders(booking, attendee, token)
     plan_webhooks("booking.created", booking)
@@ -212,6 +213,7 @@ def cancel_attendee(attendee: Attendee) -> bool:
             writeback.plan_removal(booking)
         else:
             writeback.plan_update(booking)  # the event no longer lists the guest
+            meetings.plan_unregister(booking, attendee)  # their link stops, not the others'
         notifications.plan_cancellation(booking, [attendee], by_host=False, booking_ended=ended)
         reminders.drop_reminders(booking, None if ended else attendee)
         plan_webhooks("booking.cancelled", booking, guest=attendee)  # ended or not
@@ -309,6 +311,7 @@ def reschedule(attendee: Attendee, new_start: datetime, *, manage_token: str,
                 writeback.plan_removal(booking)
             else:
                 writeback.plan_update(booking)  # one guest fewer there
+                meetings.plan_unregister(booking, attendee)  # their old link stops
             plan_webhooks("booking.cancelled", booking, guest=attendee)  # left, ended or not
             reminders.drop_reminders(booking, None if alone else attendee, reason="moved")
             if moved.first_attendee:
@@ -317,6 +320,7 @@ def reschedule(attendee: Attendee, new_start: datetime, *, manage_token: str,
                 reminders.plan_host_reminders(moved.booking)
             else:
                 writeback.plan_update(moved.booking)  # one guest more here
+                meetings.plan_registrant(moved.booking, moved.attendee)
             notifications.plan_rescheduled(moved.booking, moved.attendee, old_start, token)
             reminders.plan_guest_reminders(moved.booking, moved.attendee, token)
             plan_webhooks("booking.rescheduled", moved.booking)

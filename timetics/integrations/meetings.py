@@ -11,19 +11,45 @@ import secrets
 from datetime import datetime
 
 from .. import zoom
-from ..booking.notifications import answer_lines, plan_zoom_link
+from ..booking.notifications import answer_lines, plan_guest_link, plan_zoom_link
 from ..calendars import writeback
 from ..db import utcnow, write_transaction
 from ..exceptions import RetryLater, ZoomNotConfigured
 from ..extensions import db
 from ..jobs import Kind, enqueue, handler, open_jobs_query, wake
-from ..models import Booking, BookingStatus, Job, Location, MeetingType, User, ZoomState
+from ..models import (
+    Attendee,
+    Booking,
+    BookingStatus,
+    GuestJoin,
+    Job,
+    Location,
+    MeetingType,
+    User,
+    ZoomState,
+)
 from ..webhooks.outgoing import plan_webhooks
 from .tokens import api_for
 
 logger = logging.getLogger(__name__)
 
-ZOOM_KINDS = (Kind.ZOOM_CREATE, Kind.ZOOM_UPDATE, Kind.ZOOM_DELETE)
+ZOOM_KINDS = (Kind.ZOOM_CREATE, Kind.ZOOM_UPDATE, Kind.ZOOM_DELETE, Kind.ZOOM_REGISTER,
+              Kind.ZOOM_UNREGISTER)
+
+
+def is_webinar(booking: Booking) -> bool:
+    return booking.zoom_guest_join == GuestJoin.WEBINAR
+
+
+def zoom_body(booking: Booking, *, update: bool = False) -> dict:
+    """The create/update body for the way the booking's guests join: a plain meeting, a
+    meeting with registration, or a webinar."""
+    body = meeting_payload(booking, update=update)
+    if is_webinar(booking):
+        return zoom.webinar_payload(body)
+    if booking.zoom_guest_join == GuestJoin.REGISTRATION:
+        return zoom.with_registration(body)
+    return body
 
 
 def meeting_payload(booking: Booking, *, update: bool = False) -> dict:
@@ -97,6 +123,9 @@ def plan_meeting(booking: Booking, *, replaces: str | None = None) -> None:
     ``replaces``: the id of the meeting the host deleted in Zoom, which this one replaces."""
     if wants_zoom(booking) and booking.host.zoom_connection is not None:
         booking.zoom_state = ZoomState.PENDING
+        meeting_type = booking.meeting_type
+        booking.zoom_guest_join = meeting_type.zoom_guest_join if meeting_type.is_group \
+            else GuestJoin.SHARED.value
         enqueue(Kind.ZOOM_CREATE, booking=booking,
                 payload={"replaces": replaces} if replaces else None)
 
@@ -108,6 +137,21 @@ def plan_move(booking: Booking) -> bool:
         enqueue(Kind.ZOOM_UPDATE, booking=booking)
         return True
     return False
+
+
+def plan_registrant(booking: Booking, attendee: Attendee) -> None:
+    """A guest who joined a booking whose meeting exists becomes a registrant (a meeting still
+    to be made registers every guest it finds when it is made)."""
+    if booking.links_per_guest and booking.zoom_state == ZoomState.CREATED:
+        enqueue(Kind.ZOOM_REGISTER, booking=booking, payload={"attendee": attendee.id})
+
+
+def plan_unregister(booking: Booking, attendee: Attendee) -> None:
+    """A guest who gave back their place: their registration is cancelled, so their link
+    stops working while the others' still work. A registration still being made is
+    cancelled by its own job, which sees the place given back."""
+    if booking.links_per_guest and attendee.zoom_registrant_id:
+        enqueue(Kind.ZOOM_UNREGISTER, booking=booking, payload={"attendee": attendee.id})
 
 
 def plan_new_meeting(booking: Booking) -> bool:
@@ -123,6 +167,8 @@ def plan_new_meeting(booking: Booking) -> bool:
     booking.zoom_waiting_room = booking.zoom_join_before_host = booking.zoom_jbh_time = None
     booking.zoom_start_at = booking.zoom_error = None
     booking.zoom_state = ZoomState.NONE
+    for attendee in booking.attendees:  # registrations of the deleted meeting went with it
+        attendee.zoom_registrant_id = attendee.zoom_join_url = None
     plan_meeting(booking, replaces=deleted)
     return booking.zoom_state == ZoomState.PENDING
 
@@ -221,9 +267,12 @@ def _create(job: Job) -> None:
         return
     # An earlier attempt may have worked at Zoom before it failed or its process died: adopt
     # that meeting rather than make a second one.
-    meeting = api.find_meeting_by_agenda(agenda_marker(booking)) if job.attempts > 1 else None
+    # (Zoom lists webinars elsewhere: a webinar whose creation timed out is not looked for.)
+    meeting = api.find_meeting_by_agenda(agenda_marker(booking)) \
+        if job.attempts > 1 and not is_webinar(booking) else None
     if meeting is None and booking.status == BookingStatus.CONFIRMED:
-        meeting = api.create_meeting(meeting_payload(booking))
+        meeting = api.create_webinar(zoom_body(booking)) if is_webinar(booking) \
+            else api.create_meeting(zoom_body(booking))
     _adopt(booking.id, meeting, replaced=bool(job.payload.get("replaces")))
 
 
@@ -236,7 +285,8 @@ def _adopt(booking_id: int, meeting: dict | None, *, replaced: bool = False) -> 
             booking.zoom_state, booking.zoom_error = ZoomState.NONE, None
             return
         booking.zoom_meeting_id = str(meeting["id"])
-        booking.zoom_join_url = meeting.get("join_url")
+        # With a link per guest the shared one only leads to Zoom's registration form.
+        booking.zoom_join_url = None if booking.links_per_guest else meeting.get("join_url")
         store_applied(booking, meeting)
         _in_step(booking, utcnow())
         booking.zoom_state, booking.zoom_error = ZoomState.CREATED, None
@@ -244,6 +294,12 @@ def _adopt(booking_id: int, meeting: dict | None, *, replaced: bool = False) -> 
                     booking.reference)
         if booking.status == BookingStatus.CANCELLED:
             plan_delete(booking)
+        elif booking.links_per_guest:
+            for attendee in booking.attendees:
+                if attendee.status == BookingStatus.CONFIRMED:
+                    plan_registrant(booking, attendee)
+            writeback.plan_update(booking)
+            plan_webhooks("zoom.meeting_ready", booking)
         else:
             plan_zoom_link(booking, replaced=replaced)
             writeback.plan_update(booking)  # the host's calendar shows the link too
@@ -261,7 +317,10 @@ def _update(job: Job) -> None:
         return
     while True:
         sent, sent_at = booking.start_at, utcnow()
-        api.update_meeting(booking.zoom_meeting_id, meeting_payload(booking, update=True))
+        if is_webinar(booking):
+            api.update_webinar(booking.zoom_meeting_id, zoom_body(booking, update=True))
+        else:
+            api.update_meeting(booking.zoom_meeting_id, zoom_body(booking, update=True))
         # Moved again meanwhile? Another job may have sent that time before ours landed:
         # send the latest once more, so Zoom ends at the booking's own time.
         db.session.commit()  # a fresh snapshot (nothing was written)
@@ -270,7 +329,8 @@ def _update(job: Job) -> None:
             break
     # PATCH answers 204 with no body: read back what Zoom applied (it may have overridden the
     # security options; Meeting API Security Enhancements says to re-GET and store).
-    store_applied(booking, api.get_meeting(booking.zoom_meeting_id))
+    store_applied(booking, api.get_webinar(booking.zoom_meeting_id) if is_webinar(booking)
+                  else api.get_meeting(booking.zoom_meeting_id))
     # From when the PATCH left: Zoom's own event for it, or a host's move after it, is news.
     _in_step(booking, sent_at)
     logger.info("Zoom meeting %s moved for booking %s", booking.zoom_meeting_id,
@@ -286,7 +346,64 @@ def _delete(job: Job) -> None:
     if api is None:
         raise RetryLater("The host disconnected Zoom: Timetics can no longer delete the "
                          "meeting. Delete it in Zoom.")
-    api.delete_meeting(booking.zoom_meeting_id)  # False when Zoom says it is gone: fine too
+    # False when Zoom says it is gone: fine too. Its registrants go with it.
+    if is_webinar(booking):
+        api.delete_webinar(booking.zoom_meeting_id)
+    else:
+        api.delete_meeting(booking.zoom_meeting_id)
     booking.zoom_state, booking.zoom_error = ZoomState.DELETED, None
     logger.info("Zoom meeting %s deleted for booking %s", booking.zoom_meeting_id,
+                booking.reference)
+
+
+def _registrant_kind(booking: Booking) -> str:
+    return zoom.WEBINARS if is_webinar(booking) else zoom.MEETINGS
+
+
+@handler(Kind.ZOOM_REGISTER, on_failure=_record_failure)
+def _register(job: Job) -> None:
+    """One guest becomes a registrant with their own link, which is then mailed to them if
+    they were already told "your Zoom link will follow". Zoom answers an email registered
+    before with the same registration, and a guest with a registrant id is skipped: a retried
+    job registers the guest once."""
+    booking = job.booking
+    attendee = db.session.get(Attendee, job.payload["attendee"])
+    if attendee is None or attendee.zoom_registrant_id or not booking.zoom_meeting_id \
+            or booking.zoom_state != ZoomState.CREATED \
+            or attendee.status != BookingStatus.CONFIRMED:
+        return
+    api = _api(booking)
+    if api is None:
+        return
+    first, _, last = attendee.name.partition(" ")
+    registrant = api.add_registrant(_registrant_kind(booking), booking.zoom_meeting_id,
+                                    email=attendee.email, first_name=first, last_name=last)
+    db.session.refresh(attendee)
+    attendee.zoom_registrant_id = str(registrant["registrant_id"])
+    attendee.zoom_join_url = registrant["join_url"]
+    booking.zoom_error = None
+    logger.info("Attendee %s registered for Zoom %s %s of booking %s", attendee.id,
+                _registrant_kind(booking), booking.zoom_meeting_id, booking.reference)
+    if attendee.status == BookingStatus.CANCELLED:  # gave back the place meanwhile
+        plan_unregister(booking, attendee)
+    else:
+        plan_guest_link(booking, attendee)
+
+
+@handler(Kind.ZOOM_UNREGISTER, on_failure=_record_failure)
+def _unregister(job: Job) -> None:
+    """Cancel one guest's registration (Update registrant's status, action cancel): their
+    link stops working. Nothing to do once the whole meeting is deleted."""
+    booking = job.booking
+    attendee = db.session.get(Attendee, job.payload["attendee"])
+    if attendee is None or not attendee.zoom_registrant_id \
+            or booking.zoom_state != ZoomState.CREATED:
+        return
+    api = _api(booking)
+    if api is None:
+        raise RetryLater("The host disconnected Zoom: Timetics can no longer cancel the "
+                         "guest's registration. Cancel it in Zoom.")
+    api.cancel_registrant(_registrant_kind(booking), booking.zoom_meeting_id,
+                          registrant_id=attendee.zoom_registrant_id, email=attendee.email)
+    logger.info("Zoom registration of attendee %s cancelled (booking %s)", attendee.id,
                 booking.reference)

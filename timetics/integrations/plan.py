@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from .. import zoom
 from ..exceptions import ZoomError
-from ..models import ZoomConnection
+from ..models import GuestJoin, ZoomConnection
 from ..zoom.transport import SCOPES_MISSING
 
 logger = logging.getLogger(__name__)
@@ -18,6 +18,10 @@ logger = logging.getLogger(__name__)
 PLAN_NAMES = {1: "Basic (free): Zoom ends its meetings after 40 minutes", 2: "Licensed",
               4: "No meetings licence", 99: "None"}
 BASIC_WARNING = "Zoom ends meetings of a Basic account after 40 minutes"
+LICENSED = 2
+GUEST_JOIN_LABELS = {GuestJoin.SHARED: "One shared meeting link",
+                     GuestJoin.REGISTRATION: "Zoom meeting with registration",
+                     GuestJoin.WEBINAR: "Zoom webinar"}
 
 
 @dataclass(frozen=True)
@@ -76,3 +80,60 @@ def feature_lines(features: dict | None) -> list[tuple[str, str]]:
             lines.append((label, ("yes" if value else "no") if isinstance(value, bool)
                           else str(value)))
     return lines
+
+
+def guest_join_problems(connection: ZoomConnection | None, mode: str,
+                        capacity: int | None) -> list[str]:
+    """What keeps ``mode`` (a GuestJoin value) from working for a host, each naming what is
+    missing; empty when it will work. Zoom's prerequisites (API reference, Add a meeting
+    registrant: "The host must be a Licensed user type"; Create a webinar: "A Pro or higher
+    plan with a Webinar add-on", which Get user settings reports as ``feature.webinar`` and
+    ``feature.webinar_capacity``), and the scopes of the operations each mode makes."""
+    if mode == GuestJoin.SHARED:
+        return []
+    label = GUEST_JOIN_LABELS[GuestJoin(mode)]
+    if connection is None:
+        return [f"{label} needs the host's Zoom account: the host has not connected Zoom."]
+    scopes = _scopes_missing(GuestJoin(mode), connection.scopes)
+    problems = [scopes] if scopes else []
+    if mode == GuestJoin.REGISTRATION:
+        if connection.zoom_user_type != LICENSED:
+            plan = plan_name(connection.zoom_user_type) or "unknown (use Check connection)"
+            problems.append(f"{label} needs a Licensed Zoom host; the host's Zoom plan is "
+                            f"{plan}.")
+        return problems
+    return problems + _webinar_problems(connection, label, capacity)
+
+
+def _webinar_problems(connection: ZoomConnection, label: str,
+                      capacity: int | None) -> list[str]:
+    if connection.zoom_features is None:
+        why = connection.zoom_plan_problem or "use Check connection to read it."
+        return [f"{label} needs the host's Zoom Webinar add-on, which is unknown: {why}"]
+    if not connection.feature("webinar"):
+        return [f"{label} needs the Zoom Webinar add-on, which the host's Zoom account "
+                "does not have (feature.webinar)."]
+    limit = connection.feature("webinar_capacity")
+    if isinstance(limit, int) and not isinstance(limit, bool) and capacity and capacity > limit:
+        return [f"The host's Zoom webinars take at most {limit} attendees: lower the capacity "
+                f"to {limit} or less."]
+    return []
+
+
+def _scopes_missing(mode: GuestJoin, granted: str | set[str]) -> str | None:
+    """The sentence naming the scopes ``mode`` needs that ``granted`` lacks, or None."""
+    needed = zoom.REGISTRATION_SCOPES if mode == GuestJoin.REGISTRATION else zoom.WEBINAR_SCOPES
+    missing = [name for name in needed if not zoom.has_scope(granted, name)]
+    if not missing:
+        return None
+    many = len(missing) > 1
+    return (f"{GUEST_JOIN_LABELS[mode]} needs the Zoom app's scope{'s' if many else ''} "
+            f"{', '.join(missing)}: add {'them' if many else 'it'} to the Zoom app, then the "
+            "host connects again.")
+
+
+def guest_join_scope_notes(granted: str | set[str]) -> list[str]:
+    """For the Connect result: each How guests join option the granted scopes leave off,
+    naming the scopes it needs."""
+    return [note for mode in (GuestJoin.REGISTRATION, GuestJoin.WEBINAR)
+            if (note := _scopes_missing(mode, granted))]

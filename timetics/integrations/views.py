@@ -203,6 +203,8 @@ def callback():
     meetings.resume_waiting_jobs(staff)
     db.session.commit()
     flash(f"Zoom connected as {connection.zoom_email}.", "success")
+    for note in plan.guest_join_scope_notes(tokens.scopes):  # optional: said, not refused
+        flash(f"Optional: {note}", "info")
     return _back(staff, from_settings=session.pop(BACK_KEY, False))
 
 

@@ -22,7 +22,16 @@ from wtforms.validators import (
 )
 
 from ..booking.reminders import format_offsets, parse_offsets
-from ..models import DEFAULT_REMINDERS, Location, MeetingKind, QuestionKind
+from ..extensions import db
+from ..integrations.plan import GUEST_JOIN_LABELS, guest_join_problems
+from ..models import (
+    DEFAULT_REMINDERS,
+    GuestJoin,
+    Location,
+    MeetingKind,
+    QuestionKind,
+    ZoomConnection,
+)
 from ..validation import no_control_characters, normalize_email, plain_text
 
 ALTERNATIVE_HOSTS_MAX = 10
@@ -116,6 +125,12 @@ class MeetingTypeForm(FlaskForm):
         "Alternative hosts",
         description="Emails of Zoom users who may start the meeting for the host, separated "
                     "by commas.")
+    zoom_guest_join = SelectField(
+        "How guests join", default=GuestJoin.SHARED.value,
+        choices=[SelectChoice(mode.value, label) for mode, label in GUEST_JOIN_LABELS.items()],
+        description="One-to-many only. With registration or a webinar each guest gets a join "
+                    "link of their own, which stops working when they cancel. Registration "
+                    "needs a Licensed Zoom host; a webinar, the host's Zoom Webinar add-on.")
     reminder_offsets = StringField(
         "Reminders", default=DEFAULT_REMINDERS, validators=[Length(max=200)],
         description="How long before the start each guest gets a reminder email, e.g. 24h, 1h "
@@ -186,6 +201,20 @@ class MeetingTypeForm(FlaskForm):
             field.data = ";".join(normalize_email(a) for a in addresses)
         except ValueError as e:
             raise ValidationError(f"Check the alternative hosts: {e}") from None
+
+    def validate_zoom_guest_join(self, field) -> None:
+        if field.data == GuestJoin.SHARED.value:
+            return
+        if (self.kind.data != MeetingKind.ONE_TO_MANY.value
+                or self.location.data != Location.ZOOM.value):
+            raise ValidationError("A join link for each guest is for one-to-many meeting "
+                                  "types with location Zoom.")
+        connection = db.session.scalar(
+            db.select(ZoomConnection).where(ZoomConnection.user_id == self.host_id.data))
+        problems = guest_join_problems(connection, field.data, self.capacity.data)
+        if problems:
+            raise ValidationError(" ".join(problems))
+
     def validate_reminder_offsets(self, field) -> None:
         try:
             field.data = format_offsets(parse_offsets(field.data))  # saved as "24h, 1h"

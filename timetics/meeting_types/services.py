@@ -18,7 +18,7 @@ FIELDS = (
 )
 ZOOM_OPTION_FIELDS = (
     "zoom_waiting_room", "zoom_passcode", "zoom_join_before_minutes", "zoom_mute_on_entry",
-    "zoom_auto_recording", "zoom_alternative_hosts",
+    "zoom_auto_recording", "zoom_alternative_hosts", "zoom_guest_join",
 )
 FIELDS = (*FIELDS, *ZOOM_OPTION_FIELDS)
 

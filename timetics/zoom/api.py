@@ -1,4 +1,5 @@
-"""Zoom's REST API as one user (``me``): one method per operation, and the meeting body."""
+"""Zoom's REST API as one user (``me``): one method per operation, and the meeting and webinar
+bodies."""
 from __future__ import annotations
 
 import logging
@@ -19,8 +20,14 @@ TOPIC_MAX = 200
 AGENDA_MAX = 2000
 LIST_PAGE_SIZE = 300
 LIST_MAX_PAGES = 20  # 6,000 scheduled meetings: far past any host's; guards a looping cursor
-MEETING_GONE = 3001
+MEETING_GONE = 3001  # also a webinar's: "Webinar {webinarId} not found or has expired"
 MEETING_ENDED = 3007
+# Where registrants live (Add a meeting registrant / Add a webinar registrant paths).
+MEETINGS, WEBINARS = "meetings", "webinars"
+WEBINAR_SCHEDULED = 5  # Create a webinar ``type``: 5 webinar, 6/9 recurring
+# The settings of a webinar's create/update schema that a meeting's body also carries.
+WEBINAR_SETTINGS = ("alternative_hosts", "auto_recording", "approval_type",
+                    "registration_type", "registrants_email_notification")
 
 
 class ZoomAPI:
@@ -63,14 +70,75 @@ class ZoomAPI:
     def delete_meeting(self, meeting_id: str) -> bool:
         """Delete the meeting: True if Zoom deleted it, False if it was already gone (not
         found, expired or ended), which counts as deleted too."""
-        what = "meeting deletion"
+        return self._delete(f"/meetings/{_meeting_path(meeting_id)}", "meeting deletion",
+                            params={"schedule_for_reminder": "false"})  # default unconfirmed
+
+    def create_webinar(self, payload: dict) -> dict:
+        """Create a webinar (POST /users/me/webinars; see ``webinar_payload``): the host needs
+        the Webinar add-on, else Zoom answers 400 code 200. Like a meeting's, the answer's
+        ``start_url`` must never be stored."""
+        webinar = self._json("POST", "/users/me/webinars", "webinar creation", json=payload,
+                             expect=201)
+        if webinar.get("id") in (None, ""):
+            raise ZoomUnavailable("Zoom's answer to the webinar creation held no webinar id.",
+                                  status=201)
+        return webinar
+
+    def get_webinar(self, webinar_id: str) -> dict:
+        """The webinar as Zoom has it now (GET /webinars/{webinarId}); ZoomNotFound if gone."""
+        return self._json("GET", f"/webinars/{_meeting_path(webinar_id)}", "webinar lookup",
+                          expect=200)
+
+    def update_webinar(self, webinar_id: str, payload: dict) -> None:
+        """Change the webinar (PATCH /webinars/{webinarId}, 204); registrants keep their links."""
+        self._expect(self._transport.request(
+            "PATCH", f"/webinars/{_meeting_path(webinar_id)}", "webinar update", json=payload),
+            204, "webinar update")
+
+    def delete_webinar(self, webinar_id: str) -> bool:
+        """Delete the webinar (DELETE /webinars/{webinarId}): True if Zoom deleted it, False
+        if it was already gone."""
+        return self._delete(f"/webinars/{_meeting_path(webinar_id)}", "webinar deletion")
+
+    def add_registrant(self, kind: str, item_id: str, *, email: str, first_name: str,
+                       last_name: str = "") -> dict:
+        """Register a guest (POST /meetings|webinars/{id}/registrants, 201): ``registrant_id``
+        and ``join_url``, that guest's own link. Zoom answers the same registration again for
+        an email already registered, so a retried job makes no second one."""
+        what = "registrant creation"
+        registrant = self._json(
+            "POST", f"/{_collection(kind)}/{_meeting_path(item_id)}/registrants", what,
+            json={"email": email, "first_name": first_name[:64] or email,
+                  **({"last_name": last_name[:64]} if last_name else {})}, expect=201)
+        if not registrant.get("registrant_id") or not registrant.get("join_url"):
+            raise ZoomUnavailable("Zoom's answer to the registrant creation held no "
+                                  "registrant id or join link.", status=201)
+        return registrant
+
+    def cancel_registrant(self, kind: str, item_id: str, *, registrant_id: str,
+                          email: str) -> bool:
+        """Cancel a registration (PUT /meetings|webinars/{id}/registrants/status, action
+        ``cancel``, 204): that guest's link stops working, the others' do not. False if the
+        meeting or the registrant was already gone."""
+        what = "registrant cancellation"
         try:
             response = self._transport.request(
-                "DELETE", f"/meetings/{_meeting_path(meeting_id)}", what,
-                params={"schedule_for_reminder": "false"})  # Zoom's default is unconfirmed
+                "PUT", f"/{_collection(kind)}/{_meeting_path(item_id)}/registrants/status",
+                what, json={"action": "cancel",
+                            "registrants": [{"id": registrant_id, "email": email}]})
+        except ZoomNotFound:
+            logger.info("Zoom registrant %s of %s %s was already gone", registrant_id, kind,
+                        item_id)
+            return False
+        self._expect(response, 204, what)
+        return True
+
+    def _delete(self, path: str, what: str, params: dict | None = None) -> bool:
+        try:
+            response = self._transport.request("DELETE", path, what, params=params)
         except ZoomError as e:
             if (e.status, e.code) in ((404, MEETING_GONE), (400, MEETING_ENDED)):
-                logger.info("Zoom meeting %s was already gone", meeting_id)
+                logger.info("Zoom %s: %s was already gone", what, path)
                 return False
             raise
         self._expect(response, 204, what)
@@ -128,6 +196,12 @@ class ZoomAPI:
                            response.status_code, status)
             raise ZoomError(f"Zoom answered the {what} with HTTP {response.status_code} "
                             f"instead of {status}.", status=response.status_code)
+
+
+def _collection(kind: str) -> str:
+    if kind not in (MEETINGS, WEBINARS):
+        raise ValueError(f"Registrants belong to {MEETINGS} or {WEBINARS}, not {kind!r}.")
+    return kind
 
 
 def _meeting_path(meeting_id: str | int) -> str:
@@ -253,3 +327,29 @@ def _phone_passcode(meeting: dict) -> str:
         if value.isdigit():
             return value
     return ""
+
+
+def with_registration(body: dict, kind: str = MEETINGS) -> dict:
+    """``body`` with registration on: ``approval_type`` 0 (automatic approval: each guest's
+    own ``join_url`` comes back at once; with 1, manual, Add a registrant returns none),
+    ``registration_type`` 1 (once for the whole meeting), and Zoom's own registration emails
+    off, as Timetics sends the guests' emails: ``registrants_confirmation_email`` (meetings
+    only in the published schema) and ``registrants_email_notification``."""
+    settings = {**body.get("settings", {}), "approval_type": 0, "registration_type": 1,
+                "registrants_email_notification": False}
+    if kind == MEETINGS:
+        settings["registrants_confirmation_email"] = False
+    return {**body, "settings": settings}
+
+
+def webinar_payload(meeting_body: dict) -> dict:
+    """A meeting's body (``meeting_payload``) as a scheduled webinar's with registration on:
+    type 5, and only the settings the webinar schema has (no waiting room or join before host
+    for webinars)."""
+    body = with_registration(meeting_body, WEBINARS)
+    settings = {k: v for k, v in body["settings"].items() if k in WEBINAR_SETTINGS}
+    body = {**body, "settings": settings}
+    body.pop("default_password", None)  # not in the webinar schema: Zoom makes the passcode
+    if "type" in body:
+        body["type"] = WEBINAR_SCHEDULED
+    return body

@@ -28,6 +28,10 @@ USER_SCOPE = "user:read:user"  # GET /users/me, the first call after connecting
 # GET /users/{userId}/settings (Zoom's scope list: "user:read:settings", View a user's
 # settings); optional: without it the host's feature flags stay unknown, nothing fails.
 SETTINGS_SCOPE = "user:read:settings"
+REGISTRATION_UNLOCKS = ("How guests join: Zoom meeting with registration (optional), a join "
+                        "link of their own for each guest of a group")
+WEBINAR_UNLOCKS = ("How guests join: Zoom webinar (optional), with a join link of their own "
+                   "for each guest")
 # The scopes Timetics asks for, in one place: the settings page lists them, and the callback
 # checks the granted ones against them.
 SCOPES = (
@@ -47,8 +51,26 @@ SCOPES = (
           required=False,
           unlocks="reads the host's plan features (webinars, meeting capacity) on connect and "
                   "on Check connection; without it they show as unknown, naming this scope"),
+    # Optional: "How guests join" with a link per guest. Names from Zoom's granular scope list
+    # (developers.zoom.us/docs/integrations/oauth-scopes-granular/, Meetings and Webinars);
+    # the published API reference names the classic meeting:write / webinar:write for each.
+    *(Scope(name, meaning, classic=classic, required=False, unlocks=REGISTRATION_UNLOCKS)
+      for name, meaning, classic in (
+          ("meeting:write:registrant", "Add a meeting registrant", "meeting:write"),
+          ("meeting:update:registrant_status", "Update a meeting registrant's status",
+           "meeting:write"))),
+    *(Scope(name, meaning, classic=classic, required=False, unlocks=WEBINAR_UNLOCKS)
+      for name, meaning, classic in (
+          ("webinar:write:webinar", "Create a webinar", "webinar:write"),
+          ("webinar:update:webinar", "Update a webinar", "webinar:write"),
+          ("webinar:delete:webinar", "Delete a webinar", "webinar:write"),
+          ("webinar:write:registrant", "Add a webinar registrant", "webinar:write"),
+          ("webinar:update:registrant_status", "Update a webinar registrant's status",
+           "webinar:write"))),
 )
 GRANULAR_SCOPES = tuple(scope.name for scope in SCOPES if scope.required)
+REGISTRATION_SCOPES = tuple(s.name for s in SCOPES if s.unlocks == REGISTRATION_UNLOCKS)
+WEBINAR_SCOPES = tuple(s.name for s in SCOPES if s.unlocks == WEBINAR_UNLOCKS)
 
 
 @dataclass(frozen=True)
