@@ -33,7 +33,8 @@ def send_invitation_email(user: User, link: str) -> bool:
                       user=user, link=link)
 
 
-def update_profile(user: User, *, name: str, email: str, timezone: str) -> None:
+def update_profile(user: User, *, name: str, email: str, timezone: str,
+                   language: str | None = None) -> None:
     email = normalize_email(email)
     try:
         refuse_undeliverable(email)
@@ -43,6 +44,8 @@ def update_profile(user: User, *, name: str, email: str, timezone: str) -> None:
     if other is not None and other.id != user.id:
         raise AccountError("Another user already has this email address.")
     user.name, user.email, user.timezone = name.strip(), email, timezone
+    if language is not None:
+        user.language = language
     db.session.commit()
     logger.info("Profile of user %s updated", user.id)
 

@@ -57,7 +57,7 @@ def profile(user_id: int):
     if form.validate_on_submit():
         try:
             services.update_profile(member, name=form.name.data, email=form.email.data,
-                                    timezone=form.timezone.data)
+                                    timezone=form.timezone.data, language=form.language.data)
         except (AccountError, ValueError) as e:
             db.session.rollback()
             form.email.errors.append(str(e))
