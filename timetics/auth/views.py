@@ -3,6 +3,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from ..exceptions import AccountError
 from ..extensions import db, limiter
+from ..i18n import in_language, language_of
 from ..mail import send_email
 from ..models import TokenPurpose
 from ..security import is_safe_next
@@ -61,8 +62,9 @@ def forgot_password():
         if user is not None and user.active:
             link = services.issue_password_link(user, TokenPurpose.PASSWORD_RESET)
             db.session.commit()
-            send_email(user.email, "Reset your Timetics password", "email/password_reset",
-                       user=user, link=link)
+            language = language_of(user)
+            send_email(user.email, in_language(language, "Reset your Timetics password"),
+                       "email/password_reset", user=user, link=link, language=language)
         # The same answer either way: the page must not reveal who has an account.
         flash("If that address has an account, a reset link is on its way.", "info")
         return redirect(url_for("auth.login"))

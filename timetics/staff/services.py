@@ -6,6 +6,7 @@ from datetime import date
 
 from ..auth.services import AccountError, create_user, find_user_by_email, issue_password_link
 from ..extensions import db
+from ..i18n import in_language, language_of
 from ..mail import UndeliverableAddress, refuse_undeliverable, send_email
 from ..models import AvailabilityRule, DateOverride, Role, TokenPurpose, User
 from ..validation import normalize_email
@@ -29,8 +30,9 @@ def resend_invitation(user: User) -> bool:
 
 
 def send_invitation_email(user: User, link: str) -> bool:
-    return send_email(user.email, "You are invited to Timetics", "email/invitation",
-                      user=user, link=link)
+    language = language_of(user)
+    return send_email(user.email, in_language(language, "You are invited to Timetics"),
+                      "email/invitation", user=user, link=link, language=language)
 
 
 def update_profile(user: User, *, name: str, email: str, timezone: str,

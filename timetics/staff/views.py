@@ -1,4 +1,5 @@
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 
@@ -62,7 +63,7 @@ def profile(user_id: int):
             db.session.rollback()
             form.email.errors.append(str(e))
         else:
-            flash("Profile saved.", "success")
+            flash(_("Profile saved."), "success")
             return redirect(url_for("staff.profile", user_id=member.id))
     return _profile_page(member, form, ApiTokenForm(formdata=None))
 
