@@ -9,6 +9,7 @@ staff member's.
 """
 from __future__ import annotations
 
+import logging
 import os
 import re
 from datetime import date, datetime
@@ -21,6 +22,8 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, has_request_context, request, session
 from flask_babel import Babel, force_locale, get_locale, gettext
+
+logger = logging.getLogger(__name__)
 
 LANGUAGES = {"en": "English", "de": "Deutsch", "fr": "Français", "es": "Español"}
 DEFAULT_LANGUAGE = "en"
@@ -192,9 +195,13 @@ def compile_catalogues(directory: Path) -> None:
         with po.open("rb") as source:
             catalog = read_po(source)
         temporary = mo.with_suffix(f".{os.getpid()}.tmp")  # workers may start at once
-        with temporary.open("wb") as target:
-            write_mo(target, catalog)
-        temporary.replace(mo)
+        try:
+            with temporary.open("wb") as target:
+                write_mo(target, catalog)
+            temporary.replace(mo)
+        except OSError as e:  # a read-only install: build them there once, as its owner
+            logger.error("Cannot write %s (%s): that language shows English until it is "
+                         "compiled (docs/translations.md)", mo, e)
 
 
 def init_i18n(app: Flask) -> None:

@@ -1,5 +1,6 @@
 """The shipped catalogues (timetics/translations) against the messages the code asks for: every
 message translated in German, French and Spanish, with the same placeholders."""
+import os
 import re
 
 import pytest
@@ -102,3 +103,26 @@ def test_the_compiled_catalogues_are_the_shipped_ones(app):
     for language in SHIPPED:
         mo = TRANSLATIONS / language / "LC_MESSAGES" / "messages.mo"
         assert mo.stat().st_mtime >= mo.with_suffix(".po").stat().st_mtime
+
+
+def test_a_catalogue_is_compiled_when_its_mo_is_missing_or_older(tmp_path):
+    from babel.messages.mofile import read_mo
+
+    from timetics.i18n import compile_catalogues
+
+    folder = tmp_path / "de" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    po = folder / "messages.po"
+    po.write_text('msgid ""\nmsgstr "Content-Type: text/plain; charset=utf-8\\n"\n\n'
+                  'msgid "Save"\nmsgstr "Speichern"\n', encoding="utf-8")
+    compile_catalogues(tmp_path)
+    mo = folder / "messages.mo"
+    with mo.open("rb") as compiled:
+        assert read_mo(compiled).get("Save").string == "Speichern"
+    po.write_text(po.read_text(encoding="utf-8").replace("Speichern", "Sichern"),
+                  encoding="utf-8")
+    os.utime(mo, (0, 0))  # older than the .po
+    compile_catalogues(tmp_path)
+    with mo.open("rb") as compiled:
+        assert read_mo(compiled).get("Save").string == "Sichern"
+    assert sorted(p.name for p in folder.iterdir()) == ["messages.mo", "messages.po"]
