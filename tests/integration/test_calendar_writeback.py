@@ -103,3 +103,13 @@ def test_a_group_booking_s_event_lists_its_guests_as_they_come_and_go(app, writi
     [event] = events(radicale)
     assert "Ann First" in str(event["DESCRIPTION"])
     assert "Bob Second" not in str(event["DESCRIPTION"])
+
+
+def test_the_hosts_event_is_in_the_hosts_language_whatever_the_guest_reads(
+        app, writing_host, radicale, client):
+    # The guest's request runs the write-back job: the event is still the host's (English).
+    client.get("/book/intro-call?lang=de")
+    book(client, "intro-call", at(weekday_ahead(), 10))
+    [event] = events(radicale)
+    assert str(event["SUMMARY"]) == "Intro call with Hana Host"
+    assert "Guests:" in str(event["DESCRIPTION"]) and "Gäste" not in str(event["DESCRIPTION"])

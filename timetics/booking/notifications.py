@@ -320,8 +320,13 @@ def host_calendar_event(booking: Booking) -> bytes:
     the description, not ATTENDEE lines, so that the calendar server does not invite them a
     second time (RFC 6638 scheduling); the Zoom link is the location, and in the text."""
     guests = _confirmed(booking)
+    with force_locale(language_of(booking.host)):  # also when a guest's request runs the job
+        return _host_calendar_event(booking, guests)
+
+
+def _host_calendar_event(booking: Booking, guests: list[Attendee]) -> bytes:
     event = _invitation(booking, [])
-    lines = [event.description, "", "Guests:"]
+    lines = [event.description, "", _("Guests:")]
     lines += [f"- {a.name} <{a.email}>" + (f": {a.notes}" if a.notes else "") for a in guests]
     for attendee in guests:
         lines += answer_lines(attendee)
