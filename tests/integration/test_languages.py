@@ -156,3 +156,13 @@ def test_a_staff_members_own_emails_are_in_their_language(app, client, make_user
     for part in (text_of(message), html_of(message)):
         assert "Bonjour Sam Staff," in part
         assert "votre mot de passe reste inchangé" in part and "Someone" not in part
+
+
+def test_the_login_page_speaks_the_browsers_language(client, make_user):
+    make_user(email="sam@example.com")
+    html = client.get("/login", headers={"Accept-Language": "es"}).get_data(as_text=True)
+    assert "<h1>Iniciar sesión en Timetics</h1>" in html
+    assert '<label for="password">Contraseña</label>' in html
+    refused = post_form(client, "/login", {"email": "sam@example.com", "password": "nope"},
+                        headers={"Accept-Language": "es"})
+    assert "Correo o contraseña incorrectos." in refused.get_data(as_text=True)
