@@ -115,6 +115,7 @@ def _register_outbox(app: Flask) -> None:
 
 
 def _register_errorhandlers(app: Flask) -> None:
+    from flask_babel import gettext as _
     from flask_wtf.csrf import CSRFError
     from werkzeug.exceptions import NotFound, SecurityError
 
@@ -127,39 +128,40 @@ def _register_errorhandlers(app: Flask) -> None:
 
     app.register_error_handler(
         CSRFError,
-        lambda e: page(400, "Form expired", "This form has expired or was not sent by this site. "
-                       "Go back, reload the page and try again."),
+        lambda e: page(400, _("Form expired"), _("This form has expired or was not sent by this "
+                                                 "site. Go back, reload the page and try again.")),
     )
     # A Host header outside TRUSTED_HOSTS fails before routing exists: no template can build
     # URLs then, so answer in plain text.
     app.register_error_handler(
         SecurityError, lambda e: ("Bad request: unknown host.", 400, {"Content-Type": "text/plain"})
     )
-    app.register_error_handler(400, lambda e: page(400, "Bad request", e.description))
+    app.register_error_handler(400, lambda e: page(400, _("Bad request"), e.description))
     app.register_error_handler(
-        403, lambda e: page(403, "Not allowed", "You do not have access to this page.")
+        403, lambda e: page(403, _("Not allowed"), _("You do not have access to this page."))
     )
     def not_found(e: NotFound):
         # abort(404, "…") explains itself; the routing's own 404 gets the generic sentence.
         own = e.description != NotFound.description
-        return page(404, "Not found", e.description if own else "There is nothing at this address.")
+        return page(404, _("Not found"),
+                    e.description if own else _("There is nothing at this address."))
 
     app.register_error_handler(404, not_found)
     app.register_error_handler(
-        405, lambda e: page(405, "Not allowed", "This address does not accept that method.")
+        405, lambda e: page(405, _("Not allowed"), _("This address does not accept that method."))
     )
     app.register_error_handler(
         413, lambda e: page(413, "Too large", f"The request is larger than the "
                             f"{app.config['MAX_CONTENT_LENGTH']:,} bytes this site accepts.")
     )
     app.register_error_handler(
-        429, lambda e: page(429, "Too many requests",
-                            "You have tried this too often. Wait a minute and try again.")
+        429, lambda e: page(429, _("Too many requests"),
+                            _("You have tried this too often. Wait a minute and try again."))
     )
 
     def server_error(e):
         logger.exception("Unhandled error")
-        return page(500, "Something went wrong", "The error was logged. Please try again.")
+        return page(500, _("Something went wrong"), _("The error was logged. Please try again."))
 
     app.register_error_handler(500, server_error)
 

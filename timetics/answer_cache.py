@@ -30,6 +30,7 @@ from flask import Flask, Response, current_app, g, make_response, request, sessi
 
 from .db import data_version, utcnow
 from .extensions import db
+from .i18n import current_language
 
 MAX_ENTRIES = 256  # a booking page is ~40 KB: at most ~10 MB per worker
 WAIT_SECONDS = 5  # for another thread computing the same answer; then compute it ourselves
@@ -127,7 +128,9 @@ def cached_answer(when: Callable[[], bool] = lambda: True):
             # A transaction already open may see older data than the version read now.
             fresh_read = not db.session().in_transaction()
             version = data_version()
-            key = (request.endpoint, request.path, tuple(sorted(request.args.items(multi=True))))
+            # The language comes from the session or Accept-Language too, not only the URL.
+            key = (request.endpoint, request.path, tuple(sorted(request.args.items(multi=True))),
+                   current_language())
             now = utcnow()
             if version is None:
                 return view(**kwargs)

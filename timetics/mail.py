@@ -25,7 +25,7 @@ import smtplib
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -34,6 +34,7 @@ from email.utils import format_datetime, make_msgid, parseaddr
 import idna
 from email_validator import EmailNotValidError
 from flask import current_app, g, render_template
+from flask_babel import force_locale
 
 from .db import utcnow
 from .exceptions import RetryLater, UndeliverableAddress
@@ -127,8 +128,10 @@ class Outgoing:
 
 
 def build_message(to: str, subject: str, template: str,
-                  attachments: tuple[Attachment, ...] = (), **context) -> Outgoing:
-    """Render ``templates/<template>.txt`` and ``.html`` into a message to ``to``.
+                  attachments: tuple[Attachment, ...] = (), *, language: str | None = None,
+                  **context) -> Outgoing:
+    """Render ``templates/<template>.txt`` and ``.html`` into a message to ``to``, in
+    ``language`` (the reader's, timetics/i18n.py) when given, else the current one.
 
     Raises UndeliverableAddress for an address that is not valid (nothing is sent to a guess).
     """
@@ -141,8 +144,9 @@ def build_message(to: str, subject: str, template: str,
     message["Date"] = format_datetime(utcnow())
     # With a domain, make_msgid does not ask DNS for this host's name on every email.
     message["Message-ID"] = make_msgid(domain=sender.ascii_domain or "timetics.invalid")
-    message.set_content(render_template(f"{template}.txt", **context))
-    message.add_alternative(render_template(f"{template}.html", **context), subtype="html")
+    with force_locale(language) if language else nullcontext():
+        message.set_content(render_template(f"{template}.txt", **context))
+        message.add_alternative(render_template(f"{template}.html", **context), subtype="html")
     for attachment in attachments:
         maintype, _, rest = attachment.content_type.partition("/")
         subtype, *params = (part.strip() for part in rest.split(";"))

@@ -105,6 +105,8 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     role: Mapped[Role] = mapped_column(_enum(Role), default=Role.STAFF)
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    # The language of their staff pages and emails (timetics/i18n.py); None reads English.
+    language: Mapped[str | None] = mapped_column(String(8))
     active: Mapped[bool] = mapped_column(default=True)
     # Part of the login cookie's user id: raising it (on a password change) ends every session.
     session_version: Mapped[int] = mapped_column(default=1)
@@ -526,6 +528,8 @@ class Attendee(db.Model):
     name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str] = mapped_column(String(254))
     timezone: Mapped[str] = mapped_column(String(64))
+    # The language they booked in: every later email to them is written in it (i18n.py).
+    language: Mapped[str | None] = mapped_column(String(8))
     notes: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[BookingStatus] = mapped_column(
         _enum(BookingStatus), default=BookingStatus.CONFIRMED

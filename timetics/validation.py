@@ -7,7 +7,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import email_validator
 from email_validator import EmailNotValidError, ValidatedEmail, validate_email
+from flask_babel import gettext as _
 from wtforms.validators import ValidationError
+
+from .i18n import N_
 
 # Syntax only: email-validator refuses the special-use names of RFC 6761/6762 (.test, .local,
 # .localhost, .onion, .arpa, .invalid), but teams run mail on such names inside their own
@@ -15,7 +18,7 @@ from wtforms.validators import ValidationError
 # email-validator's public API ("can be changed by library users"); it is read on every call.
 email_validator.SPECIAL_USE_DOMAIN_NAMES = []
 
-INVALID_EMAIL = "Enter a valid email address, like name@example.com."
+INVALID_EMAIL = N_("Enter a valid email address, like name@example.com.")
 
 # Kept short on purpose: the length rule does most of the work; these are the ones people pick.
 COMMON_PASSWORDS = frozenset(
@@ -68,7 +71,7 @@ def valid_email(form, field) -> None:
         try:
             check_email_syntax(field.data.strip())
         except EmailNotValidError:
-            raise ValidationError(INVALID_EMAIL) from None
+            raise ValidationError(_(INVALID_EMAIL)) from None
 
 
 def is_control_character(character: str) -> bool:
@@ -80,15 +83,15 @@ def is_control_character(character: str) -> bool:
 def no_control_characters(form, field) -> None:
     """For one-line text (names): no line breaks, tabs or other control characters."""
     if field.data and any(is_control_character(c) for c in field.data):
-        raise ValidationError("Remove the line breaks, tabs or other control characters.")
+        raise ValidationError(_("Remove the line breaks, tabs or other control characters."))
 
 
 def plain_text(form, field) -> None:
     """For several lines of text (notes): line breaks and tabs, but no other control
     characters."""
     if field.data and any(is_control_character(c) and c not in "\r\n\t" for c in field.data):
-        raise ValidationError("Remove the control characters (only line breaks and tabs may "
-                              "stay).")
+        raise ValidationError(_("Remove the control characters (only line breaks and tabs may "
+                                "stay)."))
 
 
 def is_common_password(password: str) -> bool:
@@ -102,4 +105,4 @@ def not_a_common_password(form, field) -> None:
 
 def valid_timezone(form, field) -> None:
     if zone_or_none(field.data) is None:
-        raise ValidationError("Choose a time zone from the list (for example Europe/Berlin).")
+        raise ValidationError(_("Choose a time zone from the list (for example Europe/Berlin)."))

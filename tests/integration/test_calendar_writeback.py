@@ -179,3 +179,13 @@ def test_a_request_is_written_to_the_calendar_only_once_accepted(app, writing_ho
     [event] = events(radicale)
     [meeting] = zoom_site.zoom_meetings()
     assert str(event["LOCATION"]) == meeting["join_url"]
+
+
+def test_the_hosts_event_is_in_the_hosts_language_whatever_the_guest_reads(
+        app, writing_host, radicale, client):
+    # The guest's request runs the write-back job: the event is still the host's (English).
+    client.get("/book/intro-call?lang=de")
+    book(client, "intro-call", at(weekday_ahead(), 10))
+    [event] = events(radicale)
+    assert str(event["SUMMARY"]) == "Intro call with Hana Host"
+    assert "Guests:" in str(event["DESCRIPTION"]) and "Gäste" not in str(event["DESCRIPTION"])

@@ -38,11 +38,11 @@ def form_page(client, start, slug="intro-call"):
     return client.get(f"/book/{slug}?embed=1&tz=UTC&start={iso(start)}")
 
 
-def post_embedded(client, start, token, slug="intro-call", headers=None, **overrides):
+def post_embedded(client, start, token, slug="intro-call", headers=None, url=None, **overrides):
     data = {"embed_token": token, "start": iso(start), "timezone": "UTC",
             "name": "Fay Framed", "email": "fay@example.com", "notes": "From the frame"}
     data.update(overrides)
-    return client.post(f"/book/{slug}?embed=1", data=data, headers=headers or {})
+    return client.post(url or f"/book/{slug}?embed=1", data=data, headers=headers or {})
 
 
 def bookings_of(app, email):

@@ -16,6 +16,7 @@ from sqlalchemy import select, text
 from timetics import answer_cache, create_app, jobs
 from timetics.booking import availability, notifications, reminders, services, views
 from timetics.extensions import db
+from timetics.i18n import format_local
 from timetics.models import Booking, Job, MeetingType, ZoomState
 
 from ..booking_helpers import (
@@ -390,3 +391,20 @@ def test_a_new_manage_link_reaches_the_reminders(app, client, runner, setup, clo
     [message] = reminders_in(mailbox)
     assert f"?token={new_token}" in text_of(message)
     assert old not in text_of(message)
+
+
+def test_a_reminder_written_by_the_job_runner_is_in_the_guests_language(
+        app, client, runner, setup, clock, mailbox, start):
+    """Outside any request (`flask run-jobs`), the guest's stored language still writes it."""
+    client.get("/book/intro-call?lang=es")
+    book(client, setup.one_to_one, start)
+    mailbox.wait_for(2)
+    mailbox.clear()
+    assert run_jobs_at(runner, clock, start - 24 * HOUR + MINUTE) == 1
+    [message] = mailbox.messages
+    assert message["Subject"] == "Recordatorio: Intro call con Hana Host"
+    for part in (text_of(message), html_of(message)):
+        assert "Un recordatorio de su reserva." in part and "Hola, Gina Guest:" in part
+        # The date in Spanish, in the guest's zone: "miércoles, 9 de diciembre de 2026, 00:00".
+        assert format_local(start.astimezone(ZoneInfo("Asia/Tokyo")), "%A %d %B %Y, %H:%M",
+                            "es") in part

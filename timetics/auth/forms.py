@@ -1,3 +1,4 @@
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
@@ -27,10 +28,10 @@ def new_password_field(label: str) -> PasswordField:
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=1000)])
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1000)])
     next = HiddenField()
-    submit = SubmitField("Log in")
+    submit = SubmitField(_l("Log in"))
 
 
 class SetPasswordForm(FlaskForm):
@@ -44,10 +45,11 @@ class SetPasswordForm(FlaskForm):
 
 class ForgotPasswordForm(FlaskForm):
     email = EmailField(
-        "Email",
-        validators=[DataRequired(), Email(message="Enter a valid email address."), Length(max=254)],
+        _l("Email"),
+        validators=[DataRequired(), Email(message=_l("Enter a valid email address.")),
+                    Length(max=254)],
     )
-    submit = SubmitField("Send reset link")
+    submit = SubmitField(_l("Send reset link"))
 
 
 class EmptyForm(FlaskForm):

@@ -1,8 +1,10 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..exceptions import AccountError
 from ..extensions import db, limiter
+from ..i18n import in_language, language_of
 from ..mail import send_email
 from ..models import TokenPurpose
 from ..security import is_safe_next
@@ -28,7 +30,7 @@ def login():
     if form.validate_on_submit():
         user = services.authenticate(form.email.data, form.password.data)
         if user is None:
-            form.password.errors.append("Wrong email or password.")
+            form.password.errors.append(_("Wrong email or password."))
         else:
             # A fresh session: nothing from before the login (or planted in it) carries over.
             session.clear()
@@ -48,7 +50,7 @@ def logout():
     if EmptyForm().validate_on_submit():
         services.end_sessions(current_user)
         logout_user()
-        flash("You are logged out.", "info")
+        flash(_("You are logged out."), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -61,10 +63,11 @@ def forgot_password():
         if user is not None and user.active:
             link = services.issue_password_link(user, TokenPurpose.PASSWORD_RESET)
             db.session.commit()
-            send_email(user.email, "Reset your Timetics password", "email/password_reset",
-                       user=user, link=link)
+            language = language_of(user)
+            send_email(user.email, in_language(language, "Reset your Timetics password"),
+                       "email/password_reset", user=user, link=link, language=language)
         # The same answer either way: the page must not reveal who has an account.
-        flash("If that address has an account, a reset link is on its way.", "info")
+        flash(_("If that address has an account, a reset link is on its way."), "info")
         return redirect(url_for("auth.login"))
     return render_form("auth/forgot_password.html", form)
 

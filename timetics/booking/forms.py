@@ -2,6 +2,8 @@ import re
 from collections.abc import Sequence
 from contextlib import suppress
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -33,24 +35,24 @@ YES, NO = "Yes", "No"  # how a checkbox's answer is kept and shown
 
 
 class BookingForm(FlaskForm):
-    start = HiddenField(validators=[DataRequired(message="Pick a time first.")])
+    start = HiddenField(validators=[DataRequired(message=_l("Pick a time first."))])
     timezone = HiddenField(validators=[DataRequired(), valid_timezone])
-    name = StringField("Name", validators=[
-        DataRequired(message="Tell us your name."),
-        Length(max=200, message="At most 200 characters."),
+    name = StringField(_l("Name"), validators=[
+        DataRequired(message=_l("Tell us your name.")),
+        Length(max=200, message=_l("At most %(num)s characters.", num=200)),
         no_control_characters,
     ])
-    email = EmailField("Email", validators=[
-        DataRequired(message="We need your email to send the confirmation."),
-        Length(max=254, message="At most 254 characters."),
+    email = EmailField(_l("Email"), validators=[
+        DataRequired(message=_l("We need your email to send the confirmation.")),
+        Length(max=254, message=_l("At most %(num)s characters.", num=254)),
         valid_email,
     ])
     notes = TextAreaField(
-        "Notes", validators=[Length(max=2000, message="At most 2,000 characters."),
+        _l("Notes"), validators=[Length(max=2000, message=_l("At most 2,000 characters.")),
                              plain_text],
-        description="Anything the host should know beforehand (optional).",
+        description=_l("Anything the host should know beforehand (optional)."),
     )
-    submit = SubmitField("Confirm booking")
+    submit = SubmitField(_l("Confirm booking"))
 
 
     @property
@@ -61,22 +63,23 @@ class BookingForm(FlaskForm):
 
 def _question_field(question: BookingQuestion) -> Field:
     """The input for one question: its label, and "required" as the other fields say it."""
-    needed = [DataRequired(message="Please answer this question.")] if question.required \
+    needed = [DataRequired(message=_l("Please answer this question."))] if question.required \
         else [Optional()]
     if question.kind == QuestionKind.SHORT_TEXT:
         return StringField(question.label, validators=[
-            *needed, Length(max=SHORT_ANSWER_MAX, message="At most 500 characters."),
+            *needed, Length(max=SHORT_ANSWER_MAX,
+                            message=_l("At most %(num)s characters.", num=SHORT_ANSWER_MAX)),
             no_control_characters])
     if question.kind == QuestionKind.LONG_TEXT:
         return TextAreaField(question.label, validators=[
-            *needed, Length(max=LONG_ANSWER_MAX, message="At most 2,000 characters."),
+            *needed, Length(max=LONG_ANSWER_MAX, message=_l("At most 2,000 characters.")),
             plain_text])
     if question.kind == QuestionKind.CHOICE:
-        return SelectField(question.label, choices=[SelectChoice("", "Choose…")] + [
+        return SelectField(question.label, choices=[SelectChoice("", _("Choose…"))] + [
             SelectChoice(option, option) for option in question.option_list], validators=[
-            DataRequired(message="Please choose one.") if question.required else Optional()])
+            DataRequired(message=_l("Please choose one.")) if question.required else Optional()])
     return BooleanField(question.label, validators=[
-        DataRequired(message="Please tick this box to go on.")] if question.required else [])
+        DataRequired(message=_l("Please tick this box to go on."))] if question.required else [])
 
 
 def split_addresses(text: str | None) -> list[str]:
@@ -90,16 +93,16 @@ def _extra_guests_field(allowed: int) -> Field:
             try:
                 normalize_email(address)
             except ValueError:
-                raise ValidationError(f"“{address[:80]}” is not an email address: "
-                                      f"{INVALID_EMAIL}") from None
+                raise ValidationError(_("“%(address)s” is not an email address: %(why)s",
+                                        address=address[:80], why=_(INVALID_EMAIL))) from None
         if len(extra_guests_of(form)) > allowed:
-            raise ValidationError(f"At most {allowed} extra guests.")
+            raise ValidationError(_("At most %(num)s extra guests.", num=allowed))
 
     return TextAreaField(
-        "Extra guests", validators=[Length(max=5000), plain_text, valid_guests],
-        description=f"Up to {allowed} more email addresses, separated by commas or on lines "
-                    "of their own. They get the confirmation and every change; only you can "
-                    "change or cancel the booking.")
+        _("Extra guests"), validators=[Length(max=5000), plain_text, valid_guests],
+        description=_("Up to %(num)s more email addresses, separated by commas or on lines "
+                      "of their own. They get the confirmation and every change; only you can "
+                      "change or cancel the booking.", num=allowed))
 
 
 def booking_form(questions: Sequence[BookingQuestion],
@@ -142,9 +145,9 @@ def answers_of(form: BookingForm, questions: Sequence[BookingQuestion]) -> list[
 
 
 class RescheduleForm(FlaskForm):
-    start = HiddenField(validators=[DataRequired(message="Pick a time first.")])
-    submit = SubmitField("Confirm new time")
+    start = HiddenField(validators=[DataRequired(message=_l("Pick a time first."))])
+    submit = SubmitField(_l("Confirm new time"))
 
 
 class CancelForm(FlaskForm):
-    submit = SubmitField("Cancel booking")
+    submit = SubmitField(_l("Cancel booking"))

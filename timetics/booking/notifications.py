@@ -14,12 +14,15 @@ from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..auth.services import external_url
 from ..db import utcnow
 from ..exceptions import RetryLater
 from ..extensions import db
+from ..i18n import N_, in_language, language_of
 from ..ics import Invitation, booking_uid, build_ics
 from ..jobs import Kind, enqueue, handler, in_flight
 from ..mail import Attachment, build_message, deliver, describe_mail_error
@@ -68,9 +71,13 @@ def copy_to_extra_guests(booking: Booking, guest: Attendee, payload: dict,
 def plan_confirmation(booking: Booking, attendee: Attendee, token: str) -> None:
     """Confirmation to the new guest (with their manage link) and to the host."""
     title, host = booking.meeting_type.name, booking.host
-    _enqueue(booking, CONFIRMED, attendee, f"Confirmed: {title} with {host.name}",
+    _enqueue(booking, CONFIRMED, attendee, in_language(
+        language_of(attendee), "Confirmed: %(meeting)s with %(host)s", meeting=title,
+        host=host.name),
              token=encrypt_secret(token))
-    _enqueue(booking, CONFIRMED, None, f"New booking: {title} with {attendee.name}",
+    _enqueue(booking, CONFIRMED, None, in_language(
+        language_of(host), "New booking: %(meeting)s with %(name)s", meeting=title,
+        name=attendee.name),
              attendee=attendee.id)
 
 
@@ -85,10 +92,13 @@ def plan_cancellation(booking: Booking, attendees: list[Attendee], *, by_host: b
         by = by or host
         who = {"by": by.id, "by_name": by.name, "message": message}
     for attendee in attendees:
-        _enqueue(booking, CANCELLED, attendee, f"Cancelled: {title} with {host.name}",
+        _enqueue(booking, CANCELLED, attendee, in_language(
+            language_of(attendee), "Cancelled: %(meeting)s with %(host)s", meeting=title,
+            host=host.name),
                  by_host=by_host, **who)
     _enqueue(booking, CANCELLED, None,
-             f"Cancelled: {title} with {', '.join(a.name for a in attendees)}",
+             in_language(language_of(host), "Cancelled: %(meeting)s with %(host)s",
+                         meeting=title, host=", ".join(a.name for a in attendees)),
              attendees=[a.id for a in attendees], by_host=by_host, booking_ended=booking_ended,
              **who)
 
@@ -98,9 +108,12 @@ def plan_rescheduled(booking: Booking, attendee: Attendee, old_start: datetime,
     """The new time, to the guest and the host, with a higher SEQUENCE in the .ics."""
     title, host = booking.meeting_type.name, booking.host
     was = old_start.isoformat()
-    _enqueue(booking, RESCHEDULED, attendee, f"New time: {title} with {host.name}",
-             token=encrypt_secret(token), old_start=was)
-    _enqueue(booking, RESCHEDULED, None, f"New time: {title} with {attendee.name}",
+    _enqueue(booking, RESCHEDULED, attendee, in_language(
+        language_of(attendee), "New time: %(meeting)s with %(host)s", meeting=title,
+        host=host.name), token=encrypt_secret(token), old_start=was)
+    _enqueue(booking, RESCHEDULED, None, in_language(
+        language_of(host), "New time: %(meeting)s with %(host)s", meeting=title,
+        host=attendee.name),
              attendee=attendee.id, old_start=was)
 
 
@@ -111,13 +124,17 @@ def plan_zoom_link(booking: Booking, *, replaced: bool = False) -> None:
     the meeting replaces one the host deleted in Zoom, whose link no longer works."""
     told = _told_before_the_meeting(booking)
     title, host = booking.meeting_type.name, booking.host
-    label = "New Zoom link" if replaced else "Zoom link"
+    label = N_("New Zoom link: %(meeting)s") if replaced else N_("Zoom link: %(meeting)s")
     for attendee in _confirmed(booking):
         if attendee.id in told:
-            _enqueue(booking, ZOOM_LINK, attendee, f"{label}: {title} with {host.name}",
+            _enqueue(booking, ZOOM_LINK, attendee, in_language(
+                language_of(attendee), label, meeting=in_language(
+                    language_of(attendee), "%(meeting)s with %(host)s", meeting=title,
+                    host=host.name)),
                      replaced=replaced)
     if HOST in told:
-        _enqueue(booking, ZOOM_LINK, None, f"{label}: {title} ({booking.reference})",
+        _enqueue(booking, ZOOM_LINK, None, in_language(
+            language_of(host), label, meeting=f"{title} ({booking.reference})"),
                  replaced=replaced)
 
 
@@ -156,17 +173,22 @@ def _send(job: Job) -> None:
     extra = db.session.get(ExtraGuest, payload["extra_guest"]) \
         if "extra_guest" in payload else None
     if extra is not None:
-        template, attachments, context = _extra_guest_email(booking, guest, payload)
+        with force_locale(language_of(guest)):  # they read what the guest booked in
+            template, attachments, context = _extra_guest_email(booking, guest, payload)
         to = extra.email
     else:
-        template, attachments, context = _COMPOSERS[payload["email"]](booking, guest, payload)
+        with force_locale(language_of(guest or booking.host)):
+            template, attachments, context = _COMPOSERS[payload["email"]](booking, guest,
+                                                                          payload)
         to = guest.email if guest else booking.host.email
+    language = language_of(guest or booking.host)
     try:
         # The Zoom link this reader may have: a guest's own, never another guest's.
-        deliver(build_message(to, payload["subject"], f"email/{template}", attachments,
-                              booking=booking, join_url=booking.join_url_for(
-                                  None if extra else guest),
-                              for_host=guest is None and extra is None, **context))
+        with force_locale(language):  # the .ics above and the email in the reader's language
+            deliver(build_message(to, payload["subject"], f"email/{template}", attachments,
+                                  booking=booking, join_url=booking.join_url_for(
+                                      None if extra else guest),
+                                  for_host=guest is None and extra is None, **context))
     except (OSError, smtplib.SMTPException) as e:
         raise RetryLater(describe_mail_error(e)) from e
     # The manage link is in the email now; the outbox need not keep it.
@@ -282,15 +304,16 @@ def _invitation(booking: Booking, attendees: list[Attendee], *, with_answers: bo
     meeting_type = booking.meeting_type
     host = booking.host
     join_url = booking.join_url_for(guest)
-    lines = [f"{meeting_type.name} with {host.name}.", f"Reference: {booking.reference}"]
+    summary = _("%(meeting)s with %(host)s", meeting=meeting_type.name, host=host.name)
+    lines = [f"{summary}.", _("Reference: %(reference)s", reference=booking.reference)]
     if join_url:
-        lines.append(f"Join Zoom meeting: {join_url}")
+        lines.append(_("Join Zoom meeting: %(url)s", url=join_url))
     for attendee in attendees if with_answers else ():  # only this copy's readers' answers
         lines.extend(answer_lines(attendee))
     return Invitation(
         uid=booking_uid(booking.reference, current_app.config["EXTERNAL_URL"]),
         sequence=booking.sequence,
-        summary=f"{meeting_type.name} with {host.name}",
+        summary=summary,
         description="\n".join(lines),
         start=booking.start_at,
         end=booking.end_at,
@@ -306,7 +329,7 @@ def answer_lines(attendee: Attendee) -> list[str]:
     """The guest's answers as text: a heading, then "label: answer" per question."""
     if not attendee.answers:
         return []
-    return ["", f"Answers from {attendee.name}:",
+    return ["", _("Answers from %(name)s:", name=attendee.name),
             *(f"{a.label}: {a.value}" for a in attendee.answers)]
 
 
@@ -315,8 +338,13 @@ def host_calendar_event(booking: Booking) -> bytes:
     the description, not ATTENDEE lines, so that the calendar server does not invite them a
     second time (RFC 6638 scheduling); the Zoom link is the location, and in the text."""
     guests = _confirmed(booking)
+    with force_locale(language_of(booking.host)):  # also when a guest's request runs the job
+        return _host_calendar_event(booking, guests)
+
+
+def _host_calendar_event(booking: Booking, guests: list[Attendee]) -> bytes:
     event = _invitation(booking, [])
-    lines = [event.description, "", "Guests:"]
+    lines = [event.description, "", _("Guests:")]
     lines += [f"- {a.name} <{a.email}>" + (f": {a.notes}" if a.notes else "") for a in guests]
     for attendee in guests:
         lines += answer_lines(attendee)
@@ -366,10 +394,12 @@ def plan_host_moved(booking: Booking, attendees: list[Attendee], old_start: date
     title, host = booking.meeting_type.name, booking.host
     was = old_start.isoformat()
     for attendee in attendees:
-        _enqueue(booking, RESCHEDULED, attendee, f"New time: {title} with {host.name}",
-                 old_start=was, by=by.id, by_name=by.name)
+        _enqueue(booking, RESCHEDULED, attendee, in_language(
+            language_of(attendee), "New time: %(meeting)s with %(host)s", meeting=title,
+            host=host.name), old_start=was, by=by.id, by_name=by.name)
     _enqueue(booking, RESCHEDULED, None,
-             f"New time: {title} with {', '.join(a.name for a in attendees)}",
+             in_language(language_of(host), "New time: %(meeting)s with %(host)s",
+                         meeting=title, host=", ".join(a.name for a in attendees)),
              attendee=attendees[0].id if attendees else None, old_start=was, by=by.id,
              by_name=by.name)
 
@@ -377,7 +407,8 @@ def plan_host_moved(booking: Booking, attendees: list[Attendee], old_start: date
 def plan_pick_new_time(booking: Booking, attendee: Attendee, token: str, *, by: User) -> None:
     """Ask the guest to pick a new time, with their new manage link (sealed until sent)."""
     _enqueue(booking, PICK_NEW_TIME, attendee,
-             f"Please pick a new time: {booking.meeting_type.name} with {booking.host.name}",
+             in_language(language_of(attendee), "Please pick a new time: %(meeting)s with "
+                         "%(host)s", meeting=booking.meeting_type.name, host=booking.host.name),
              token=encrypt_secret(token), by=by.id, by_name=by.name)
 
 

@@ -21,6 +21,7 @@ from sqlalchemy import select
 
 from ..db import utcnow
 from ..extensions import db
+from ..i18n import in_language, language_of
 from ..jobs import Kind, enqueue, in_flight
 from ..models import Attendee, Booking, BookingStatus, Job
 from ..security import encrypt_secret
@@ -118,8 +119,10 @@ def reseal_manage_link(booking: Booking, attendee: Attendee, token: str) -> None
 def _plan(booking: Booking, attendee: Attendee | None, sealed_token: str | None) -> None:
     now = utcnow()
     title, host = booking.meeting_type.name, booking.host
-    subject = (f"Reminder: {title} with {host.name}" if attendee
-               else f"Reminder: {title} ({booking.reference})")
+    subject = (in_language(language_of(attendee), "Reminder: %(meeting)s with %(host)s",
+                           meeting=title, host=host.name) if attendee
+               else in_language(language_of(host), "Reminder: %(meeting)s (%(reference)s)",
+                                meeting=title, reference=booking.reference))
     for offset in parse_offsets(booking.meeting_type.reminder_offsets):
         moment = booking.start_at - timedelta(minutes=offset)
         if moment <= now:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -23,6 +24,7 @@ from ..calendars.check import calendars_say_free
 from ..db import utcnow, write_transaction
 from ..exceptions import SlotUnavailable
 from ..extensions import db
+from ..i18n import current_language
 from ..integrations import meetings
 from ..jobs import Kind, enqueue
 from ..models import (
@@ -82,7 +84,7 @@ def book_slot(meeting_type: MeetingType, *, start: datetime, name: str, email: s
                                first_attendee=result.first_attendee)
     except IntegrityError:
         # Another database session won the same start between our check and our insert.
-        raise SlotUnavailable("That time was just taken.") from None
+        raise SlotUnavailable(_("That time was just taken.")) from None
     logger.info("Booking %s %s for attendee %s", result.booking.reference,
                 "requested" if result.booking.awaiting_approval else "confirmed",
                 result.attendee.id)
@@ -130,7 +132,7 @@ def _check_calendars(meeting_type: MeetingType, start: datetime) -> None:
     """The host's calendars, read now, must not have an event there (timetics/calendars/
     check.py). Outside the write transaction: a calendar server must not hold the lock."""
     if not calendars_say_free(meeting_type, start):
-        raise SlotUnavailable("That time is not available.")
+        raise SlotUnavailable(_("That time is not available."))
 
 
 def _take_place(meeting_type: MeetingType, *, start, name, email, timezone, notes, token,
@@ -141,10 +143,10 @@ def _take_place(meeting_type: MeetingType, *, start, name, email, timezone, note
     db.session.execute(select(User.id).where(User.id == meeting_type.host_id).with_for_update())
     slot = slot_at(meeting_type, start, now=now)
     if slot is None:
-        raise SlotUnavailable("That time was just taken.")
+        raise SlotUnavailable(_("That time was just taken."))
     if meeting_type.is_group and slot.remaining < 1 + len(extra_guests):
-        raise SlotUnavailable(f"Only {slot.remaining} places are left at that time, for you "
-                              "and your extra guests.")
+        raise SlotUnavailable(_("Only %(num)s places are left at that time, for you "
+                                "and your extra guests.", num=slot.remaining))
     booking = None
     if meeting_type.is_group:
         booking = db.session.scalar(select(Booking).where(
@@ -159,8 +161,9 @@ def _take_place(meeting_type: MeetingType, *, start, name, email, timezone, note
         db.session.add(booking)
     elif any(a.email == email and a.status == BookingStatus.CONFIRMED
              for a in booking.attendees):
-        raise SlotUnavailable("You already have a place at this time.")
+        raise SlotUnavailable(_("You already have a place at this time."))
     attendee = Attendee(booking=booking, name=name, email=email, timezone=timezone, notes=notes,
+                        language=current_language(),
                         manage_token_hash=hash_token(token), answers=list(answers),
                         extra_guests=[ExtraGuest(email=address) for address in extra_guests])
     db.session.add(attendee)
@@ -271,13 +274,13 @@ def reschedule(attendee: Attendee, new_start: datetime, *, manage_token: str,
             attendee = db.session.get(Attendee, attendee.id, populate_existing=True)
             if booking.status != BookingStatus.CONFIRMED or \
                     attendee.status != BookingStatus.CONFIRMED:
-                raise SlotUnavailable("This booking was cancelled.")
+                raise SlotUnavailable(_("This booking was cancelled."))
             if booking.awaiting_approval:
                 raise SlotUnavailable("This request waits for the host's approval: cancel it "
                                       "and request another time instead.")
             old_start = booking.start_at
             if new_start == old_start:
-                raise SlotUnavailable("That is the time you already have.")
+                raise SlotUnavailable(_("That is the time you already have."))
             meeting_type = booking.meeting_type
             alone = live_attendees(booking) == [attendee]
             db.session.execute(select(User.id).where(User.id == booking.host_id)
@@ -285,7 +288,7 @@ def reschedule(attendee: Attendee, new_start: datetime, *, manage_token: str,
             slot = slot_at(meeting_type, new_start, now=now,
                            exclude_booking_id=booking.id if alone else None)
             if slot is None:
-                raise SlotUnavailable("That time was just taken.")
+                raise SlotUnavailable(_("That time was just taken."))
             if alone and slot.remaining == meeting_type.capacity:
                 booking.start_at, booking.end_at = slot.start, slot.end
                 booking.sequence += 1
@@ -326,7 +329,7 @@ def reschedule(attendee: Attendee, new_start: datetime, *, manage_token: str,
             plan_webhooks("booking.rescheduled", moved.booking)
             return Reschedule(moved.attendee, booking, moved.booking, old_start, False, token)
     except IntegrityError:
-        raise SlotUnavailable("That time was just taken.") from None
+        raise SlotUnavailable(_("That time was just taken.")) from None
 
 
 def move_booking(booking: Booking, new_start: datetime, *, by: User,
@@ -339,12 +342,12 @@ def move_booking(booking: Booking, new_start: datetime, *, by: User,
         with write_transaction():
             booking = locked_booking(booking.id)
             if booking.status != BookingStatus.CONFIRMED:
-                raise SlotUnavailable("This booking was cancelled.")
+                raise SlotUnavailable(_("This booking was cancelled."))
             if booking.awaiting_approval:
                 raise SlotUnavailable("Accept or decline this request first.")
             old_start = booking.start_at
             if new_start == old_start:
-                raise SlotUnavailable("That is the time the booking already has.")
+                raise SlotUnavailable(_("That is the time the booking already has."))
             db.session.execute(select(User.id).where(User.id == booking.host_id)
                                .with_for_update())
             meeting_type = booking.meeting_type
@@ -352,7 +355,7 @@ def move_booking(booking: Booking, new_start: datetime, *, by: User,
             # A group booking moves only to a time where no other group meets: merging two
             # bookings would leave one of their Zoom meetings behind.
             if slot is None or slot.remaining < meeting_type.capacity:
-                raise SlotUnavailable("That time is not available.")
+                raise SlotUnavailable(_("That time is not available."))
             booking.start_at, booking.end_at = slot.start, slot.end
             booking.sequence += 1
             db.session.flush()
@@ -362,7 +365,7 @@ def move_booking(booking: Booking, new_start: datetime, *, by: User,
             notifications.plan_host_moved(booking, live_attendees(booking), old_start, by=by)
             plan_webhooks("booking.rescheduled", booking)
     except IntegrityError:
-        raise SlotUnavailable("That time was just taken.") from None
+        raise SlotUnavailable(_("That time was just taken.")) from None
     logger.info("Booking %s moved by user %s", booking.reference, by.id)
     return old_start
 

@@ -20,6 +20,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
 
 from .. import embedding, slots
 from ..answer_cache import cached_answer, changes_at
@@ -27,6 +28,7 @@ from ..db import utcnow
 from ..embedding import EMBED_ARG
 from ..exceptions import SlotUnavailable
 from ..extensions import csrf, limiter
+from ..i18n import N_, frame_language_arg
 from ..mail import UndeliverableAddress, refuse_undeliverable
 from ..models import Attendee, BookingStatus, MeetingType
 from ..validation import INVALID_EMAIL, normalize_email, zone_or_none
@@ -69,7 +71,7 @@ def start_or_400(value: str | None) -> datetime | None:
         return None
     start = parse_start(value)
     if start is None:
-        abort(400, "The chosen time is not a valid ISO 8601 instant.")
+        abort(400, _("The chosen time is not a valid ISO 8601 instant."))
     return start
 
 
@@ -84,7 +86,7 @@ def parse_day(value: str) -> date:
 def _meeting_type_or_404(slug: str) -> MeetingType:
     meeting_type = availability.active_meeting_type(slug)
     if meeting_type is None:
-        abort(404, "This booking page does not exist or is not taking bookings.")
+        abort(404, _("This booking page does not exist or is not taking bookings."))
     return meeting_type
 
 
@@ -175,7 +177,7 @@ def picker_query(keep: dict[str, str], tz_name: str):
     return lambda **values: urlencode({**keep, "tz": tz_name, **values})
 
 
-EXPIRED_EMBEDDED_FORM = ("This form has expired or was not sent by this site. "
+EXPIRED_EMBEDDED_FORM = N_("This form has expired or was not sent by this site. "
                          "Check your details and confirm again.")
 
 
@@ -207,13 +209,13 @@ def book(slug: str):
     if request.method == "POST":
         start = parse_start(form.start.data)
         if form.start.data and start is None:
-            error, status = "The chosen time is not a valid ISO 8601 instant. Pick a time.", 400
+            error, status = _("The chosen time is not a valid ISO 8601 instant. Pick a time."), 400
             keep_choice = False
         elif embedded and not (embedding.posted_from_our_pages() and embedding.form_token_valid(
                 request.form.get("embed_token"), slug, form.start.data)):
-            error, status = EXPIRED_EMBEDDED_FORM, 400
+            error, status = _(EXPIRED_EMBEDDED_FORM), 400
         elif start is not None and not availability.offered_at(meeting_type, start):
-            error, status = "That time is not available. Pick another time.", 409
+            error, status = _("That time is not available. Pick another time."), 409
         elif form.validate_on_submit() and start is not None:
             try:
                 email = normalize_email(form.email.data)
@@ -221,7 +223,7 @@ def book(slug: str):
             except UndeliverableAddress as e:
                 form.email.errors.append(str(e))
             except ValueError:
-                form.email.errors.append(INVALID_EMAIL)
+                form.email.errors.append(_(INVALID_EMAIL))
             else:
                 try:
                     result = services.book_slot(
@@ -231,12 +233,12 @@ def book(slug: str):
                         extra_guests=extra_guests_of(form),
                     )
                 except SlotUnavailable as e:
-                    error, status = f"{e} Pick another time.", 409
+                    error, status = _("%(why)s Pick another time.", why=str(e)), 409
                 else:
                     session.pop(DRAFT_KEY, None)
                     return redirect(url_for("booking.manage", reference=result.booking.reference,
                                             token=result.manage_token,
-                                            **(EMBED_ARG if embedded else {})))
+                                            **(_frame_args() if embedded else {})))
         if error is None:
             status = 422
         if status == 409:  # lost to someone quicker, before or while booking
@@ -252,14 +254,14 @@ def book(slug: str):
     if keep_choice and chosen:
         selected_start = parse_start(chosen)
         if selected_start is None:
-            abort(400, "The chosen time is not a valid ISO 8601 instant.")
+            abort(400, _("The chosen time is not a valid ISO 8601 instant."))
         selected = availability.slot_at(meeting_type, selected_start)
         if selected is None:
-            error, status = "That time is no longer available. Pick another time.", 409
+            error, status = _("That time is no longer available. Pick another time."), 409
         else:
             form.start.data = iso_utc(selected.start)
     picker = build_picker(meeting_type, tz_name, zone, near=parse_start(chosen))
-    keep = {**EMBED_ARG, **embedding.draft_arg(draft)} if embedded else {}
+    keep = {**_frame_args(), **embedding.draft_arg(draft)} if embedded else {}
     action = url_for("booking.book", slug=slug)
     return render_template(
         "booking/book.html", meeting_type=meeting_type, picker=picker, form=form,
@@ -270,6 +272,11 @@ def book(slug: str):
                      if embedded and selected else None),
         **_embed_context(embedded),
     ), status
+
+
+def _frame_args() -> dict[str, str]:
+    """What links and forms inside a frame carry along: ``embed=1``, and the language."""
+    return {**EMBED_ARG, **frame_language_arg()}
 
 
 def _embed_context(embedded: bool) -> dict:
@@ -328,7 +335,7 @@ def _attendee_or_404(reference: str) -> tuple[Attendee, str]:
     attendee = services.attendee_for_token(reference, token)
     if attendee is None:
         # The same answer for a wrong reference and a wrong token: nothing to learn here.
-        abort(404, "This booking link is not valid. Check that you copied the whole link.")
+        abort(404, _("This booking link is not valid. Check that you copied the whole link."))
     return attendee, token
 
 
@@ -357,11 +364,11 @@ def cancel(reference: str):
     booking = attendee.booking
     form = CancelForm()
     if attendee.status == BookingStatus.CANCELLED:
-        flash("This booking is already cancelled.", "info")
+        flash(_("This booking is already cancelled."), "info")
         return redirect(url_for("booking.manage", reference=reference, token=token))
     if form.validate_on_submit():
         services.cancel_attendee(attendee)
-        flash("Your booking is cancelled. We emailed you a confirmation.", "success")
+        flash(_("Your booking is cancelled. We emailed you a confirmation."), "success")
         return redirect(url_for("booking.manage", reference=reference, token=token))
     return render_template("booking/cancel.html", attendee=attendee, booking=booking,
                            token=token, zone=attendee.timezone, form=form)
@@ -372,7 +379,7 @@ def reschedule(reference: str):
     attendee, token = _attendee_or_404(reference)
     booking = attendee.booking
     if attendee.status == BookingStatus.CANCELLED:
-        flash("This booking is cancelled: book a new time instead.", "info")
+        flash(_("This booking is cancelled: book a new time instead."), "info")
         return redirect(url_for("booking.manage", reference=reference, token=token))
     if booking.awaiting_approval:
         flash("This request waits for the host's approval: cancel it and request another time "
@@ -387,21 +394,21 @@ def reschedule(reference: str):
             moved = services.reschedule(attendee, start_or_400(form.start.data),
                                         manage_token=token)
         except SlotUnavailable as e:
-            error, status = f"{e} Pick another time.", 409
+            error, status = _("%(why)s Pick another time.", why=str(e)), 409
         else:
             new_token = moved.manage_token or token
-            flash("Your booking has its new time. We emailed you the details.", "success")
+            flash(_("Your booking has its new time. We emailed you the details."), "success")
             return redirect(url_for("booking.manage", reference=moved.new_booking.reference,
                                     token=new_token))
     elif request.method == "POST":
-        error, status = "Pick a new time first.", 422
+        error, status = _("Pick a new time first."), 422
     selected_start = start_or_400(request.args.get("start")) if status == 200 else None
     if selected_start:
         alone = services.live_attendees(booking) == [attendee]
         selected = availability.slot_at(meeting_type, selected_start,
                                         exclude_booking_id=booking.id if alone else None)
         if selected is None or selected.start == booking.start_at:
-            error, status, selected = "That time is not available. Pick another time.", 409, None
+            error, status, selected = _("That time is not available. Pick another time."), 409, None
         else:
             form.start.data = iso_utc(selected.start)
     picker = build_picker(meeting_type, tz_name, zone, exclude_booking_id=booking.id,

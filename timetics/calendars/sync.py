@@ -25,6 +25,7 @@ from ..auth.services import external_url
 from ..db import utcnow
 from ..exceptions import CalendarError
 from ..extensions import db
+from ..i18n import in_language, language_of
 from ..jobs import Kind, enqueue, handler, in_flight, open_jobs_query, periodic
 from ..mail import enqueue_email
 from ..models import BusyTime, Calendar, CalendarAccount, CalendarSource, Job, MeetingType
@@ -141,9 +142,11 @@ def _record_failure(calendar: Calendar, message: str) -> None:
     if calendar.failure_told_at is None:
         calendar.failure_told_at = utcnow()
         owner = calendar.account.user
-        enqueue_email(owner.email, f"Your calendar “{calendar.name}” cannot be read",
+        language = language_of(owner)
+        enqueue_email(owner.email, in_language(language, "Your calendar “%(name)s” cannot be "
+                                               "read", name=calendar.name),
                       "email/calendar_failed", person=owner, calendar=calendar,
-                      link=external_url("calendars.index", user_id=owner.id))
+                      link=external_url("calendars.index", user_id=owner.id), language=language)
 
 
 # --- the jobs ------------------------------------------------------------------------------------

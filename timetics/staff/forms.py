@@ -1,28 +1,48 @@
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, EmailField, SelectChoice, SelectField, StringField, SubmitField
-from wtforms.validators import DataRequired, Email, InputRequired, Length, ValidationError
+from wtforms.validators import (
+    AnyOf,
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    Optional,
+    ValidationError,
+)
 
+from ..i18n import DEFAULT_LANGUAGE, LANGUAGES
 from ..validation import all_timezones, no_control_characters, valid_timezone
 from .availability import WEEKDAY_NAMES, parse_intervals
 
 
-def timezone_field(label: str = "Time zone") -> SelectField:
+def timezone_field(label: str = _l("Time zone")) -> SelectField:
     return SelectField(label, choices=all_timezones, validators=[DataRequired(), valid_timezone],
                        validate_choice=False,
-                       description="Working hours and emails use this zone.")
+                       description=_l("Working hours and emails use this zone."))
 
 
 class StaffForm(FlaskForm):
     name = StringField(
-        "Name", validators=[DataRequired(), Length(max=200, message="At most 200 characters."),
-                            no_control_characters]
+        _l("Name"), validators=[
+            DataRequired(), Length(max=200, message=_l("At most %(num)s characters.", num=200)),
+            no_control_characters]
     )
     email = EmailField(
-        "Email",
-        validators=[DataRequired(), Email(message="Enter a valid email address."), Length(max=254)],
+        _l("Email"),
+        validators=[DataRequired(), Email(message=_l("Enter a valid email address.")),
+                    Length(max=254)],
     )
     timezone = timezone_field()
-    submit = SubmitField("Save")
+    # Each name in its own language, so that anyone can find theirs (timetics/i18n.py). Not
+    # sent (an older form, a script): the stored choice stays.
+    language = SelectField(
+        _l("Language"), choices=[SelectChoice(code, name) for code, name in LANGUAGES.items()],
+        default=DEFAULT_LANGUAGE, validate_choice=False,
+        validators=[Optional(), AnyOf(list(LANGUAGES),
+                                      message=_l("Choose a language from the list."))],
+        description=_l("Your pages and the emails you get are in this language."))
+    submit = SubmitField(_l("Save"))
 
 
 class NewStaffForm(StaffForm):

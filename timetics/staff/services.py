@@ -6,6 +6,7 @@ from datetime import date
 
 from ..auth.services import AccountError, create_user, find_user_by_email, issue_password_link
 from ..extensions import db
+from ..i18n import in_language, language_of
 from ..mail import UndeliverableAddress, refuse_undeliverable, send_email
 from ..models import AvailabilityRule, DateOverride, Role, TokenPurpose, User
 from ..validation import normalize_email
@@ -29,11 +30,13 @@ def resend_invitation(user: User) -> bool:
 
 
 def send_invitation_email(user: User, link: str) -> bool:
-    return send_email(user.email, "You are invited to Timetics", "email/invitation",
-                      user=user, link=link)
+    language = language_of(user)
+    return send_email(user.email, in_language(language, "You are invited to Timetics"),
+                      "email/invitation", user=user, link=link, language=language)
 
 
-def update_profile(user: User, *, name: str, email: str, timezone: str) -> None:
+def update_profile(user: User, *, name: str, email: str, timezone: str,
+                   language: str | None = None) -> None:
     email = normalize_email(email)
     try:
         refuse_undeliverable(email)
@@ -43,6 +46,8 @@ def update_profile(user: User, *, name: str, email: str, timezone: str) -> None:
     if other is not None and other.id != user.id:
         raise AccountError("Another user already has this email address.")
     user.name, user.email, user.timezone = name.strip(), email, timezone
+    if language is not None:
+        user.language = language
     db.session.commit()
     logger.info("Profile of user %s updated", user.id)
 

@@ -1,4 +1,5 @@
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 
@@ -57,12 +58,12 @@ def profile(user_id: int):
     if form.validate_on_submit():
         try:
             services.update_profile(member, name=form.name.data, email=form.email.data,
-                                    timezone=form.timezone.data)
+                                    timezone=form.timezone.data, language=form.language.data)
         except (AccountError, ValueError) as e:
             db.session.rollback()
             form.email.errors.append(str(e))
         else:
-            flash("Profile saved.", "success")
+            flash(_("Profile saved."), "success")
             return redirect(url_for("staff.profile", user_id=member.id))
     return _profile_page(member, form, ApiTokenForm(formdata=None))
 
