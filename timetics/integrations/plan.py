@@ -133,7 +133,7 @@ def _scopes_missing(mode: GuestJoin, granted: str | set[str]) -> str | None:
 
 
 def guest_join_scope_notes(granted: str | set[str]) -> list[str]:
-    """For the Connect result: each How guests join option the granted scopes leave off,
+    """For the Zoom card after Connect: each How guests join option the granted scopes leave off,
     naming the scopes it needs."""
     return [note for mode in (GuestJoin.REGISTRATION, GuestJoin.WEBINAR)
             if (note := _scopes_missing(mode, granted))]

@@ -30,6 +30,7 @@ logger = logging.getLogger(__name__)
 
 bp = Blueprint("integrations", __name__)
 bp.add_app_template_global(plan.plan_name, "zoom_plan_name")
+bp.add_app_template_global(plan.guest_join_scope_notes, "zoom_scope_notes")
 bp.add_app_template_global(plan.BASIC_WARNING, "zoom_basic_warning")
 
 
@@ -202,9 +203,8 @@ def callback():
     # Bookings that waited for this connection get their meetings now, not at the next backoff.
     meetings.resume_waiting_jobs(staff)
     db.session.commit()
+    # One status message; the Zoom card under it names the optional scopes the app lacks.
     flash(f"Zoom connected as {connection.zoom_email}.", "success")
-    for note in plan.guest_join_scope_notes(tokens.scopes):  # optional: said, not refused
-        flash(f"Optional: {note}", "info")
     return _back(staff, from_settings=session.pop(BACK_KEY, False))
 
 
