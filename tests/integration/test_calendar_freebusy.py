@@ -54,14 +54,20 @@ def test_an_event_added_since_the_sync_is_found_through_the_free_busy_report(
     assert radicale_proxy.reports == [FREE_BUSY]  # no busy period: free, nothing listed
 
 
-def test_a_transparent_event_added_since_the_sync_does_not_refuse(app, make_user, client,
-                                                                  radicale, radicale_proxy):
+@pytest.mark.parametrize("extra, asked", [
+    ("TRANSP:TRANSPARENT\r\n", [FREE_BUSY]),  # the server leaves it out itself
+    ("STATUS:CANCELLED\r\n", [FREE_BUSY]),  # Radicale reports it as FBTYPE=FREE
+    # Busy to the server, which cannot know which attendee is the host: our rules decide.
+    ("ATTENDEE;PARTSTAT=DECLINED:mailto:{host}\r\n", [FREE_BUSY, QUERY]),
+])
+def test_an_event_that_must_not_block_added_since_the_sync_does_not_refuse(
+        app, make_user, client, radicale, radicale_proxy, extra, asked):
     day = weekday_ahead()
-    connect(app, make_user, client, radicale, radicale_proxy)
+    host = connect(app, make_user, client, radicale, radicale_proxy)
     radicale.calendar("Work").add_event(vcalendar(vevent(
-        "free", at(day, 10), at(day, 11), extra="TRANSP:TRANSPARENT\r\n")))
+        "free", at(day, 10), at(day, 11), extra=extra.format(host=host.host_email))))
     assert book(app.test_client(), "intro-call", at(day, 10)).status_code == 302
-    assert radicale_proxy.reports == [FREE_BUSY]  # the server left it out itself
+    assert radicale_proxy.reports == asked
 
 
 def test_our_own_event_does_not_refuse_a_reschedule_onto_it(app, make_user, client, radicale,
