@@ -29,7 +29,11 @@ from timetics.extensions import db
 from timetics.models import Role, User
 from timetics.security import hash_password
 
-from .radicale import feed, radicale  # noqa: F401 (fixtures: a CalDAV server, an iCal feed)
+from .radicale import (  # noqa: F401 (fixtures: a CalDAV server, a proxy to it, an iCal feed)
+    feed,
+    radicale,
+    radicale_proxy,
+)
 from .smtp import SMTPServer, free_port
 
 PASSWORD = "correct horse battery"

@@ -9,9 +9,11 @@ import sys
 import time
 from datetime import datetime
 from pathlib import Path
+from xml.etree import ElementTree
 
 import caldav
 import pytest
+import requests
 from werkzeug.wrappers import Request, Response
 
 from zoom_sandbox import BackgroundServer
@@ -85,6 +87,51 @@ def radicale(tmp_path):
     server = Radicale(folder).start()
     yield server
     server.stop()
+
+
+class Proxy:
+    """Loopback HTTP in front of a Radicale that notes the kind of each REPORT it passes on
+    ("free-busy-query", "calendar-query", ...) and, with ``free_busy_answer`` set to
+    ``(status, body)``, answers free-busy-query REPORTs itself, as a server that refuses or
+    does not support them would."""
+
+    HOP_HEADERS = {"host", "content-length", "connection", "transfer-encoding",
+                   "content-encoding"}
+
+    def __init__(self, upstream: Radicale):
+        self.upstream = upstream
+        self.reports: list[str] = []
+        self.free_busy_answer: tuple[int, str] | None = None
+        self.server = BackgroundServer(self._app)
+
+    @property
+    def url(self) -> str:
+        return self.server.url + "/"
+
+    @Request.application
+    def _app(self, request: Request) -> Response:
+        body = request.get_data()
+        if request.method == "REPORT" and "Authorization" in request.headers:
+            # (not caldav's first try, which Radicale answers 401 with the scheme to use)
+            kind = ElementTree.fromstring(body).tag.rsplit("}", 1)[-1]  # noqa: S314 (ours)
+            self.reports.append(kind)
+            if kind == "free-busy-query" and self.free_busy_answer:
+                status, text = self.free_busy_answer
+                return Response(text, status=status, content_type="text/html")
+        answer = requests.request(
+            request.method, self.upstream.url.rstrip("/") + request.full_path.rstrip("?"),
+            data=body, allow_redirects=False, timeout=10,
+            headers={k: v for k, v in request.headers if k.lower() not in self.HOP_HEADERS})
+        return Response(answer.content, status=answer.status_code, headers=[
+            (k, v) for k, v in answer.headers.items() if k.lower() not in self.HOP_HEADERS])
+
+
+@pytest.fixture
+def radicale_proxy(radicale):
+    proxy = Proxy(radicale)
+    proxy.server.start()
+    yield proxy
+    proxy.server.stop()
 
 
 class Feed:

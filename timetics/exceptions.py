@@ -152,3 +152,8 @@ class CalendarAuthRefused(CalendarError):
 
 class CalendarUnavailable(CalendarError):
     """No usable answer: refused connection, timeout, a 5xx."""
+
+
+class FreeBusyRefused(CalendarError):
+    """The CalDAV server refused or does not support the free-busy report (a 4xx or 5xx, or
+    an answer that is not a VFREEBUSY): the calendar query is asked instead."""

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 import icalendar
 import pytest
 
-from timetics.calendars.busy import busy_stretches
+from timetics.calendars.busy import busy_stretches, free_busy_periods
 
 NY = ZoneInfo("America/New_York")
 START = datetime(2027, 1, 4, tzinfo=UTC)
@@ -63,3 +63,21 @@ def test_overlapping_events_are_joined():
     assert stretches(event("a"), event("b", "DTSTART:20270105T153000Z",
                                        "DTEND:20270105T170000Z")) == [
         (datetime(2027, 1, 5, 15, tzinfo=UTC), datetime(2027, 1, 5, 17, tzinfo=UTC))]
+
+
+def test_a_free_busy_answer_s_busy_periods():
+    """RFC 5545 §3.2.9: FBTYPE is BUSY when absent and a type one does not know counts as BUSY;
+    only FREE periods are free. One FREEBUSY line may hold several periods, by end or length."""
+    answer = icalendar.Calendar.from_ical(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VFREEBUSY\r\n"
+        "FREEBUSY:20270105T150000Z/20270105T160000Z\r\n"
+        "FREEBUSY;FBTYPE=FREE:20270105T160000Z/20270105T170000Z\r\n"
+        "FREEBUSY;FBTYPE=BUSY-TENTATIVE:20270105T170000Z/PT30M,20270105T180000Z/PT1H\r\n"
+        "FREEBUSY;FBTYPE=X-OUT-SICK:20270106T000000Z/20270107T000000Z\r\n"
+        "END:VFREEBUSY\r\nEND:VCALENDAR\r\n")
+    day = datetime(2027, 1, 5, tzinfo=UTC)
+    assert free_busy_periods(answer) == [
+        (day.replace(hour=15), day.replace(hour=16)),
+        (day.replace(hour=17), day.replace(hour=17, minute=30)),
+        (day.replace(hour=18), day.replace(hour=19)),
+        (day + timedelta(days=1), day + timedelta(days=2))]

@@ -39,6 +39,19 @@ def busy_stretches(calendars: Iterable[icalendar.Calendar], start: datetime, end
     return [piece for stretch in _joined(stretches) for piece in _pieces(*stretch)]
 
 
+def free_busy_periods(answer: icalendar.Calendar) -> list[tuple[datetime, datetime]]:
+    """The periods of a free-busy answer (RFC 4791 §7.10) that may be busy: every FREEBUSY
+    period but those of FBTYPE=FREE (RFC 5545 §3.2.9: BUSY when absent, and a type one does
+    not know counts as BUSY; so BUSY, BUSY-TENTATIVE and BUSY-UNAVAILABLE), in UTC."""
+    periods = []
+    for freebusy in answer.walk("VFREEBUSY"):
+        found = freebusy.get("FREEBUSY", [])
+        for period in found if isinstance(found, list) else [found]:
+            if str(period.params.get("FBTYPE", "BUSY")).upper() != "FREE":
+                periods.append((period.start.astimezone(UTC), period.end.astimezone(UTC)))
+    return periods
+
+
 def _blocks(event: icalendar.Event, own_uid_suffix: str, addresses: set[str]) -> bool:
     if str(event.get("TRANSP", "OPAQUE")).upper() == "TRANSPARENT":
         return False

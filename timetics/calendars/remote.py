@@ -24,6 +24,7 @@ from ..exceptions import (
     CalendarAuthRefused,
     CalendarError,
     CalendarUnavailable,
+    FreeBusyRefused,
     ResponseTooLarge,
     UnsafeURL,
 )
@@ -113,20 +114,41 @@ def caldav_events(login: Login, calendar_url: str, start: datetime, end: datetim
     """The calendar objects with an event in [start, end), unexpanded (a recurring event comes
     with its overrides): an RFC 4791 §7.8.1 calendar-query with a time-range.
 
-    Not the free-busy report (RFC 4791 §7.10 CALDAV:free-busy-query), on purpose, for every
-    calendar and not only the one bookings are written to: its answer is bare FREEBUSY
-    periods, and its rules (§7.10: TRANSP and STATUS only) cannot leave out what must not
-    block: invitations the host declined (PARTSTAT=DECLINED; the server does not know which
-    attendee is the host), and our own events (no UID in the answer). It also resolves
-    all-day and floating events in the server's idea of the zone (§9.9: the calendar's
-    CALDAV:calendar-timezone, else UTC; Radicale 3.9 takes UTC), not the host's, so a New
-    York host's holiday would block 19:00 to 19:00; and Radicale refuses the whole report past
-    its ``max_freebusy_occurrence``. The query costs a larger answer (size-capped) and our
-    own expansion (``busy.py``, measured in ``make bench``), and is right."""
+    This, not the free-busy report (RFC 4791 §7.10 CALDAV:free-busy-query), is what sync
+    and the precise look at a slot read, for every calendar and not only the one bookings are
+    written to: the report's answer is bare FREEBUSY periods, and its rules (§7.10: TRANSP and
+    STATUS only) cannot leave out what must not block: invitations the host declined
+    (PARTSTAT=DECLINED; the server does not know which attendee is the host), and our own
+    events (no UID in the answer). It also resolves all-day and floating events in the
+    server's idea of the zone (§9.9: the calendar's CALDAV:calendar-timezone, else UTC;
+    Radicale 3.9 takes UTC), not the host's, so a New York host's holiday would block 19:00 to
+    19:00; and Radicale refuses the whole report past its ``max_freebusy_occurrence``. The
+    query costs a larger answer (size-capped) and our own expansion (``busy.py``, measured in
+    ``make bench``), and is right. Only Confirm booking asks for free-busy first
+    (``caldav_freebusy``), as a quick "free or maybe busy" for one slot."""
     with _plain_errors("The calendar server"):
         calendar = _client(calendar_url, login, wait).calendar(url=calendar_url)
         found = calendar.search(event=True, start=start, end=end, post_filter=False)
         return [item.icalendar_instance for item in found]
+
+
+def caldav_freebusy(login: Login, calendar_url: str, start: datetime, end: datetime, *,
+                    wait: float | None = None) -> icalendar.Calendar:
+    """The server's free-busy answer for [start, end): an RFC 4791 §7.10 CALDAV:free-busy-query
+    REPORT on the calendar, whose answer is a VCALENDAR with one VFREEBUSY (recurrences
+    expanded by the server, a few bytes). ``FreeBusyRefused`` when the server refuses it or
+    does not support it (any 4xx/5xx, or an answer that is not a VFREEBUSY); the other
+    ``CalendarError`` kinds when the server cannot be reached or does not answer in time."""
+    with _plain_errors("The calendar server"):
+        calendar = _client(calendar_url, login, wait).calendar(url=calendar_url)
+        try:
+            answer = icalendar.Calendar.from_ical(calendar.freebusy_request(start, end).data)
+        except (dav_error.DAVError, ValueError) as e:
+            raise FreeBusyRefused("The calendar server refused the free-busy report "
+                                  f"({type(e).__name__}).") from e
+        if not answer.walk("VFREEBUSY"):
+            raise FreeBusyRefused("The calendar server's free-busy answer has no VFREEBUSY.")
+        return answer
 
 
 def feed_events(url: str, *, wait: float | None = None) -> list[icalendar.Calendar]:
