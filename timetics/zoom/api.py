@@ -108,7 +108,7 @@ class ZoomAPI:
         what = "registrant creation"
         registrant = self._json(
             "POST", f"/{_collection(kind)}/{_meeting_path(item_id)}/registrants", what,
-            json={"email": email, "first_name": first_name[:64] or email,
+            json={"email": email, "first_name": (first_name or email)[:64],
                   **({"last_name": last_name[:64]} if last_name else {})}, expect=201)
         if not registrant.get("registrant_id") or not registrant.get("join_url"):
             raise ZoomUnavailable("Zoom's answer to the registrant creation held no "
