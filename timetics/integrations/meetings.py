@@ -295,10 +295,11 @@ def _create(job: Job) -> None:
         booking.zoom_state, booking.zoom_error = ZoomState.NONE, None
         return
     # An earlier attempt may have worked at Zoom before it failed or its process died: adopt
-    # that meeting rather than make a second one.
-    # (Zoom lists webinars elsewhere: a webinar whose creation timed out is not looked for.)
-    meeting = api.find_meeting_by_agenda(agenda_marker(booking)) \
-        if job.attempts > 1 and not is_webinar(booking) else None
+    # that meeting (or webinar: Zoom lists those apart) rather than make a second one.
+    meeting = None
+    if job.attempts > 1:
+        find = api.find_webinar_by_agenda if is_webinar(booking) else api.find_meeting_by_agenda
+        meeting = find(agenda_marker(booking))
     if meeting is None and booking.status == BookingStatus.CONFIRMED:
         meeting = api.create_webinar(zoom_body(booking)) if is_webinar(booking) \
             else api.create_meeting(zoom_body(booking))
