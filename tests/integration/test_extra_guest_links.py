@@ -8,10 +8,10 @@ from icalendar import Calendar
 
 from timetics.db import utcnow
 from timetics.extensions import db
-from timetics.models import Attendee, Booking, ExtraGuest, Job
+from timetics.models import Attendee, Booking, ExtraGuest, Job, User
 
 from ..booking_helpers import at, book, iso, manage_path, session_csrf, weekday_ahead
-from ..conftest import login
+from ..conftest import login, post_form
 from ..smtp import html_of, text_of
 from .test_extra_guests import allow
 from .test_guest_links import (
@@ -194,3 +194,48 @@ def test_zoom_failing_while_adding_extra_guests(zoom_site, with_extras, app, mai
         assert links["g1@example.com"] not in text_of(link_email)
     assert_each_reads_only_their_own(mailbox, links)
     assert links["g1@example.com"] in page_of(client, path)
+
+
+@pytest.mark.parametrize(("mode", "language", "expected"), [
+    ("webinar", "de", ("Zoom-Webinar", "Bisher 2 Registrierungen.", "Starten Sie das Webinar")),
+    ("registration", "fr", ("Réunion Zoom avec inscription", "2 inscrits pour l’instant.",
+                            "Démarrez la réunion")),
+    ("webinar", "es", ("Seminario web de Zoom", "2 inscritos hasta ahora.",
+                       "Inicie el seminario web")),
+])
+def test_the_host_reads_how_many_registrants_in_their_language(zoom_site, with_extras, app,
+                                                               mailbox, mode, language,
+                                                               expected):
+    """The host's email says how many registrants (the guest and each extra guest) and where
+    to start it, in the host's language, and never carries a start or join link."""
+    set_mode(app, mode)
+    with app.app_context():
+        host = db.session.scalar(db.select(User).filter_by(email="host@example.com"))
+        host.language = language
+        db.session.commit()
+    client = app.test_client()
+    book(client, "group-session", at(weekday_ahead(), 13), email="g1@example.com",
+         name="Guest One", guests=EXTRAS[0])
+    run_due_jobs(app)
+    links = own_links(app)
+    assert all(links.values()) and len(links) == 2
+    # The confirmation went out before the registrants were made: a reschedule by the host
+    # writes the host's email again, now with the count.
+    with app.app_context():
+        booking = db.session.scalar(db.select(Booking))
+        reference, day = booking.reference, booking.start_at
+    login(host_client := app.test_client(), "host@example.com")
+    start = iso(day.replace(hour=15))
+    response = post_form(host_client, f"/dashboard/bookings/{reference}/reschedule",
+                         {"start": start},
+                         page=f"/dashboard/bookings/{reference}/reschedule?start={start}")
+    assert response.status_code == 302
+    run_due_jobs(app)
+    mailbox.wait_for(5)
+    moved = mailbox.to("host@example.com")[-1]  # the new time, written after the move
+    assert moved["Subject"] != mailbox.to("host@example.com")[0]["Subject"]
+    for part in (text_of(moved), html_of(moved)):
+        assert all(phrase in part for phrase in expected), part
+        assert not any(link in part for link in links.values())
+    [item] = zoom_items(zoom_site, "webinars" if mode == "webinar" else "meetings")
+    assert item["start_url"] not in text_of(moved)
