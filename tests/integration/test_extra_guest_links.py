@@ -8,7 +8,7 @@ from icalendar import Calendar
 
 from timetics.db import utcnow
 from timetics.extensions import db
-from timetics.models import Attendee, Booking, ExtraGuest, Job, User
+from timetics.models import Attendee, Booking, ExtraGuest, Job, MeetingType, User
 
 from ..booking_helpers import at, book, iso, manage_path, session_csrf, weekday_ahead
 from ..conftest import login, post_form
@@ -22,6 +22,7 @@ from .test_guest_links import (
     set_mode,
     zoom_items,
 )
+from .test_reminders import HOUR, MINUTE, clock, run_jobs_at  # noqa: F401 (fixture)
 
 EXTRAS = ("ann@example.com", "bo@example.test")
 MODES = [("registration", "meetings"), ("webinar", "webinars")]
@@ -239,3 +240,25 @@ def test_the_host_reads_how_many_registrants_in_their_language(zoom_site, with_e
         assert not any(link in part for link in links.values())
     [item] = zoom_items(zoom_site, "webinars" if mode == "webinar" else "meetings")
     assert item["start_url"] not in text_of(moved)
+
+
+def test_an_extra_guests_reminder_carries_their_own_link(zoom_site, with_extras, app, runner,
+                                                         clock, mailbox):  # noqa: F811
+    set_mode(app, "webinar")
+    with app.app_context():
+        db.session.scalar(db.select(MeetingType).filter_by(slug="group-session")) \
+            .reminder_offsets = "24h"
+        db.session.commit()
+    start = at(weekday_ahead(min_days=4), 13)
+    book(app.test_client(), "group-session", start, email="g1@example.com", name="Guest One",
+         guests=", ".join(EXTRAS))
+    run_due_jobs(app)
+    links = own_links(app)
+    assert all(links.values()) and len(set(links.values())) == 3
+    mailbox.clear()
+    assert run_jobs_at(runner, clock, start - 24 * HOUR + MINUTE) >= 3
+    mailbox.wait_for(3)
+    for address, link in links.items():
+        [reminder] = [m for m in mailbox.to(address) if m["Subject"].startswith("Reminder:")]
+        assert link in text_of(reminder) and link in html_of(reminder)
+        assert not any(other in text_of(reminder) for other in links.values() if other != link)
