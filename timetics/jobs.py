@@ -42,7 +42,7 @@ class Kind(StrEnum):
     ZOOM_CREATE = "zoom_create"  # integrations/meetings.py
     ZOOM_UPDATE = "zoom_update"
     ZOOM_DELETE = "zoom_delete"
-    ZOOM_REGISTER = "zoom_register"  # one guest as a registrant (payload: attendee)
+    ZOOM_REGISTER = "zoom_register"  # one registrant (payload: attendee or extra_guest)
     ZOOM_UNREGISTER = "zoom_unregister"  # cancel that guest's registration
     ZOOM_KEEPALIVE = "zoom_keepalive"  # integrations/keepalive.py
     CALENDAR_SYNC = "calendar_sync"  # calendars/sync.py

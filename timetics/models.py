@@ -500,19 +500,20 @@ class Booking(db.Model):
 
     @property
     def registrant_count(self) -> int:
-        """Guests who are Zoom registrants now (a link per guest)."""
-        return sum(1 for a in self.attendees
-                   if a.zoom_registrant_id and a.status == BookingStatus.CONFIRMED)
+        """Guests and their extra guests who are Zoom registrants now (a link per guest)."""
+        return sum(1 for a in self.attendees if a.status == BookingStatus.CONFIRMED
+                   for person in (a, *a.extra_guests) if person.zoom_registrant_id)
 
-    def join_url_for(self, attendee: Attendee | None) -> str | None:
-        """The Zoom link ``attendee`` may be given (None: the host or an extra guest): their own
-        registrant link where each guest has one, never another guest's; else the shared one."""
+    def join_url_for(self, guest: Attendee | ExtraGuest | None) -> str | None:
+        """The Zoom link ``guest`` (a guest or an extra guest; None: the host) may be given:
+        their own registrant link where each guest has one, never another's; else the shared
+        one."""
         if not self.links_per_guest:
             return self.zoom_join_url
-        if attendee is None or attendee.status != BookingStatus.CONFIRMED \
+        if guest is None or guest.status != BookingStatus.CONFIRMED \
                 or self.zoom_state != ZoomState.CREATED:  # e.g. deleted in Zoom: links dead
             return None
-        return attendee.zoom_join_url
+        return guest.zoom_join_url
 
     def __repr__(self) -> str:
         return f"<Booking {self.reference} {self.start_at:%Y-%m-%dT%H:%MZ} {self.status}>"
@@ -548,7 +549,8 @@ class Attendee(db.Model):
     answers: Mapped[list[Answer]] = relationship(order_by="Answer.position",
                                                  cascade="all, delete-orphan")
     extra_guests: Mapped[list[ExtraGuest]] = relationship(order_by="ExtraGuest.id",
-                                                          cascade="all, delete-orphan")
+                                                          cascade="all, delete-orphan",
+                                                          back_populates="attendee")
 
     def __repr__(self) -> str:
         return f"<Attendee {self.id} {self.email} booking={self.booking_id}>"
@@ -564,6 +566,17 @@ class ExtraGuest(db.Model):
     attendee_id: Mapped[int] = mapped_column(
         ForeignKey("attendees.id", ondelete="CASCADE"), index=True)
     email: Mapped[str] = mapped_column(String(254))
+    # Where each guest has a link of their own, so has each extra guest: a registrant of
+    # their own (as Attendee.zoom_registrant_id), whose place follows the guest's.
+    zoom_registrant_id: Mapped[str | None] = mapped_column(String(64))
+    zoom_join_url: Mapped[str | None] = mapped_column(Text)
+
+    attendee: Mapped[Attendee] = relationship(back_populates="extra_guests")
+
+    @property
+    def status(self) -> BookingStatus:
+        """An extra guest's place is the guest's: it stands and goes with theirs."""
+        return self.attendee.status
 
     def __repr__(self) -> str:
         return f"<ExtraGuest {self.id} attendee={self.attendee_id}>"

@@ -38,6 +38,9 @@ ACCEPTED_SCOPES = {
     "get_webinar": {"webinar:read:webinar", "webinar:read", "webinar:write"},
     "update_webinar": {"webinar:update:webinar", "webinar:write"},
     "delete_webinar": {"webinar:delete:webinar", "webinar:write"},
+    # List webinars: the published reference names the classic webinar:read; the granular
+    # scope list, webinar:read:list_webinars (as meeting:read:list_meetings for meetings).
+    "list_webinars": {"webinar:read:list_webinars", "webinar:read", "webinar:write"},
     "meetings.add_registrant": {"meeting:write:registrant", "meeting:write"},
     "meetings.list_registrants": {"meeting:read:list_registrants", "meeting:read",
                                   "meeting:write"},
@@ -91,17 +94,21 @@ def create_meeting() -> tuple[Response, int]:
 def list_meetings() -> Response:
     """One page of the user's scheduled meetings; ``next_page_token`` is an opaque offset."""
     user = _signed_in_user()
-    meetings = sandbox_state().meetings.scheduled_for(user.id)
+    return _one_page("meetings", sandbox_state().meetings.scheduled_for(user.id))
+
+
+def _one_page(kind: str, items: list) -> Response:
+    """One page of a listing (``next_page_token`` is an opaque offset), agendas cut short."""
     page_size = request.args.get("page_size", DEFAULT_PAGE_SIZE, type=int)
     page_size = max(1, min(page_size, MAX_PAGE_SIZE))
     start = max(0, request.args.get("next_page_token", 0, type=int))
-    page = meetings[start:start + page_size]
-    more = start + len(page) < len(meetings)
+    page = items[start:start + page_size]
+    more = start + len(page) < len(items)
     return jsonify(
         page_size=page_size,
-        total_records=len(meetings),
+        total_records=len(items),
         next_page_token=str(start + len(page)) if more else "",
-        meetings=[m.as_list_item() for m in page],
+        **{kind: [m.as_list_item() for m in page]},
     )
 
 
@@ -138,6 +145,21 @@ def create_webinar(user_id: str) -> tuple[Response, int]:
         raise webinar_plan_missing(user.id)
     webinar = sandbox_state().webinars.create(user, body, request.url_root.rstrip("/"))
     return jsonify(webinar.as_zoom_json()), 201
+
+
+@bp.get("/users/<user_id>/webinars")
+def list_webinars(user_id: str) -> Response:
+    """One page of the user's scheduled webinars (List webinars): the query is checked
+    against the published schema, and the host needs the Webinar add-on, as for creating."""
+    user = _signed_in_user()
+    if user_id not in ("me", user.id, user.email):
+        raise ZoomApiError(404, 1001, f"User {user_id} not exist or not belong to this account.")
+    errors = schema.query_errors(schema.LIST_WEBINARS, request.args.to_dict())
+    if errors:
+        raise ZoomApiError(400, 300, "Validation Failed.", errors)
+    if not user.feature().get("webinar"):
+        raise webinar_plan_missing(user.id)
+    return _one_page("webinars", sandbox_state().webinars.scheduled_for(user.id))
 
 
 @bp.get("/webinars/<webinar_id>")

@@ -31,7 +31,7 @@ OPERATIONS = {
     "users_me": "api", "create_meeting": "api", "list_meetings": "api", "get_meeting": "api",
     "update_meeting": "api", "delete_meeting": "api", "token": "oauth", "revoke": "oauth",
     "user_settings": "api", "meeting_invitation": "api",
-    "create_webinar": "api", "get_webinar": "api", "update_webinar": "api",
+    "create_webinar": "api", "list_webinars": "api", "get_webinar": "api", "update_webinar": "api",
     "delete_webinar": "api", "add_registrant": "api", "list_registrants": "api",
     "registrant_status": "api", "delete_registrant": "api",
 }

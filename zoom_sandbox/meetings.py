@@ -153,7 +153,7 @@ class Meeting:
         }
 
     def as_list_item(self) -> dict:
-        """One entry of ``GET /users/me/meetings``: fewer fields, agenda cut short."""
+        """One entry of List meetings (or List webinars): fewer fields, agenda cut short."""
         return {
             "id": self.id,
             "uuid": self.uuid,

@@ -18,7 +18,8 @@ The webinar and registrant operations (Webinars: Create, Get, Update, Delete a w
 and Webinars: Add, List, Update status of, Delete a registrant) were copied whole, unchanged,
 from Zoom's published ``ZoomMeetingAPISpec.json`` ("Zoom Meeting API" 2.0.0, as downloaded from
 developers.zoom.us/api-hub/meetings and kept in the public repository
-tommyhuangli/zoom-link-generator at commit c01ef38, 2025-08-14).
+tommyhuangli/zoom-link-generator at commit c01ef38, 2025-08-14). So was Webinars: List webinars
+(``GET /users/{userId}/webinars``), whose query ``query_errors`` checks.
 """
 from __future__ import annotations
 
@@ -40,6 +41,7 @@ GET_USER = ("/users/{userId}", "get")
 GET_USER_SETTINGS = ("/users/{userId}/settings", "get")
 GET_INVITATION = ("/meetings/{meetingId}/invitation", "get")
 CREATE_WEBINAR = ("/users/{userId}/webinars", "post")
+LIST_WEBINARS = ("/users/{userId}/webinars", "get")
 GET_WEBINAR = ("/webinars/{webinarId}", "get")
 UPDATE_WEBINAR = ("/webinars/{webinarId}", "patch")
 ADD_MEETING_REGISTRANT = ("/meetings/{meetingId}/registrants", "post")
@@ -75,6 +77,27 @@ def response_errors(operation: tuple[str, str], status: int, body: Any) -> list[
     """Where ``body`` breaks the copy's schema of the ``status`` answer; empty if it fits."""
     return [f"{'.'.join(map(str, e.absolute_path)) or 'body'}: {e.message}"
             for e in _response_validator(*operation, str(status)).iter_errors(body)]
+
+
+def query_errors(operation: tuple[str, str], query: dict[str, str]) -> list[dict]:
+    """Zoom-style ``errors`` entries for the query parameters the operation declares (an
+    integer parameter is read as one first); empty if they fit."""
+    errors = []
+    for parameter in openapi_spec()["paths"][operation[0]][operation[1]]["parameters"]:
+        name = parameter["name"]
+        if parameter["in"] != "query" or name not in query:
+            continue
+        value: Any = query[name]
+        if parameter["schema"].get("type") == "integer":
+            try:
+                value = int(value)
+            except ValueError:
+                errors.append({"field": name, "message": f"{value!r} is not an integer"})
+                continue
+        error = next(Draft4Validator(parameter["schema"]).iter_errors(value), None)
+        if error is not None:
+            errors.append({"field": name, "message": error.message})
+    return errors
 
 
 def body_errors(operation: tuple[str, str], body: Any) -> list[dict]:

@@ -33,7 +33,8 @@ def group_host(zoom_site, make_user, admin):
     """A host with the Webinar add-on, connected to an app with every optional scope."""
     zoom_site.register_app(scopes=[*GRANULAR_SCOPES, "meeting:read:list_meetings",
                                    *REGISTRATION_SCOPES, *WEBINAR_SCOPES,
-                                   "webinar:read:webinar", "user:read:settings"])
+                                   "webinar:read:webinar", "webinar:read:list_webinars",
+                                   "user:read:settings"])
     zoom_site.zoom("post", "/users", json=ALEX_WITH_WEBINARS)
     setup = create_booking_setup(zoom_site.app, make_user, location=Location.ZOOM)
     browser = Browser(zoom_site)

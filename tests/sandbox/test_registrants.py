@@ -15,7 +15,7 @@ REGISTRANT_SCOPES = ["meeting:write:registrant", "meeting:read:list_registrants"
 WEBINAR_SCOPES = ["webinar:write:webinar", "webinar:read:webinar", "webinar:update:webinar",
                   "webinar:delete:webinar", "webinar:write:registrant",
                   "webinar:read:list_registrants", "webinar:update:registrant_status",
-                  "webinar:delete:registrant"]
+                  "webinar:delete:registrant", "webinar:read:list_webinars"]
 ALL_SCOPES = [*DEFAULT_SCOPES, *REGISTRANT_SCOPES, *WEBINAR_SCOPES]
 WEBINAR_HOST = {"id": "zoomuser-web", "email": "web@zoom.example", "type": 2,
                 "features": {"webinar": True, "webinar_capacity": 3}}
@@ -185,3 +185,35 @@ def test_each_operation_names_its_missing_scope(zoom, method, path, scope):
     response = zoom.api(method, path, token, json={})
     assert (response.status_code, response.json()["code"]) == (400, 4711)
     assert scope in response.json()["message"]
+
+
+def test_list_webinars_answers_the_published_schema_with_agendas_cut_to_250(zoom, host_token):
+    long_agenda = "A" * 240 + " Timetics booking LATE01."
+    kept = created(zoom, host_token, "webinars", agenda=long_agenda)
+    dropped = created(zoom, host_token, "webinars", start_time="2030-05-02T15:00:00Z")
+    assert zoom.api("delete", f"/webinars/{dropped}", host_token).status_code == 204
+    created(zoom, host_token, "meetings")  # meetings are listed apart
+    response = zoom.api("get", "/users/me/webinars", host_token,
+                        params={"type": "scheduled", "page_size": 300})
+    assert response.status_code == 200
+    assert schema.response_errors(schema.LIST_WEBINARS, 200, response.json()) == []
+    [item] = response.json()["webinars"]
+    assert item["id"] == kept and item["agenda"] == long_agenda[:250]
+
+
+@pytest.mark.parametrize(("params", "field"), [({"type": "past"}, "type"),
+                                               ({"page_size": 301}, "page_size"),
+                                               ({"page_size": "many"}, "page_size")])
+def test_list_webinars_refuses_a_query_outside_the_schema(zoom, host_token, params, field):
+    response = zoom.api("get", "/users/me/webinars", host_token, params=params)
+    assert response.status_code == 400 and response.json()["code"] == 300
+    assert [e["field"] for e in response.json()["errors"]] == [field]
+
+
+def test_list_webinars_needs_the_add_on_and_a_scope(zoom):
+    response = zoom.api("get", "/users/me/webinars", token_for(zoom, LICENSED, ALL_SCOPES))
+    assert response.status_code == 400 and response.json()["code"] == 200
+    no_scope = token_for(zoom, WEBINAR_HOST, [*DEFAULT_SCOPES, "webinar:write:webinar"])
+    response = zoom.api("get", "/users/me/webinars", no_scope)
+    assert response.status_code == 400 and response.json()["code"] == 4711
+    assert "webinar:read:list_webinars" in response.json()["message"]

@@ -46,14 +46,15 @@ def manage_url(booking: Booking, token: str) -> str:
 
 # --- what a change writes (in its transaction) ---------------------------------------------------
 
-def _enqueue(booking: Booking, email: str, guest: Attendee | None, subject: str,
-             **payload) -> None:
+def _enqueue(booking: Booking, email: str, guest: Attendee | None, subject: str, *,
+             copy: bool = True, **payload) -> None:
     """One email job; ``to`` and ``subject`` are kept for the dashboard, the email itself is
-    written when the job runs."""
+    written when the job runs. ``copy``: the guest's extra guests get the same (if it is
+    news for them)."""
     enqueue(Kind.BOOKING_EMAIL, booking=booking, payload={
         "email": email, "recipient": guest.id if guest else HOST,
         "to": guest.email if guest else booking.host.email, "subject": subject, **payload})
-    if guest is not None and email in EXTRA_GUESTS_TOLD:
+    if guest is not None and copy and email in EXTRA_GUESTS_TOLD:
         copy_to_extra_guests(booking, guest, {"email": email, "subject": subject, **payload})
 
 
@@ -62,10 +63,15 @@ def copy_to_extra_guests(booking: Booking, guest: Attendee, payload: dict,
     """The same email to each extra guest the guest brought, without the guest's manage link
     (only the guest manages). Keyed by the guest, so dropping the guest's reminders drops
     theirs."""
-    shared = {k: v for k, v in payload.items() if k not in ("token", "to", "recipient")}
     for extra in guest.extra_guests:
-        enqueue(Kind.BOOKING_EMAIL, booking=booking, run_after=run_after, payload={
-            **shared, "recipient": guest.id, "extra_guest": extra.id, "to": extra.email})
+        _enqueue_for_extra_guest(booking, extra, payload, run_after)
+
+
+def _enqueue_for_extra_guest(booking: Booking, extra: ExtraGuest, payload: dict,
+                             run_after: datetime | None = None) -> None:
+    shared = {k: v for k, v in payload.items() if k not in ("token", "to", "recipient")}
+    enqueue(Kind.BOOKING_EMAIL, booking=booking, run_after=run_after, payload={
+        **shared, "recipient": extra.attendee_id, "extra_guest": extra.id, "to": extra.email})
 
 
 def plan_confirmation(booking: Booking, attendee: Attendee, token: str) -> None:
@@ -123,37 +129,56 @@ def plan_zoom_link(booking: Booking, *, replaced: bool = False) -> None:
     follow"). Everyone else's emails are still to be written, and will carry it. ``replaced``:
     the meeting replaces one the host deleted in Zoom, whose link no longer works."""
     told = _told_before_the_meeting(booking)
-    title, host = booking.meeting_type.name, booking.host
+    title = booking.meeting_type.name
     label = N_("New Zoom link: %(meeting)s") if replaced else N_("Zoom link: %(meeting)s")
     for attendee in _confirmed(booking):
         if attendee.id in told:
-            _enqueue(booking, ZOOM_LINK, attendee, in_language(
-                language_of(attendee), label, meeting=in_language(
-                    language_of(attendee), "%(meeting)s with %(host)s", meeting=title,
-                    host=host.name)),
+            _enqueue(booking, ZOOM_LINK, attendee, _link_subject(booking, attendee, label),
                      replaced=replaced)
     if HOST in told:
+        host = booking.host
         _enqueue(booking, ZOOM_LINK, None, in_language(
             language_of(host), label, meeting=f"{title} ({booking.reference})"),
                  replaced=replaced)
 
 
-def plan_guest_link(booking: Booking, attendee: Attendee) -> None:
-    """Now that ``attendee`` has their own Zoom link: it, with an updated .ics, if they were
-    told before it existed that it would follow (else their emails, still to be written,
-    carry it)."""
-    if attendee.id in _told_before_the_meeting(booking):
-        _enqueue(booking, ZOOM_LINK, attendee,
-                 f"Zoom link: {booking.meeting_type.name} with {booking.host.name}")
+def _link_subject(booking: Booking, guest: Attendee, label: str) -> str:
+    """The link email's subject, in the guest's language (their extra guests read it too)."""
+    language = language_of(guest)
+    return in_language(language, label, meeting=in_language(
+        language, "%(meeting)s with %(host)s", meeting=booking.meeting_type.name,
+        host=booking.host.name))
+
+
+def plan_guest_link(booking: Booking, person: Attendee | ExtraGuest) -> None:
+    """Now that ``person`` (a guest, or an extra guest they brought) has their own Zoom link:
+    it, with an updated .ics, to them alone, if they were told before it existed that it
+    would follow (else their emails, still to be written, carry it). Each extra guest has a
+    link of their own, mailed when it is made."""
+    told = _told_before_the_meeting(booking)
+    if isinstance(person, ExtraGuest):
+        if _extra_guest_key(person.id) in told:
+            _enqueue_for_extra_guest(booking, person, {
+                "email": ZOOM_LINK,
+                "subject": _link_subject(booking, person.attendee, N_("Zoom link: %(meeting)s"))})
+    elif person.id in told:
+        _enqueue(booking, ZOOM_LINK, person,
+                 _link_subject(booking, person, N_("Zoom link: %(meeting)s")), copy=False)
+
+
+def _extra_guest_key(extra_guest_id: int) -> str:
+    return f"extra_guest:{extra_guest_id}"
 
 
 def _told_before_the_meeting(booking: Booking) -> set[int | str]:
-    """The recipients of the booking's emails that went out, or are going out right now."""
+    """The readers of the booking's emails that went out, or are going out right now: a
+    guest's id, HOST, or an extra guest's key."""
     jobs = db.session.scalars(select(Job).where(
         Job.booking_id == booking.id, Job.kind == Kind.BOOKING_EMAIL,
         Job.locked_until.is_not(None) | Job.done_at.is_not(None)))
     # A request's emails say that no link comes before the host accepts: they do not count.
-    return {job.payload["recipient"] for job in jobs
+    return {_extra_guest_key(job.payload["extra_guest"]) if "extra_guest" in job.payload
+            else job.payload["recipient"] for job in jobs
             if (job.done_at or in_flight(job)) and job.payload["email"] != REQUESTED}
 
 
@@ -174,7 +199,8 @@ def _send(job: Job) -> None:
         if "extra_guest" in payload else None
     if extra is not None:
         with force_locale(language_of(guest)):  # they read what the guest booked in
-            template, attachments, context = _extra_guest_email(booking, guest, payload)
+            template, attachments, context = _extra_guest_email(booking, guest, extra,
+                                                                payload)
         to = extra.email
     else:
         with force_locale(language_of(guest or booking.host)):
@@ -183,11 +209,11 @@ def _send(job: Job) -> None:
         to = guest.email if guest else booking.host.email
     language = language_of(guest or booking.host)
     try:
-        # The Zoom link this reader may have: a guest's own, never another guest's.
+        # The Zoom link this reader may have: their own, never another guest's.
         with force_locale(language):  # the .ics above and the email in the reader's language
             deliver(build_message(to, payload["subject"], f"email/{template}", attachments,
                                   booking=booking, join_url=booking.join_url_for(
-                                      None if extra else guest),
+                                      extra or guest),
                                   for_host=guest is None and extra is None, **context))
     except (OSError, smtplib.SMTPException) as e:
         raise RetryLater(describe_mail_error(e)) from e
@@ -273,13 +299,14 @@ def _reminder_skipped(booking: Booking, guest: Attendee | None, payload: dict) -
     return ""
 
 
-def _extra_guest_email(booking: Booking, guest: Attendee, payload: dict) -> tuple:
+def _extra_guest_email(booking: Booking, guest: Attendee, extra: ExtraGuest,
+                       payload: dict) -> tuple:
     """What the guest gets, for someone they brought: the .ics (without the guest's answers)
-    and the Zoom link, no manage link."""
+    and the Zoom link (their own where each guest has one), no manage link."""
     change = payload["email"]
     method = "CANCEL" if change == CANCELLED else "REQUEST"
     attachments = () if change == REMINDER else \
-        _ics(booking, [guest], method, with_answers=False)
+        _ics(booking, [guest], method, with_answers=False, guest=extra)
     old_start = payload.get("old_start")
     return ("extra_guest", attachments, {
         "attendee": guest, "zone": guest.timezone, "change": change,
@@ -298,9 +325,9 @@ def _confirmed(booking: Booking) -> list[Attendee]:
 
 
 def _invitation(booking: Booking, attendees: list[Attendee], *, with_answers: bool = True,
-                guest: Attendee | None = None) -> Invitation:
-    """The event; its Zoom link is ``guest``'s own (None: the host's or an extra guest's copy,
-    which has the shared link where there is one, never a guest's own)."""
+                guest: Attendee | ExtraGuest | None = None) -> Invitation:
+    """The event; its Zoom link is ``guest``'s own (a guest's or an extra guest's; None: the
+    host's copy, which has the shared link where there is one, never a guest's own)."""
     meeting_type = booking.meeting_type
     host = booking.host
     join_url = booking.join_url_for(guest)
@@ -375,7 +402,8 @@ def calendar_links(booking: Booking) -> dict[str, str]:
 
 
 def _ics(booking: Booking, attendees: list[Attendee], method: str, *,
-         with_answers: bool = True, guest: Attendee | None = None) -> tuple[Attachment, ...]:
+         with_answers: bool = True,
+         guest: Attendee | ExtraGuest | None = None) -> tuple[Attachment, ...]:
     data = build_ics(_invitation(booking, attendees, with_answers=with_answers, guest=guest),
                      method=method)
     name = "cancel.ics" if method == "CANCEL" else "invite.ics"

@@ -21,6 +21,7 @@ from ..models import (
     Attendee,
     Booking,
     BookingStatus,
+    ExtraGuest,
     GuestJoin,
     Job,
     Location,
@@ -139,19 +140,46 @@ def plan_move(booking: Booking) -> bool:
     return False
 
 
+Person = Attendee | ExtraGuest  # a guest, or someone they brought: each a registrant
+
+
 def plan_registrant(booking: Booking, attendee: Attendee) -> None:
-    """A guest who joined a booking whose meeting exists becomes a registrant (a meeting still
-    to be made registers every guest it finds when it is made)."""
+    """A guest who joined a booking whose meeting exists becomes a registrant, and so does
+    each extra guest they bring: one job per person, so that one failing holds up no other
+    (a meeting still to be made registers everyone it finds when it is made)."""
     if booking.links_per_guest and booking.zoom_state == ZoomState.CREATED:
-        enqueue(Kind.ZOOM_REGISTER, booking=booking, payload={"attendee": attendee.id})
+        for person in (attendee, *attendee.extra_guests):
+            enqueue(Kind.ZOOM_REGISTER, booking=booking, payload=_payload_of(person))
 
 
 def plan_unregister(booking: Booking, attendee: Attendee) -> None:
-    """A guest who gave back their place: their registration is cancelled, so their link
-    stops working while the others' still work. A registration still being made is
-    cancelled by its own job, which sees the place given back."""
-    if booking.links_per_guest and attendee.zoom_registrant_id:
-        enqueue(Kind.ZOOM_UNREGISTER, booking=booking, payload={"attendee": attendee.id})
+    """A guest who gave back their place: their registration and their extra guests' are
+    cancelled, so those links stop working while the others' still work. A registration
+    still being made is cancelled by its own job, which sees the place given back."""
+    for person in (attendee, *attendee.extra_guests):
+        _plan_unregister(booking, person)
+
+
+def _plan_unregister(booking: Booking, person: Person) -> None:
+    if booking.links_per_guest and person.zoom_registrant_id:
+        enqueue(Kind.ZOOM_UNREGISTER, booking=booking, payload=_payload_of(person))
+
+
+def _payload_of(person: Person) -> dict:
+    return {"extra_guest": person.id} if isinstance(person, ExtraGuest) \
+        else {"attendee": person.id}
+
+
+def _person_in(payload: dict) -> Person | None:
+    """The job's person; None when they are gone (erased guest data deletes extra guests)."""
+    if "extra_guest" in payload:
+        return db.session.get(ExtraGuest, payload["extra_guest"])
+    return db.session.get(Attendee, payload["attendee"])
+
+
+def _who(person: Person) -> str:
+    """The person for the log, without their address."""
+    return f"{'extra guest' if isinstance(person, ExtraGuest) else 'attendee'} {person.id}"
 
 
 def plan_new_meeting(booking: Booking) -> bool:
@@ -168,7 +196,8 @@ def plan_new_meeting(booking: Booking) -> bool:
     booking.zoom_start_at = booking.zoom_error = None
     booking.zoom_state = ZoomState.NONE
     for attendee in booking.attendees:  # registrations of the deleted meeting went with it
-        attendee.zoom_registrant_id = attendee.zoom_join_url = None
+        for person in (attendee, *attendee.extra_guests):
+            person.zoom_registrant_id = person.zoom_join_url = None
     plan_meeting(booking, replaces=deleted)
     return booking.zoom_state == ZoomState.PENDING
 
@@ -266,10 +295,11 @@ def _create(job: Job) -> None:
         booking.zoom_state, booking.zoom_error = ZoomState.NONE, None
         return
     # An earlier attempt may have worked at Zoom before it failed or its process died: adopt
-    # that meeting rather than make a second one.
-    # (Zoom lists webinars elsewhere: a webinar whose creation timed out is not looked for.)
-    meeting = api.find_meeting_by_agenda(agenda_marker(booking)) \
-        if job.attempts > 1 and not is_webinar(booking) else None
+    # that meeting (or webinar: Zoom lists those apart) rather than make a second one.
+    meeting = None
+    if job.attempts > 1:
+        find = api.find_webinar_by_agenda if is_webinar(booking) else api.find_meeting_by_agenda
+        meeting = find(agenda_marker(booking))
     if meeting is None and booking.status == BookingStatus.CONFIRMED:
         meeting = api.create_webinar(zoom_body(booking)) if is_webinar(booking) \
             else api.create_meeting(zoom_body(booking))
@@ -360,43 +390,54 @@ def _registrant_kind(booking: Booking) -> str:
     return zoom.WEBINARS if is_webinar(booking) else zoom.MEETINGS
 
 
+def _registrant_name(person: Person) -> tuple[str, str]:
+    """First and last name for Zoom (Add a registrant: ``first_name`` required, ``last_name``
+    optional). An extra guest gave us only their address: ZoomAPI.add_registrant then uses
+    it as the first name."""
+    name = person.name if isinstance(person, Attendee) else ""
+    first, _, last = name.partition(" ")
+    return first, last
+
+
 @handler(Kind.ZOOM_REGISTER, on_failure=_record_failure)
 def _register(job: Job) -> None:
-    """One guest becomes a registrant with their own link, which is then mailed to them if
-    they were already told "your Zoom link will follow". Zoom answers an email registered
-    before with the same registration, and a guest with a registrant id is skipped: a retried
-    job registers the guest once."""
+    """One guest (or one of their extra guests) becomes a registrant with their own link,
+    which is then mailed to them if they were already told "your Zoom link will follow".
+    Zoom answers an email registered before with the same registration, and a person with a
+    registrant id is skipped: a retried job registers them once."""
     booking = job.booking
-    attendee = db.session.get(Attendee, job.payload["attendee"])
-    if attendee is None or attendee.zoom_registrant_id or not booking.zoom_meeting_id \
+    person = _person_in(job.payload)
+    if person is None or person.zoom_registrant_id or not booking.zoom_meeting_id \
             or booking.zoom_state != ZoomState.CREATED \
-            or attendee.status != BookingStatus.CONFIRMED:
+            or person.status != BookingStatus.CONFIRMED:
         return
     api = _api(booking)
     if api is None:
         return
-    first, _, last = attendee.name.partition(" ")
+    first, last = _registrant_name(person)
     registrant = api.add_registrant(_registrant_kind(booking), booking.zoom_meeting_id,
-                                    email=attendee.email, first_name=first, last_name=last)
-    db.session.refresh(attendee)
-    attendee.zoom_registrant_id = str(registrant["registrant_id"])
-    attendee.zoom_join_url = registrant["join_url"]
+                                    email=person.email, first_name=first, last_name=last)
+    db.session.refresh(person)
+    if isinstance(person, ExtraGuest):  # their place is the guest's, which may have gone
+        db.session.refresh(person.attendee)
+    person.zoom_registrant_id = str(registrant["registrant_id"])
+    person.zoom_join_url = registrant["join_url"]
     booking.zoom_error = None
-    logger.info("Attendee %s registered for Zoom %s %s of booking %s", attendee.id,
+    logger.info("Zoom: %s registered for %s %s of booking %s", _who(person),
                 _registrant_kind(booking), booking.zoom_meeting_id, booking.reference)
-    if attendee.status == BookingStatus.CANCELLED:  # gave back the place meanwhile
-        plan_unregister(booking, attendee)
+    if person.status == BookingStatus.CANCELLED:  # the place was given back meanwhile
+        _plan_unregister(booking, person)
     else:
-        plan_guest_link(booking, attendee)
+        plan_guest_link(booking, person)
 
 
 @handler(Kind.ZOOM_UNREGISTER, on_failure=_record_failure)
 def _unregister(job: Job) -> None:
-    """Cancel one guest's registration (Update registrant's status, action cancel): their
-    link stops working. Nothing to do once the whole meeting is deleted."""
+    """Cancel one guest's (or extra guest's) registration (Update registrant's status, action
+    cancel): their link stops working. Nothing to do once the whole meeting is deleted."""
     booking = job.booking
-    attendee = db.session.get(Attendee, job.payload["attendee"])
-    if attendee is None or not attendee.zoom_registrant_id \
+    person = _person_in(job.payload)
+    if person is None or not person.zoom_registrant_id \
             or booking.zoom_state != ZoomState.CREATED:
         return
     api = _api(booking)
@@ -404,6 +445,6 @@ def _unregister(job: Job) -> None:
         raise RetryLater("The host disconnected Zoom: Timetics can no longer cancel the "
                          "guest's registration. Cancel it in Zoom.")
     api.cancel_registrant(_registrant_kind(booking), booking.zoom_meeting_id,
-                          registrant_id=attendee.zoom_registrant_id, email=attendee.email)
-    logger.info("Zoom registration of attendee %s cancelled (booking %s)", attendee.id,
+                          registrant_id=person.zoom_registrant_id, email=person.email)
+    logger.info("Zoom registration of %s cancelled (booking %s)", _who(person),
                 booking.reference)

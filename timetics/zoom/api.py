@@ -3,6 +3,7 @@ bodies."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -108,7 +109,7 @@ class ZoomAPI:
         what = "registrant creation"
         registrant = self._json(
             "POST", f"/{_collection(kind)}/{_meeting_path(item_id)}/registrants", what,
-            json={"email": email, "first_name": first_name[:64] or email,
+            json={"email": email, "first_name": (first_name or email)[:64],
                   **({"last_name": last_name[:64]} if last_name else {})}, expect=201)
         if not registrant.get("registrant_id") or not registrant.get("join_url"):
             raise ZoomUnavailable("Zoom's answer to the registrant creation held no "
@@ -151,24 +152,36 @@ class ZoomAPI:
         Listing meetings needs the ``meeting:read:list_meetings`` scope with granular scopes;
         without it Zoom refuses, and this says None (and logs why) rather than failing forever.
         """
+        return self._find_by_agenda(MEETINGS, needle, self.get_meeting)
+
+    def find_webinar_by_agenda(self, needle: str) -> dict | None:
+        """The same for webinars: Zoom lists them apart (List webinars, GET
+        /users/{userId}/webinars, ``webinars`` with each ``agenda`` cut to 250 characters;
+        classic scope ``webinar:read``, granular ``webinar:read:list_webinars``), as
+        ``get_webinar`` returns it, or None."""
+        return self._find_by_agenda(WEBINARS, needle, self.get_webinar)
+
+    def _find_by_agenda(self, kind: str, needle: str,
+                        get: Callable[[str], dict]) -> dict | None:
         if not needle:
-            raise ValueError("find_meeting_by_agenda() needs a non-empty needle.")
-        what = "meeting search"
+            raise ValueError("Finding by agenda needs a non-empty needle.")
+        what = f"{kind[:-1]} search"
         params: dict[str, Any] = {"type": "scheduled", "page_size": LIST_PAGE_SIZE}
         seen: set[str] = set()
         for _ in range(LIST_MAX_PAGES):
             try:
-                page = self._json("GET", "/users/me/meetings", what, params=params, expect=200)
+                page = self._json("GET", f"/users/me/{_collection(kind)}", what, params=params,
+                                  expect=200)
             except ZoomError as e:
                 if e.status in (400, 401, 403) and _is_scope_error(e.code, e.message):
-                    logger.warning("Zoom refused the meeting search for lack of a scope; "
-                                   "assuming no meeting was made")
+                    logger.warning("Zoom refused the %s for lack of a scope; assuming none "
+                                   "was made", what)
                     return None
                 raise
-            for item in page.get("meetings") or []:
+            for item in page.get(kind) or []:
                 if isinstance(item, dict) and needle in str(item.get("agenda") or ""):
                     try:
-                        return self.get_meeting(str(item["id"]))
+                        return get(str(item["id"]))
                     except ZoomNotFound:
                         continue  # deleted since the listing
             cursor = page.get("next_page_token")
@@ -176,7 +189,7 @@ class ZoomAPI:
                 return None
             seen.add(cursor)
             params = {**params, "next_page_token": cursor}
-        logger.warning("Zoom meeting search stopped after %s pages", LIST_MAX_PAGES)
+        logger.warning("Zoom %s stopped after %s pages", what, LIST_MAX_PAGES)
         return None
 
     def _json(self, method: str, path: str, what: str, *, expect: int,

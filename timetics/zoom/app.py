@@ -46,6 +46,12 @@ SCOPES = (
           classic="meeting:read", required=False,
           unlocks="finds a meeting whose creation timed out at Zoom instead of making a "
                   "second one"),
+    # The same for webinars, which Zoom lists apart (Webinars: List webinars, GET
+    # /users/{userId}/webinars; the API reference names the classic webinar:read).
+    Scope("webinar:read:list_webinars", "View a user's webinars (recommended)",
+          classic="webinar:read", required=False,
+          unlocks="finds a webinar whose creation timed out at Zoom instead of making a "
+                  "second one"),
     # Optional: the host's plan features (Get user settings' ``feature``: webinars, capacity).
     Scope(SETTINGS_SCOPE, "View a user's settings (optional)", classic="user:read",
           required=False,
