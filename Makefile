@@ -4,6 +4,10 @@ PYTHON ?= python3
 PORT ?= 5000
 HOST ?= 127.0.0.1
 THREADS ?= 8
+# Test processes: most tests wait on loopback servers (Zoom sandbox, SMTP, CalDAV, Chromium),
+# so more processes than cores pay; each has its own databases, ports and browser.
+TEST_WORKERS ?= 4
+PYTEST := $(VENV)/bin/python -m pytest -n $(TEST_WORKERS) --dist worksteal
 PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app timetics
 
@@ -47,7 +51,7 @@ INSTALL_REDIS := command -v redis-server >/dev/null || (apt-get update && apt-ge
 test: lint
 	$(INSTALL_CHROMIUM)
 	$(INSTALL_REDIS)
-	$(PY) -m pytest
+	$(PYTEST)
 
 # The whole suite on PostgreSQL, as CI runs it on a fresh machine (as root): Debian's
 # postgresql is installed and its cluster started when missing, and a throwaway role and
@@ -74,7 +78,7 @@ test-postgres: $(VENV)/.installed-test
 		$(PG_SQL) -c "CREATE ROLE $(PG_NAME) LOGIN CREATEDB PASSWORD '$(PG_NAME)'"; \
 	$(PG_SQL) -tAc "SELECT 1 FROM pg_database WHERE datname = '$(PG_NAME)'" | grep -q 1 || \
 		$(PG_SQL) -c "CREATE DATABASE $(PG_NAME) OWNER $(PG_NAME)"; \
-	TIMETICS_SQLALCHEMY_DATABASE_URI=$(PG_URL) $(PY) -m pytest
+	TIMETICS_SQLALCHEMY_DATABASE_URI=$(PG_URL) $(PYTEST)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -366,7 +366,7 @@ def zoom_site(app):
              "last_name": "Second"},
         ],
     })).start()
-    app.config.update(ZOOM_OAUTH_URL=zoom.url, ZOOM_API_URL=zoom.url + "/v2", ZOOM_TIMEOUT=1)
+    app.config.update(ZOOM_OAUTH_URL=zoom.url, ZOOM_API_URL=zoom.url + "/v2", ZOOM_TIMEOUT=2)
     site = BackgroundServer(app).start()
     app.config["EXTERNAL_URL"] = site.url
     live = LiveSite(app=app, url=site.url, zoom_url=zoom.url)

@@ -53,7 +53,7 @@ level = error
         self.process = subprocess.Popen(
             [sys.executable, "-m", "radicale", "--config", str(self.folder / "config")],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 60
         while True:
             try:
                 socket.create_connection(("127.0.0.1", self.port), 0.2).close()

@@ -40,7 +40,7 @@ def operator_env(app, **extra: object) -> dict[str, str]:
     return env
 
 
-def job_runners_together(app, count: int, *args: str, timeout: float = 60,
+def job_runners_together(app, count: int, *args: str, timeout: float = 120,
                          **config: object) -> list[int]:
     """Start ``count`` `flask run-jobs` processes (with ``args``, ``config`` as ``TIMETICS_*``)
     at once and wait for them; how many jobs each ran. Fails on an error, a traceback or
@@ -85,7 +85,7 @@ def gunicorn(app, folder: Path, **config: object) -> Iterator[tuple[str, Path]]:
     url = f"http://127.0.0.1:{port}"
     try:
         # Up when both workers have answered: each loads the app on its own after booting.
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 60
         while len(served_by(access_log, "GET")) < 2:
             assert process.poll() is None, error_log.read_text()
             assert time.monotonic() < deadline, "gunicorn's workers did not come up"

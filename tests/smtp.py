@@ -95,7 +95,7 @@ class Mailbox:
     def to(self, address: str) -> list[EmailMessage]:
         return [m for m in self.messages if address.lower() in m["To"].lower()]
 
-    def wait_for(self, count: int, timeout: float = 5.0) -> list[EmailMessage]:
+    def wait_for(self, count: int, timeout: float = 10.0) -> list[EmailMessage]:
         """The messages, once at least ``count`` have arrived (mail may be sent from a thread)."""
         deadline = time.monotonic() + timeout
         while len(self.messages) < count and time.monotonic() < deadline:

@@ -43,7 +43,7 @@ def make_run(app, folder: Path) -> Iterator[tuple[str, Path]]:
                                    stderr=err, env=operator_env(app), stdin=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 60
         while True:
             assert process.poll() is None, errors.read_text()
             assert time.monotonic() < deadline, "gunicorn did not come up"

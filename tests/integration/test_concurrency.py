@@ -39,7 +39,7 @@ from ..servers import gunicorn, job_runners_together, operator_env, served_by
 from ..smtp import Mailbox, text_of
 
 RACERS = 20
-TIMEOUT = 30  # seconds for one HTTP call or one process: generous, a hang still fails
+TIMEOUT = 90  # seconds for one HTTP call or one process: generous, a hang still fails
 TAKEN = "That time was just taken"
 
 

@@ -125,7 +125,7 @@ def test_make_run_prints_the_link_and_it_works(app, runner, tmp_path):
 
     path = setup_link(runner)
     with make_run(app, tmp_path) as (url, log):
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 30
         while path not in log.read_text() and time.monotonic() < deadline:
             time.sleep(0.1)
         assert "http://timetics.test" + path in log.read_text()

@@ -92,7 +92,7 @@ def test_a_zoom_timeout_says_so_and_that_we_retry_in_a_moment(zoom_site, connect
     guest_books(zoom_site, at(weekday_ahead(), 10))
     panel = needs_attention(dashboard_of(zoom_site, admin.email))
     assert "Zoom did not answer in time; we retry in a moment." in panel
-    assert "<code>Zoom did not answer the meeting creation within 1 seconds.</code>" in panel
+    assert "<code>Zoom did not answer the meeting creation within 2 seconds.</code>" in panel
 
 
 def test_a_job_that_gave_up_says_we_stopped_retrying(zoom_site, connected_host, admin):

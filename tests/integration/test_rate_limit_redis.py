@@ -36,7 +36,7 @@ def redis_url(tmp_path):
     import redis
 
     client = redis.Redis(port=port)
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 30
     while True:
         try:
             client.ping()
