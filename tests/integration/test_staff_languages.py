@@ -213,6 +213,7 @@ def test_needs_attention_speaks_the_readers_language(app, make_user, german_admi
     assert "<strong>Zoom nicht verbunden</strong> für Hana Host: Zoom-Terminarten werden ohne " \
            "Zoom-Link gebucht." in html
     assert "Bereit für Ihre erste Buchung" in html and "Die Zoom-App einrichten" in html
+    assert "&lt;strong" not in html  # the sentence's own markup is not escaped
 
 
 def test_a_french_member_reads_french_and_an_english_one_english(app, setup, make_user):
