@@ -15,6 +15,7 @@ from ..booking_helpers import at, book, create_booking_setup, weekday_ahead
 from ..conftest import login, post_form
 from ..smtp import html_of, text_of
 from .test_approval import clock, require_approval, run_jobs_at, the_booking  # noqa: F401
+from .test_first_run import setup_link, submit
 
 
 def speaks(app, user_id: int, language: str) -> None:
@@ -192,11 +193,27 @@ def test_staff_pages_and_working_hours_speak_german(app, setup, german_admin, ma
     assert "<strong>Di., 24. Dez. 2030</strong>" in override and "frei" in override
 
 
+def test_the_invitation_is_in_the_new_members_language(app, german_admin, mailbox):
+    form = page(german_admin, "/staff/new")
+    assert '<option selected value="de">Deutsch</option>' in form  # the admin's, to start with
+    assert "Seine Seiten, die Einladung und seine anderen E-Mails sind in dieser Sprache." in form
+    post_form(german_admin, "/staff/new", {"name": "Nina New", "email": "nina@example.com",
+                                           "timezone": "UTC", "language": "es"})
+    [invitation] = mailbox.wait_for(1)
+    assert invitation["Subject"] == "Le invitamos a Timetics"
+    for part in both_parts(invitation):
+        assert "Le han añadido a Timetics" in part and "Timetics eingeladen" not in part
+    with app.app_context():
+        assert db.session.scalar(select(User.language).filter_by(email="nina@example.com")) \
+            == "es"
+
+
 def test_the_invited_member_chooses_a_password_in_their_browsers_language(
         app, german_admin, mailbox):
     post_form(german_admin, "/staff/new", {"name": "Nina New", "email": "nina@example.com",
                                            "timezone": "UTC"})
     [invitation] = mailbox.wait_for(1)
+    assert invitation["Subject"] == "Sie sind zu Timetics eingeladen"  # no choice sent
     path = re.search(r"http://timetics\.test(/password/set/[\w-]+)", text_of(invitation)).group(1)
     guest = app.test_client()
     form = guest.get(path, headers={"Accept-Language": "fr"}).get_data(as_text=True)
@@ -233,3 +250,21 @@ def test_a_french_member_reads_french_and_an_english_one_english(app, setup, mak
     assert "Your booking pages" in dashboard and "Trouver" not in dashboard
     hours = page(english, f"/staff/{setup.host_id}/availability")
     assert "Weekly hours" in hours and '<label for="day_0">Monday</label>' in hours
+
+
+def test_the_first_admin_keeps_the_language_of_the_setup_page(app, runner):
+    path = setup_link(runner)
+    spanish = browser(app, "es")
+    html = page(spanish, path)
+    assert "<h1>Bienvenido a Timetics</h1>" in html and "Cree la primera cuenta" in html
+    refused = submit(spanish, path, password="short")
+    assert refused.status_code == 422
+    assert "Use al menos 12 caracteres." in refused.get_data(as_text=True)
+    assert submit(spanish, path).status_code == 302
+    with app.app_context():
+        assert db.session.scalar(select(User.language)) == "es"
+    # Their pages follow the profile from now on, whatever the browser asks for.
+    spanish.environ_base["HTTP_ACCEPT_LANGUAGE"] = "de"
+    dashboard = page(spanish, "/dashboard")
+    assert '<html lang="es">' in dashboard
+    assert "Su cuenta de administrador está lista. Bienvenido a Timetics." in dashboard

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from ..db import utcnow, write_transaction
 from ..exceptions import AccountError
 from ..extensions import db
+from ..i18n import valid_language
 from ..mail import UndeliverableAddress, refuse_undeliverable
 from ..models import PasswordToken, Role, TokenPurpose, User
 from ..security import hash_password, hash_token, new_token, password_needs_rehash, verify_password
@@ -47,8 +48,9 @@ def _refuse_undeliverable(email: str) -> None:
 
 
 def create_user(*, email: str, name: str, role: str | Role = Role.STAFF, timezone: str = "UTC",
-                password: str | None = None) -> User:
-    """Add a user (flushes, does not commit). Raises AccountError for bad or duplicate input."""
+                password: str | None = None, language: str | None = None) -> User:
+    """Add a user (flushes, does not commit), reading ``language`` (a shipped one; None:
+    English). Raises AccountError for bad or duplicate input."""
     try:
         email = normalize_email(email)
     except ValueError as e:
@@ -71,6 +73,7 @@ def create_user(*, email: str, name: str, role: str | Role = Role.STAFF, timezon
     if find_user_by_email(email) is not None:
         raise AccountError(_("A user with the email %(email)s already exists.", email=email))
     user = User(email=email, name=name, role=role, timezone=timezone,
+                language=valid_language(language),
                 password_hash=hash_password(password) if password else None)
     db.session.add(user)
     db.session.flush()

@@ -4,7 +4,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from ..exceptions import AccountError
 from ..extensions import db, limiter
-from ..i18n import in_language, language_of
+from ..i18n import current_language, in_language, language_of
 from ..mail import send_email
 from ..models import TokenPurpose
 from ..security import is_safe_next
@@ -103,7 +103,8 @@ def setup():
         try:
             user = first_run.create_first_admin(
                 token, name=form.name.data, email=form.email.data,
-                password=form.password.data, timezone=form.timezone.data)
+                password=form.password.data, timezone=form.timezone.data,
+                language=current_language())  # the language they read the setup page in
         except AccountError as e:
             form.email.errors.append(str(e))
         else:

@@ -22,6 +22,15 @@ def timezone_field(label: str = _l("Time zone")) -> SelectField:
                        description=_l("Working hours and emails use this zone."))
 
 
+def _language_field(description) -> SelectField:
+    return SelectField(
+        _l("Language"), choices=[SelectChoice(code, name) for code, name in LANGUAGES.items()],
+        default=DEFAULT_LANGUAGE, validate_choice=False,
+        validators=[Optional(), AnyOf(list(LANGUAGES),
+                                      message=_l("Choose a language from the list."))],
+        description=description)
+
+
 class StaffForm(FlaskForm):
     name = StringField(
         _l("Name"), validators=[
@@ -36,16 +45,13 @@ class StaffForm(FlaskForm):
     timezone = timezone_field()
     # Each name in its own language, so that anyone can find theirs (timetics/i18n.py). Not
     # sent (an older form, a script): the stored choice stays.
-    language = SelectField(
-        _l("Language"), choices=[SelectChoice(code, name) for code, name in LANGUAGES.items()],
-        default=DEFAULT_LANGUAGE, validate_choice=False,
-        validators=[Optional(), AnyOf(list(LANGUAGES),
-                                      message=_l("Choose a language from the list."))],
-        description=_l("Your pages and the emails you get are in this language."))
+    language = _language_field(_l("Your pages and the emails you get are in this language."))
     submit = SubmitField(_l("Save"))
 
 
 class NewStaffForm(StaffForm):
+    language = _language_field(_l("Their pages, the invitation and their other emails are in "
+                                  "this language."))
     submit = SubmitField(_l("Add and send invitation"))
 
 

@@ -17,9 +17,12 @@ from .availability import parse_intervals
 logger = logging.getLogger(__name__)
 
 
-def invite_staff_member(*, name: str, email: str, timezone: str) -> tuple[User, bool]:
-    """Add a staff member and email them a set-password link; (user, whether the email went)."""
-    user = create_user(email=email, name=name, role=Role.STAFF, timezone=timezone)
+def invite_staff_member(*, name: str, email: str, timezone: str,
+                        language: str | None = None) -> tuple[User, bool]:
+    """Add a staff member and email them a set-password link in their ``language``; (user,
+    whether the email went)."""
+    user = create_user(email=email, name=name, role=Role.STAFF, timezone=timezone,
+                       language=language)
     link = issue_password_link(user, TokenPurpose.INVITATION)
     db.session.commit()
     return user, send_invitation_email(user, link)

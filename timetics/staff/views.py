@@ -8,7 +8,7 @@ from ..auth.access import admin_required, staff_member_or_403
 from ..auth.forms import EmptyForm
 from ..auth.services import AccountError
 from ..extensions import db
-from ..i18n import format_local
+from ..i18n import current_language, format_local
 from ..models import ApiScope, User, ZoomSettings
 from ..settings.services import zoom_redirect_url
 from ..templating import render_form
@@ -31,12 +31,12 @@ def index():
 @bp.route("/new", methods=["GET", "POST"])
 @admin_required
 def new():
-    form = NewStaffForm(timezone="UTC")
+    form = NewStaffForm(timezone="UTC", language=current_language())
     if form.validate_on_submit():
         try:
             member, sent = services.invite_staff_member(
-                name=form.name.data, email=form.email.data, timezone=form.timezone.data
-            )
+                name=form.name.data, email=form.email.data, timezone=form.timezone.data,
+                language=form.language.data)
         except AccountError as e:
             db.session.rollback()
             form.email.errors.append(str(e))
