@@ -1,13 +1,16 @@
 """Logging in and out, invitations and password resets, and who may see what."""
+from flask_babel import gettext
 from flask_login import LoginManager
 
 from ..extensions import db
+from ..i18n import N_
 from ..models import User
 
 
 def init_login(login_manager: LoginManager) -> None:
     login_manager.login_view = "auth.login"
-    login_manager.login_message = "Please log in to see that page."
+    login_manager.login_message = N_("Please log in to see that page.")
+    login_manager.localize_callback = gettext  # in the language of the log-in page
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
 

@@ -48,14 +48,14 @@ def token_is_valid(token: str | None) -> bool:
 
 
 def create_first_admin(token: str, *, name: str, email: str, password: str,
-                       timezone: str) -> User | None:
+                       timezone: str, language: str | None = None) -> User | None:
     """The first admin, made through the setup link; None if the link is no longer valid
     (someone else was quicker). Raises AccountError for bad input, like ``create_user``."""
     with write_transaction():  # two submissions at once: the second sees the first's admin
         if not token_is_valid(token):
             return None
         user = create_user(email=email, name=name, role=Role.ADMIN, timezone=timezone,
-                           password=password)
+                           password=password, language=language)
     logger.info("First admin %s created through the setup link", user.id)
     return user
 

@@ -20,10 +20,11 @@ def new_password_field(label: str) -> PasswordField:
         validators=[
             DataRequired(),
             Length(min=MIN_PASSWORD_LENGTH, max=1000,
-                   message=f"Use at least {MIN_PASSWORD_LENGTH} characters."),
+                   message=_l("Use at least %(num)s characters.", num=MIN_PASSWORD_LENGTH)),
             not_a_common_password,
         ],
-        description=f"At least {MIN_PASSWORD_LENGTH} characters. A few unrelated words work well.",
+        description=_l("At least %(num)s characters. A few unrelated words work well.",
+                       num=MIN_PASSWORD_LENGTH),
     )
 
 
@@ -35,12 +36,12 @@ class LoginForm(FlaskForm):
 
 
 class SetPasswordForm(FlaskForm):
-    password = new_password_field("New password")
+    password = new_password_field(_l("New password"))
     confirm = PasswordField(
-        "Repeat the password",
-        validators=[DataRequired(), EqualTo("password", message="The two passwords differ.")],
+        _l("Repeat the password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The two passwords differ."))],
     )
-    submit = SubmitField("Set password")
+    submit = SubmitField(_l("Set password"))
 
 
 class ForgotPasswordForm(FlaskForm):
@@ -59,14 +60,16 @@ class EmptyForm(FlaskForm):
 class FirstAdminForm(FlaskForm):
     """The first run's form; the rules are create-user's (services.create_user checks again)."""
 
-    name = StringField("Name", validators=[DataRequired(), Length(max=200),
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200),
                                            no_control_characters])
     email = EmailField(
-        "Email",
-        validators=[DataRequired(), Email(message="Enter a valid email address."), Length(max=254)],
+        _l("Email"),
+        validators=[DataRequired(), Email(message=_l("Enter a valid email address.")),
+                    Length(max=254)],
     )
-    password = new_password_field("Password")
-    timezone = SelectField("Time zone", default="UTC", validators=[DataRequired(), valid_timezone],
+    password = new_password_field(_l("Password"))
+    timezone = SelectField(_l("Time zone"), default="UTC",
+                           validators=[DataRequired(), valid_timezone],
                            choices=lambda: [(z, z.replace("_", " ")) for z in all_timezones()],
                            validate_choice=False)
-    submit = SubmitField("Create admin")
+    submit = SubmitField(_l("Create admin"))

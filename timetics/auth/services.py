@@ -5,10 +5,12 @@ import logging
 from datetime import timedelta
 
 from flask import current_app, has_request_context, url_for
+from flask_babel import gettext as _
 
 from ..db import utcnow, write_transaction
 from ..exceptions import AccountError
 from ..extensions import db
+from ..i18n import valid_language
 from ..mail import UndeliverableAddress, refuse_undeliverable
 from ..models import PasswordToken, Role, TokenPurpose, User
 from ..security import hash_password, hash_token, new_token, password_needs_rehash, verify_password
@@ -46,27 +48,32 @@ def _refuse_undeliverable(email: str) -> None:
 
 
 def create_user(*, email: str, name: str, role: str | Role = Role.STAFF, timezone: str = "UTC",
-                password: str | None = None) -> User:
-    """Add a user (flushes, does not commit). Raises AccountError for bad or duplicate input."""
+                password: str | None = None, language: str | None = None) -> User:
+    """Add a user (flushes, does not commit), reading ``language`` (a shipped one; None:
+    English). Raises AccountError for bad or duplicate input."""
     try:
         email = normalize_email(email)
     except ValueError as e:
-        raise AccountError(f"Invalid email address: {e}") from None
+        raise AccountError(_("Invalid email address: %(problem)s", problem=e)) from None
     _refuse_undeliverable(email)
     name = name.strip()
     if not name or len(name) > 200:
-        raise AccountError("A name of 1 to 200 characters is required.")
+        raise AccountError(_("A name of 1 to 200 characters is required."))
     if any(is_control_character(c) for c in name):
-        raise AccountError("A name cannot hold line breaks, tabs or other control characters.")
+        raise AccountError(_("A name cannot hold line breaks, tabs or other control "
+                             "characters."))
     try:
         role = Role(role)
     except ValueError:
-        raise AccountError(f"Unknown role {role!r}: use admin or staff.") from None
+        raise AccountError(_("Unknown role %(role)s: use admin or staff.",
+                             role=repr(role))) from None
     if zone_or_none(timezone) is None:
-        raise AccountError(f"Unknown time zone {timezone!r}: use an IANA name like Europe/Berlin.")
+        raise AccountError(_("Unknown time zone %(zone)s: use an IANA name like Europe/Berlin.",
+                             zone=repr(timezone)))
     if find_user_by_email(email) is not None:
-        raise AccountError(f"A user with the email {email} already exists.")
+        raise AccountError(_("A user with the email %(email)s already exists.", email=email))
     user = User(email=email, name=name, role=role, timezone=timezone,
+                language=valid_language(language),
                 password_hash=hash_password(password) if password else None)
     db.session.add(user)
     db.session.flush()

@@ -4,6 +4,7 @@ from __future__ import annotations
 import time
 
 from flask import Flask, current_app, flash, redirect, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
 # Writing the cookie on every request would churn it; a minute's precision is plenty.
@@ -32,7 +33,7 @@ def _enforce_limits():
     if idle or too_old:
         logout_user()
         session.clear()
-        flash("Your session has ended. Please log in again.", "info")
+        flash(_("Your session has ended. Please log in again."), "info")
         return redirect(url_for("auth.login", next=request.full_path if request.method == "GET"
                                 else None))
     if now - seen > SEEN_PRECISION_SECONDS or "auth_at" not in session:

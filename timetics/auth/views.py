@@ -4,7 +4,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from ..exceptions import AccountError
 from ..extensions import db, limiter
-from ..i18n import in_language, language_of
+from ..i18n import current_language, in_language, language_of
 from ..mail import send_email
 from ..models import TokenPurpose
 from ..security import is_safe_next
@@ -25,8 +25,8 @@ def login():
     form = LoginForm(next=request.args.get("next", ""))
     if any(is_control_character(c) for c in (request.values.get("next") or "")):
         # Not a link anyone followed: a page address cannot hold a line break.
-        abort(400, "This login link is malformed. Open the login page itself and log in "
-                   "there.")
+        abort(400, _("This login link is malformed. Open the login page itself and log in "
+                     "there."))
     if form.validate_on_submit():
         user = services.authenticate(form.email.data, form.password.data)
         if user is None:
@@ -85,7 +85,7 @@ def set_password(token: str):
         session.clear()
         login_user(user)
         start_session()
-        flash("Your password is set. Welcome to Timetics.", "success")
+        flash(_("Your password is set. Welcome to Timetics."), "success")
         return redirect(url_for("dashboard.index"))
     return render_form("auth/set_password.html", form, user=row.user, purpose=row.purpose)
 
@@ -103,7 +103,8 @@ def setup():
         try:
             user = first_run.create_first_admin(
                 token, name=form.name.data, email=form.email.data,
-                password=form.password.data, timezone=form.timezone.data)
+                password=form.password.data, timezone=form.timezone.data,
+                language=current_language())  # the language they read the setup page in
         except AccountError as e:
             form.email.errors.append(str(e))
         else:
@@ -112,6 +113,6 @@ def setup():
             session.clear()
             login_user(user)
             start_session()
-            flash("Your admin account is ready. Welcome to Timetics.", "success")
+            flash(_("Your admin account is ready. Welcome to Timetics."), "success")
             return redirect(url_for("dashboard.index"))
     return render_form("auth/first_run.html", form, extra_errors=bool(form.errors), token=token)

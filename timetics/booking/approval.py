@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..db import utcnow, write_transaction
@@ -43,8 +44,8 @@ def accept(booking: Booking, *, by: User, now: datetime | None = None) -> Bookin
     with write_transaction():
         booking = _still_a_request(booking)
         if booking.start_at <= (now or utcnow()):
-            raise NotARequest(f"The time of request {booking.reference} has passed: it can no "
-                              "longer be accepted.")
+            raise NotARequest(_("The time of request %(reference)s has passed: it can no longer "
+                                "be accepted.", reference=booking.reference))
         attendee = live_attendees(booking)[0]
         token = _sealed_link(_close_deadline(booking)) or _new_link(attendee)
         booking.approval, booking.approval_due_at = Approval.ACCEPTED, None
@@ -75,11 +76,16 @@ def decline(booking: Booking, *, by: User | None, message: str = "") -> list[Att
 def _still_a_request(booking: Booking) -> Booking:
     booking = locked_booking(booking.id)
     if not booking.awaiting_approval:
-        state = "cancelled" if booking.approval != Approval.DECLINED else "declined"
         if booking.approval == Approval.ACCEPTED and booking.status == BookingStatus.CONFIRMED:
-            state = "accepted"
-        raise NotARequest(f"Booking {booking.reference} does not wait for approval any more: "
-                          f"it was {state}.")
+            message = _("Booking %(reference)s does not wait for approval any more: it was "
+                        "accepted.", reference=booking.reference)
+        elif booking.approval == Approval.DECLINED:
+            message = _("Booking %(reference)s does not wait for approval any more: it was "
+                        "declined.", reference=booking.reference)
+        else:
+            message = _("Booking %(reference)s does not wait for approval any more: it was "
+                        "cancelled.", reference=booking.reference)
+        raise NotARequest(message)
     return booking
 
 

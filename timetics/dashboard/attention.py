@@ -12,10 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..db import utcnow
 from ..extensions import db
+from ..i18n import N_, format_local
 from ..integrations.meetings import ZOOM_KINDS
 from ..jobs import Kind
 from ..models import Booking, Calendar, Job, User
@@ -25,37 +27,51 @@ _FROM_ZOOM = re.compile(r"^Zoom (refused the|did not answer|could not be reached
 _HTTP_STATUS = re.compile(r"\bHTTP (\d{3})\b")
 _TOKEN_REFUSED = ("invalid_grant", "invalid_request", "token refresh")
 _SCOPE_MISSING = ("4711", "does not contain scope")
-CONNECTION_REFUSED = "Zoom no longer accepts the host's connection"
+CONNECTION_REFUSED = N_("Zoom no longer accepts the host's connection")
 
 
 def plain_words(detail: str | None) -> str:
-    """What a stored error means, in words a host can act on. Errors that did not come from
-    Zoom (ours, the mail server's) are worded already and come back unchanged."""
+    """What a stored error means, in words a host can act on (in the current language).
+    Errors that did not come from Zoom (ours, the mail server's) are worded already and come
+    back unchanged."""
+    words = _english_words(detail)
+    return words if _worded_already(detail) else _(words)
+
+
+def _worded_already(detail: str | None) -> bool:
     detail = (detail or "").strip()
+    return bool(detail) and not _FROM_ZOOM.match(detail)
+
+
+def _english_words(detail: str | None) -> str:
+    detail = (detail or "").strip()
+    return detail.rstrip(".") if _worded_already(detail) else _zoom_error_kind(detail)
+
+
+def _zoom_error_kind(detail: str) -> str:
+    """The English words (a catalogue message) for an error of the Zoom client."""
     if not detail:
-        return "Waiting for Zoom"
-    if not _FROM_ZOOM.match(detail):
-        return detail.rstrip(".")
+        return N_("Waiting for Zoom")
     lowered = detail.lower()
     if "did not answer" in lowered:
-        return "Zoom did not answer in time"
+        return N_("Zoom did not answer in time")
     if "could not be reached" in lowered:
-        return "Zoom could not be reached from this server"
+        return N_("Zoom could not be reached from this server")
     if lowered.startswith("zoom's answer"):
-        return "Zoom sent an answer Timetics could not read"
+        return N_("Zoom sent an answer Timetics could not read")
     match = _HTTP_STATUS.search(detail)
     status = int(match.group(1)) if match else 0
     if any(marker in lowered for marker in _SCOPE_MISSING):
-        return "The Zoom app lacks a permission (scope); add it in the Zoom App Marketplace"
+        return N_("The Zoom app lacks a permission (scope); add it in the Zoom App Marketplace")
     if status == 429:
-        return "Zoom's rate limit was reached"
+        return N_("Zoom's rate limit was reached")
     if status >= 500:
-        return "Zoom had an internal error"
+        return N_("Zoom had an internal error")
     if status == 401 or any(marker in lowered for marker in _TOKEN_REFUSED):
         return CONNECTION_REFUSED
     if status == 404:
-        return "Zoom no longer has this meeting"
-    return "Zoom refused the request"
+        return N_("Zoom no longer has this meeting")
+    return N_("Zoom refused the request")
 
 
 def when_next(job: Job | None, zone: str, now: datetime | None = None) -> str:
@@ -63,24 +79,26 @@ def when_next(job: Job | None, zone: str, now: datetime | None = None) -> str:
     if job is None or job.done_at is not None:
         return ""
     if job.failed_at is not None:
-        return "we stopped retrying: use Retry now"
+        return _("we stopped retrying: use Retry now")
     now = now or utcnow()
     if job.run_after <= now:
-        return "we retry in a moment"
+        return _("we retry in a moment")
     local, today = job.run_after.astimezone(ZoneInfo(zone)), now.astimezone(ZoneInfo(zone))
     if local.date() == today.date():
-        return f"we retry at {local:%H:%M}"
-    return f"we retry on {local:%a %d %b} at {local:%H:%M}"
+        return _("we retry at %(time)s", time=format_local(local, "%H:%M"))
+    return _("we retry on %(day)s at %(time)s", day=format_local(local, "%a %d %b"),
+             time=format_local(local, "%H:%M"))
 
 
 def sentence(detail: str | None, job: Job | None, zone: str) -> str:
     """``plain_words`` and ``when_next`` as one sentence: "Zoom had an internal error; we retry
     at 10:42"."""
-    words, retry = plain_words(detail), when_next(job, zone)
-    if retry and (words == CONNECTION_REFUSED or "reconnect" in words):
+    english, retry = _english_words(detail), when_next(job, zone)
+    if retry and (english == CONNECTION_REFUSED or "reconnect" in english):
         # Reconnecting runs the waiting work at once (meetings.resume_waiting_jobs): no backoff.
-        retry = "it runs as soon as the host connects Zoom again"
-    return f"{words}; {retry}." if retry else f"{words}."
+        retry = _("it runs as soon as the host connects Zoom again")
+    return _("%(problem)s; %(retry)s.", problem=plain_words(detail), retry=retry) if retry \
+        else _("%(problem)s.", problem=plain_words(detail))
 
 
 def open_zoom_jobs(bookings: list[Booking]) -> dict[int, Job]:

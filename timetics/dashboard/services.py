@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext as _
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
@@ -132,24 +133,25 @@ def setup_checklist(user: User) -> list[SetupStep]:
         own_hours = count(select(func.count(AvailabilityRule.id))
                           .where(AvailabilityRule.user_id == user.id))
         return [
-            SetupStep("Set your working hours", bool(own_hours), "staff.availability",
+            SetupStep(_("Set your working hours"), bool(own_hours), "staff.availability",
                       {"user_id": user.id}),
-            SetupStep("Connect Zoom", user.zoom_connection is not None, "staff.integrations",
+            SetupStep(_("Connect Zoom"), user.zoom_connection is not None, "staff.integrations",
                       {"user_id": user.id}),
         ]
     zoom = db.session.get(ZoomSettings, 1)
-    unconnected = [SetupStep(f"Connect Zoom for {host.name}", False, "staff.integrations",
+    unconnected = [SetupStep(_("Connect Zoom for %(name)s", name=host.name), False,
+                             "staff.integrations",
                              {"user_id": host.id})
                    for host in hosts_without_zoom(user) if host.zoom_connection is None]
     return [
-        SetupStep("Configure the Zoom app", bool(zoom and zoom.is_configured), "settings.zoom"),
+        SetupStep(_("Configure the Zoom app"), bool(zoom and zoom.is_configured), "settings.zoom"),
         *unconnected,
-        SetupStep("Add a staff member",
+        SetupStep(_("Add a staff member"),
                   bool(count(select(func.count(User.id)).where(User.role == Role.STAFF))),
                   "staff.new"),
-        SetupStep("Set working hours", bool(count(select(func.count(AvailabilityRule.id)))),
+        SetupStep(_("Set working hours"), bool(count(select(func.count(AvailabilityRule.id)))),
                   "staff.index"),
-        SetupStep("Create a meeting type", bool(count(select(func.count(MeetingType.id)))),
+        SetupStep(_("Create a meeting type"), bool(count(select(func.count(MeetingType.id)))),
                   "meeting_types.new"),
     ]
 

@@ -9,6 +9,8 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from .. import jobs
@@ -94,7 +96,7 @@ def index():
 def bookings_csv():
     form = _filter_form()
     if form.errors:
-        return {"error": "; ".join(f"{form[name].label.text}: {' '.join(errors)}"
+        return {"error": "; ".join(f"{form[name].label.text}: {' '.join(map(str, errors))}"
                                    for name, errors in form.errors.items())}, 400
     lines = services.bookings_csv(current_user, _filters(form), current_user.timezone)
     return Response(stream_with_context(lines), mimetype="text/csv",
@@ -126,7 +128,8 @@ def booking_detail(reference: str):
 def confirm_cancel(reference: str):
     booking = _visible_booking(reference)
     if booking.status == BookingStatus.CANCELLED:
-        flash(f"Booking {booking.reference} was already cancelled.", "info")
+        flash(_("Booking %(reference)s was already cancelled.", reference=booking.reference),
+              "info")
         return redirect(url_for("dashboard.booking_detail", reference=booking.reference))
     return render_form("dashboard/cancel.html", HostCancelForm(), booking=booking,
                        zone=current_user.timezone)
@@ -143,10 +146,11 @@ def retry_job(job_id: int):
     jobs.retry_now(job.id)
     db.session.refresh(job)
     if job.done_at is None:
-        flash(f"Still failing: {attention.plain_words(job.last_error)}.", "error")
+        flash(_("Still failing: %(problem)s.", problem=attention.plain_words(job.last_error)),
+              "error")
     else:
-        flash("Done: the booking's calendar is up to date." if job.kind in
-              attention.CALENDAR_WRITES else "Done: the email was sent.", "success")
+        flash(_("Done: the booking's calendar is up to date.") if job.kind in
+              attention.CALENDAR_WRITES else _("Done: the email was sent."), "success")
     return redirect(url_for("dashboard.index"))
 
 
@@ -165,10 +169,12 @@ def retry_booking(booking_id: int):
     jobs.run_jobs_of(booking)
     db.session.refresh(booking)
     if booking.zoom_state in (ZoomState.PENDING, ZoomState.FAILED, ZoomState.DELETE_PENDING):
-        flash(f"Zoom still fails for booking {booking.reference}: "
-              f"{attention.plain_words(booking.zoom_error)}.", "error")
+        flash(_("Zoom still fails for booking %(reference)s: %(problem)s.",
+                reference=booking.reference, problem=attention.plain_words(booking.zoom_error)),
+              "error")
     else:
-        flash(f"Done: booking {booking.reference} is in order now.", "success")
+        flash(_("Done: booking %(reference)s is in order now.", reference=booking.reference),
+              "success")
     return redirect(url_for("dashboard.index"))
 
 
@@ -179,13 +185,14 @@ def make_new_meeting(booking_id: int):
     booking = _own_booking_for_post(booking_id)
     # The create job runs once this request has committed, before the page it leads to.
     if booking_services.make_new_meeting(booking):
-        flash(f"A new Zoom meeting replaces the deleted one of booking {booking.reference}; "
-              "the guests get its link by email.", "success")
+        flash(_("A new Zoom meeting replaces the deleted one of booking %(reference)s; the "
+                "guests get its link by email.", reference=booking.reference), "success")
     elif booking.zoom_state == ZoomState.DELETED_IN_ZOOM:
-        flash(f"Booking {booking.reference} cannot have a new Zoom meeting yet: connect Zoom "
-              "first.", "error")
+        flash(_("Booking %(reference)s cannot have a new Zoom meeting yet: connect Zoom first.",
+                reference=booking.reference), "error")
     else:
-        flash(f"Booking {booking.reference} needs no new Zoom meeting.", "info")
+        flash(_("Booking %(reference)s needs no new Zoom meeting.", reference=booking.reference),
+              "info")
     return redirect(url_for("dashboard.booking_detail", reference=booking.reference))
 
 
@@ -195,11 +202,11 @@ def move_back(booking_id: int):
     """Move it back: Zoom gets the booking's time again (the guests' time never moved)."""
     booking = _own_booking_for_post(booking_id)
     if booking_services.move_zoom_back(booking):
-        flash(f"The Zoom meeting of booking {booking.reference} goes back to the booked time.",
-              "success")
+        flash(_("The Zoom meeting of booking %(reference)s goes back to the booked time.",
+                reference=booking.reference), "success")
     else:
-        flash(f"The Zoom meeting of booking {booking.reference} already has the booked time.",
-              "info")
+        flash(_("The Zoom meeting of booking %(reference)s already has the booked time.",
+                reference=booking.reference), "info")
     return redirect(url_for("dashboard.booking_detail", reference=booking.reference))
 
 
@@ -213,15 +220,16 @@ def cancel_booking(booking_id: int):
         return redirect(url_for("dashboard.confirm_cancel", reference=booking.reference))
     form = HostCancelForm()
     if booking.status == BookingStatus.CANCELLED:
-        flash(f"Booking {booking.reference} was already cancelled.", "info")
+        flash(_("Booking %(reference)s was already cancelled.", reference=booking.reference),
+              "info")
     elif not form.validate_on_submit():
         return render_form("dashboard/cancel.html", form, booking=booking,
                            zone=current_user.timezone)
     else:
         booking_services.cancel_booking(booking, by=current_user._get_current_object(),
                                         message=(form.message.data or "").strip())
-        flash(f"Booking {booking.reference} is cancelled; the guests were told by email.",
-              "success")
+        flash(_("Booking %(reference)s is cancelled; the guests were told by email.",
+                reference=booking.reference), "success")
     return redirect(url_for("dashboard.booking_detail", reference=booking.reference))
 
 
@@ -229,7 +237,8 @@ def _live_booking(reference: str) -> Booking | None:
     """The visible booking (else 404); None, with a note, once it is cancelled."""
     booking = _visible_booking(reference)
     if booking.status == BookingStatus.CANCELLED:
-        flash(f"Booking {booking.reference} is cancelled: it cannot be moved.", "info")
+        flash(_("Booking %(reference)s is cancelled: it cannot be moved.",
+                reference=booking.reference), "info")
         return None
     return booking
 
@@ -245,7 +254,7 @@ def reschedule_booking(reference: str):
     tz_name = request.args.get("tz") or current_user.timezone
     zone = zone_or_none(tz_name)
     if zone is None:
-        abort(400, "Unknown time zone. Use an IANA name such as Europe/Berlin.")
+        abort(400, _("Unknown time zone. Use an IANA name such as Europe/Berlin."))
     form = RescheduleForm()
     error, status, selected = None, 200, None
     if form.validate_on_submit():
@@ -253,20 +262,21 @@ def reschedule_booking(reference: str):
             booking_services.move_booking(booking, start_or_400(form.start.data),
                                           by=current_user._get_current_object())
         except SlotUnavailable as e:
-            error, status = f"{e} Pick another time.", 409
+            error, status = _("%(problem)s Pick another time.", problem=e), 409
         else:
-            flash(f"Booking {booking.reference} has its new time; the guests were told by "
-                  "email.", "success")
+            flash(_("Booking %(reference)s has its new time; the guests were told by email.",
+                    reference=booking.reference), "success")
             return redirect(url_for("dashboard.booking_detail", reference=reference))
     elif request.method == "POST":
-        error, status = "Pick a new time first.", 422
+        error, status = _("Pick a new time first."), 422
     start_arg = request.args.get("start")
     chosen = start_or_400(start_arg) if status == 200 else None
     if chosen:
         selected = availability.slot_at(meeting_type, chosen, exclude_booking_id=booking.id)
         if selected is None or selected.start == booking.start_at \
                 or selected.remaining < meeting_type.capacity:
-            error, status, selected = "That time is not available. Pick another time.", 409, None
+            error, status, selected = (_("That time is not available. Pick another time."), 409,
+                                      None)
         else:
             form.start.data = iso_utc(selected.start)
     picker = build_picker(meeting_type, tz_name, zone, exclude_booking_id=booking.id,
@@ -286,12 +296,14 @@ def ask_for_new_time(reference: str):
     if not EmptyForm().validate_on_submit():
         abort(400)
     if booking.status == BookingStatus.CANCELLED:
-        flash(f"Booking {booking.reference} is cancelled: there is no one to ask.", "info")
+        flash(_("Booking %(reference)s is cancelled: there is no one to ask.",
+                reference=booking.reference), "info")
     else:
         guests = booking_services.ask_for_new_time(booking,
                                                    by=current_user._get_current_object())
-        flash(f"Asked {len(guests)} guest{'s' if len(guests) != 1 else ''} by email to pick a "
-              "new time; their earlier links no longer work.", "success")
+        flash(ngettext("Asked %(num)d guest by email to pick a new time; their earlier links no "
+                       "longer work.", "Asked %(num)d guests by email to pick a new time; their "
+                       "earlier links no longer work.", len(guests)), "success")
     return redirect(url_for("dashboard.booking_detail", reference=reference))
 
 
@@ -309,8 +321,8 @@ def accept_request(reference: str):
     except NotARequest as e:
         flash(str(e), "info")
     else:
-        flash(f"Booking {booking.reference} is accepted; the guest gets the confirmation by "
-              "email.", "success")
+        flash(_("Booking %(reference)s is accepted; the guest gets the confirmation by email.",
+                reference=booking.reference), "success")
     return redirect(url_for("dashboard.booking_detail", reference=reference))
 
 
@@ -322,7 +334,8 @@ def decline_request(reference: str):
     booking = _visible_booking(reference)
     form = DeclineForm()
     if not booking.awaiting_approval:
-        flash(f"Booking {booking.reference} does not wait for approval.", "info")
+        flash(_("Booking %(reference)s does not wait for approval.", reference=booking.reference),
+              "info")
         return redirect(url_for("dashboard.booking_detail", reference=reference))
     if not form.validate_on_submit():
         return render_form("dashboard/decline.html", form, booking=booking,
@@ -333,6 +346,6 @@ def decline_request(reference: str):
     except NotARequest as e:
         flash(str(e), "info")
     else:
-        flash(f"Request {booking.reference} is declined and its time is free again; the guest "
-              "was told by email.", "success")
+        flash(_("Request %(reference)s is declined and its time is free again; the guest was told "
+                "by email.", reference=booking.reference), "success")
     return redirect(url_for("dashboard.booking_detail", reference=reference))

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import logging
 
+from flask_babel import gettext as _
+
 from ..exceptions import SlugTaken, TooManyQuestions
 from ..extensions import db
 from ..models import BookingQuestion, MeetingType, User
@@ -35,7 +37,7 @@ def save_meeting_type(meeting_type: MeetingType, values: dict) -> MeetingType:
         db.select(MeetingType.id).where(MeetingType.slug == values["slug"])
     )
     if clash is not None and clash != meeting_type.id:
-        raise SlugTaken("Another meeting type already uses this slug.")
+        raise SlugTaken(_("Another meeting type already uses this slug."))
     for name in FIELDS:
         setattr(meeting_type, name, values[name])
     db.session.add(meeting_type)
@@ -58,7 +60,8 @@ QUESTIONS_MAX = 20
 def add_question(meeting_type: MeetingType, values: dict) -> BookingQuestion:
     """A new question at the end of the type's list; TooManyQuestions past QUESTIONS_MAX."""
     if len(meeting_type.questions) >= QUESTIONS_MAX:
-        raise TooManyQuestions(f"A meeting type asks at most {QUESTIONS_MAX} questions.")
+        raise TooManyQuestions(_("A meeting type asks at most %(num)s questions.",
+                                 num=QUESTIONS_MAX))
     position = max((q.position for q in meeting_type.questions), default=-1) + 1
     question = BookingQuestion(position=position, **{k: values[k] for k in QUESTION_FIELDS})
     meeting_type.questions.append(question)

@@ -1,4 +1,5 @@
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
@@ -41,8 +42,8 @@ def toggle_active(type_id: int):
     meeting_type = db.get_or_404(MeetingType, type_id)
     if EmptyForm().validate_on_submit():
         services.set_active(meeting_type, not meeting_type.active)
-        flash(f"“{meeting_type.name}” is now {'active' if meeting_type.active else 'inactive'}.",
-              "success")
+        flash(_("“%(name)s” is now active.", name=meeting_type.name) if meeting_type.active
+              else _("“%(name)s” is now inactive.", name=meeting_type.name), "success")
     return redirect(url_for("meeting_types.index"))
 
 
@@ -79,7 +80,7 @@ def _edit(meeting_type: MeetingType):
             db.session.rollback()
             form.slug.errors.append(str(e))
         else:
-            flash(f"Meeting type “{meeting_type.name}” saved.", "success")
+            flash(_("Meeting type “%(name)s” saved.", name=meeting_type.name), "success")
             return redirect(url_for("meeting_types.index"))
     return _edit_page(meeting_type, form, extra_errors=bool(form.slug.errors))
 
@@ -107,7 +108,7 @@ def add_question(type_id: int):
         except services.TooManyQuestions as e:
             form.label.errors.append(str(e))
         else:
-            flash(f"Question “{form.label.data}” added.", "success")
+            flash(_("Question “%(question)s” added.", question=form.label.data), "success")
             return _back_to_questions(type_id)
     return _edit_page(meeting_type, _type_form(meeting_type, formdata=None), form,
                       extra_errors=True)
@@ -120,7 +121,7 @@ def edit_question(type_id: int, question_id: int):
     form = QuestionForm(obj=question, prefix="question")
     if form.validate_on_submit():
         services.update_question(question, {n: form[n].data for n in services.QUESTION_FIELDS})
-        flash(f"Question “{question.label}” saved.", "success")
+        flash(_("Question “%(question)s” saved.", question=question.label), "success")
         return _back_to_questions(type_id)
     return render_form("meeting_types/question.html", form, question=question,
                        meeting_type=question.meeting_type)
@@ -132,7 +133,7 @@ def move_question(type_id: int, question_id: int):
     question = _question_or_404(type_id, question_id)
     form = MoveQuestionForm()
     if not form.validate_on_submit():
-        abort(400, "Move the question up or down.")
+        abort(400, _("Move the question up or down."))
     services.move_question(question, up=form.direction.data == "up")
     return _back_to_questions(type_id)
 
@@ -143,6 +144,6 @@ def remove_question(type_id: int, question_id: int):
     question = _question_or_404(type_id, question_id)
     if EmptyForm().validate_on_submit():
         services.remove_question(question)
-        flash(f"Question “{question.label}” removed; answers already given are kept.",
-              "success")
+        flash(_("Question “%(question)s” removed; answers already given are kept.",
+                question=question.label), "success")
     return _back_to_questions(type_id)

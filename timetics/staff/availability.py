@@ -3,7 +3,12 @@ from __future__ import annotations
 
 import re
 
-WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+from flask_babel import gettext as _
+
+from ..i18n import N_
+
+WEEKDAY_NAMES = (N_("Monday"), N_("Tuesday"), N_("Wednesday"), N_("Thursday"), N_("Friday"),
+                 N_("Saturday"), N_("Sunday"))
 
 _INTERVAL = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*[-–—]\s*(\d{1,2}):(\d{2})\s*$")
 
@@ -18,18 +23,18 @@ def parse_intervals(text: str) -> list[tuple[int, int]]:
     for part in filter(None, (p.strip() for p in text.replace(";", ",").split(","))):
         match = _INTERVAL.match(part)
         if not match:
-            raise ValueError(f"“{part}” is not a time range like 09:00-17:00.")
+            raise ValueError(_("“%(range)s” is not a time range like 09:00-17:00.", range=part))
         sh, sm, eh, em = (int(g) for g in match.groups())
         if sh > 23 or sm > 59 or em > 59 or eh > 24 or (eh == 24 and em):
-            raise ValueError(f"“{part}” is not a valid time of day.")
+            raise ValueError(_("“%(range)s” is not a valid time of day.", range=part))
         start, end = sh * 60 + sm, eh * 60 + em
         if end <= start:
-            raise ValueError(f"“{part}” ends before it starts.")
+            raise ValueError(_("“%(range)s” ends before it starts.", range=part))
         intervals.append((start, end))
     intervals.sort()
-    for (_, end), (next_start, _) in zip(intervals, intervals[1:], strict=False):
+    for (_start, end), (next_start, _end) in zip(intervals, intervals[1:], strict=False):
         if next_start < end:
-            raise ValueError("These time ranges overlap: merge them into one.")
+            raise ValueError(_("These time ranges overlap: merge them into one."))
     return intervals
 
 

@@ -22,6 +22,15 @@ def timezone_field(label: str = _l("Time zone")) -> SelectField:
                        description=_l("Working hours and emails use this zone."))
 
 
+def _language_field(description) -> SelectField:
+    return SelectField(
+        _l("Language"), choices=[SelectChoice(code, name) for code, name in LANGUAGES.items()],
+        default=DEFAULT_LANGUAGE, validate_choice=False,
+        validators=[Optional(), AnyOf(list(LANGUAGES),
+                                      message=_l("Choose a language from the list."))],
+        description=description)
+
+
 class StaffForm(FlaskForm):
     name = StringField(
         _l("Name"), validators=[
@@ -36,17 +45,14 @@ class StaffForm(FlaskForm):
     timezone = timezone_field()
     # Each name in its own language, so that anyone can find theirs (timetics/i18n.py). Not
     # sent (an older form, a script): the stored choice stays.
-    language = SelectField(
-        _l("Language"), choices=[SelectChoice(code, name) for code, name in LANGUAGES.items()],
-        default=DEFAULT_LANGUAGE, validate_choice=False,
-        validators=[Optional(), AnyOf(list(LANGUAGES),
-                                      message=_l("Choose a language from the list."))],
-        description=_l("Your pages and the emails you get are in this language."))
+    language = _language_field(_l("Your pages and the emails you get are in this language."))
     submit = SubmitField(_l("Save"))
 
 
 class NewStaffForm(StaffForm):
-    submit = SubmitField("Add and send invitation")
+    language = _language_field(_l("Their pages, the invitation and their other emails are in "
+                                  "this language."))
+    submit = SubmitField(_l("Add and send invitation"))
 
 
 def _intervals_validator(form, field) -> None:
@@ -64,29 +70,30 @@ class WeeklyHoursForm(FlaskForm):
 
 for _index, _day in enumerate(WEEKDAY_NAMES):
     setattr(WeeklyHoursForm, f"day_{_index}", StringField(
-        _day, validators=[Length(max=200), _intervals_validator],
-        description="Example: 09:00-12:00, 13:00-17:00. Leave empty if not available.",
+        _l(_day), validators=[Length(max=200), _intervals_validator],
+        description=_l("Example: 09:00-12:00, 13:00-17:00. Leave empty if not available."),
     ))
 
 
 class DateOverrideForm(FlaskForm):
-    day = DateField("Date", validators=[InputRequired(message="Pick a date.")])
+    day = DateField(_l("Date"), validators=[InputRequired(message=_l("Pick a date."))])
     hours = StringField(
-        "Hours that day",
+        _l("Hours that day"),
         validators=[Length(max=200), _intervals_validator],
-        description="Example: 10:00-14:00. Leave empty to take the whole day off.",
+        description=_l("Example: 10:00-14:00. Leave empty to take the whole day off."),
     )
-    submit = SubmitField("Add date override")
+    submit = SubmitField(_l("Add date override"))
 
 
 class ApiTokenForm(FlaskForm):
     token_name = StringField(
-        "Token name", validators=[DataRequired(message="Name the token after where it is used."),
-                                  Length(max=100, message="At most 100 characters."),
-                                  no_control_characters],
-        description="Where it is used, for example “CRM sync”.")
-    scope = SelectField("Scope", default="read",
+        _l("Token name"),
+        validators=[DataRequired(message=_l("Name the token after where it is used.")),
+                    Length(max=100, message=_l("At most 100 characters.")),
+                    no_control_characters],
+        description=_l("Where it is used, for example “CRM sync”."))
+    scope = SelectField(_l("Scope"), default="read",
                         choices=[SelectChoice("read", "read"),
                                  SelectChoice("read write", "read write")],
-                        description="read: look only. read write: also book, cancel and move.")
-    submit = SubmitField("Create token")
+                        description=_l("read: look only. read write: also book, cancel and move."))
+    submit = SubmitField(_l("Create token"))

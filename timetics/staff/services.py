@@ -4,6 +4,8 @@ from __future__ import annotations
 import logging
 from datetime import date
 
+from flask_babel import gettext as _
+
 from ..auth.services import AccountError, create_user, find_user_by_email, issue_password_link
 from ..extensions import db
 from ..i18n import in_language, language_of
@@ -15,9 +17,12 @@ from .availability import parse_intervals
 logger = logging.getLogger(__name__)
 
 
-def invite_staff_member(*, name: str, email: str, timezone: str) -> tuple[User, bool]:
-    """Add a staff member and email them a set-password link; (user, whether the email went)."""
-    user = create_user(email=email, name=name, role=Role.STAFF, timezone=timezone)
+def invite_staff_member(*, name: str, email: str, timezone: str,
+                        language: str | None = None) -> tuple[User, bool]:
+    """Add a staff member and email them a set-password link in their ``language``; (user,
+    whether the email went)."""
+    user = create_user(email=email, name=name, role=Role.STAFF, timezone=timezone,
+                       language=language)
     link = issue_password_link(user, TokenPurpose.INVITATION)
     db.session.commit()
     return user, send_invitation_email(user, link)
@@ -44,7 +49,7 @@ def update_profile(user: User, *, name: str, email: str, timezone: str,
         raise AccountError(str(e)) from None
     other = find_user_by_email(email)
     if other is not None and other.id != user.id:
-        raise AccountError("Another user already has this email address.")
+        raise AccountError(_("Another user already has this email address."))
     user.name, user.email, user.timezone = name.strip(), email, timezone
     if language is not None:
         user.language = language

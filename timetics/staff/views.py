@@ -8,6 +8,7 @@ from ..auth.access import admin_required, staff_member_or_403
 from ..auth.forms import EmptyForm
 from ..auth.services import AccountError
 from ..extensions import db
+from ..i18n import current_language, format_local
 from ..models import ApiScope, User, ZoomSettings
 from ..settings.services import zoom_redirect_url
 from ..templating import render_form
@@ -30,22 +31,23 @@ def index():
 @bp.route("/new", methods=["GET", "POST"])
 @admin_required
 def new():
-    form = NewStaffForm(timezone="UTC")
+    form = NewStaffForm(timezone="UTC", language=current_language())
     if form.validate_on_submit():
         try:
             member, sent = services.invite_staff_member(
-                name=form.name.data, email=form.email.data, timezone=form.timezone.data
-            )
+                name=form.name.data, email=form.email.data, timezone=form.timezone.data,
+                language=form.language.data)
         except AccountError as e:
             db.session.rollback()
             form.email.errors.append(str(e))
         else:
             if sent:
-                flash(f"{member.name} was added and an invitation was sent to {member.email}.",
-                      "success")
+                flash(_("%(name)s was added and an invitation was sent to %(email)s.",
+                        name=member.name, email=member.email), "success")
             else:
-                flash(f"{member.name} was added, but the invitation email could not be sent. "
-                      "Check the mail settings, then use “Send invitation again”.", "error")
+                flash(_("%(name)s was added, but the invitation email could not be sent. Check "
+                        "the mail settings, then use “Send invitation again”.", name=member.name),
+                      "error")
             return redirect(url_for("staff.profile", user_id=member.id))
     return render_form("staff/new.html", form)
 
@@ -90,7 +92,7 @@ def create_api_token(user_id: int):
     if token_form.validate_on_submit():
         _, secret = api_tokens.create_token(member, name=token_form.token_name.data.strip(),
                                             scope=ApiScope(token_form.scope.data))
-        flash("Token created. Copy it now: it is not shown again.", "success")
+        flash(_("Token created. Copy it now: it is not shown again."), "success")
         token_form = ApiTokenForm(formdata=None)
     return _profile_page(member, StaffForm(formdata=None, obj=member), token_form, secret)
 
@@ -104,7 +106,8 @@ def revoke_api_token(user_id: int, token_id: int):
     token = api_tokens.revoke_token(member, token_id)
     if token is None:
         abort(404)
-    flash(f"Token “{token.name}” revoked: requests with it are refused from now on.", "success")
+    flash(_("Token “%(name)s” revoked: requests with it are refused from now on.",
+            name=token.name), "success")
     return redirect(url_for("staff.profile", user_id=member.id))
 
 
@@ -114,9 +117,9 @@ def resend_invitation(user_id: int):
     member = db.get_or_404(User, user_id)
     if EmptyForm().validate_on_submit():
         if services.resend_invitation(member):
-            flash(f"A new invitation was sent to {member.email}.", "success")
+            flash(_("A new invitation was sent to %(email)s.", email=member.email), "success")
         else:
-            flash("The invitation email could not be sent. Check the mail settings.", "error")
+            flash(_("The invitation email could not be sent. Check the mail settings."), "error")
     return redirect(url_for("staff.profile", user_id=member.id))
 
 
@@ -130,7 +133,7 @@ def availability(user_id: int):
         services.replace_weekly_hours(
             member, {day: form[f"day_{day}"].data or "" for day in range(7)}
         )
-        flash("Weekly hours saved.", "success")
+        flash(_("Weekly hours saved."), "success")
         return redirect(url_for("staff.availability", user_id=member.id))
     return _availability_page(member, form, DateOverrideForm(formdata=None))
 
@@ -142,7 +145,8 @@ def add_override(user_id: int):
     override_form = DateOverrideForm()
     if override_form.validate_on_submit():
         services.set_date_override(member, override_form.day.data, override_form.hours.data or "")
-        flash(f"Override for {override_form.day.data:%A %d %B %Y} saved.", "success")
+        flash(_("Override for %(day)s saved.",
+                day=format_local(override_form.day.data, "%A %d %B %Y")), "success")
         return redirect(url_for("staff.availability", user_id=member.id))
     current = services.weekly_hours_text(member)
     weekly = WeeklyHoursForm(formdata=None,
@@ -160,9 +164,9 @@ def delete_override(user_id: int, day: str):
         try:
             services.remove_date_override(member, date.fromisoformat(day))
         except ValueError:
-            flash("That is not a date.", "error")
+            flash(_("That is not a date."), "error")
         else:
-            flash("Override removed.", "success")
+            flash(_("Override removed."), "success")
     return redirect(url_for("staff.availability", user_id=member.id))
 
 
