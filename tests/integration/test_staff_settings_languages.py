@@ -8,11 +8,12 @@ import pytest
 import requests
 
 from timetics.extensions import db
-from timetics.models import Role, User, ZoomConnection
+from timetics.models import Calendar, CalendarAccount, Role, User, ZoomConnection
 from timetics.security import decrypt_secret
 
 from ..conftest import PASSWORD, login, post_form
 from ..live import CLIENT_ID, CLIENT_SECRET, Browser
+from ..radicale import vcalendar
 from ..smtp import html_of, text_of
 from .test_zoom_keepalive import DAY, clock, run_jobs_at  # noqa: F401 (clock: a fixture)
 
@@ -126,6 +127,43 @@ def test_the_calendars_tab_speaks_the_staff_members_language(app, client, make_u
     assert refused.status_code == 422
     assert ("Server-URL" if language == "de" else "Server URL" if language == "en"
             else "URL du serveur") in refused.get_data(as_text=True)
+
+
+@pytest.fixture
+def calendar_owner(app, client, make_user):
+    """A staff member reading German, logged in, whose calendars may be on loopback."""
+    app.config["CALENDAR_ALLOWED_HOSTS"] = "127.0.0.1"
+    member = make_user(email="sam@example.com")
+    speak(app, member.id, "de")
+    login(client, member.email)
+    return member
+
+
+def test_why_a_calendar_cannot_be_read_is_said_in_the_owners_language(app, client,
+                                                                     calendar_owner, feed):
+    calendars = f"/staff/{calendar_owner.id}/calendars"
+    gone = post_form(client, f"{calendars}/feed", {"feed_url": feed.server.url + "/old.ics"},
+                     page=calendars)
+    assert gone.status_code == 422
+    assert ("Der Kalender-Feed antwortete 404: Die Adresse wurde womöglich zurückgesetzt."
+            in html.unescape(gone.get_data(as_text=True)))
+    feed.body = vcalendar().encode()
+    assert post_form(client, f"{calendars}/feed", {"feed_url": feed.url},
+                     page=calendars).status_code == 302
+    feed.body = b"<html>Sign in</html>"  # the next sync reads a web page
+    with app.app_context():
+        account_id = db.session.scalar(db.select(CalendarAccount.id))
+    text = html.unescape(post_form(client, f"{calendars}/{account_id}/sync", {}, page=calendars,
+                                   follow_redirects=True).get_data(as_text=True))
+    assert "Synchronisierung fehlgeschlagen" in text
+    assert "Diese Adresse liefert keinen iCal-Kalender (.ics)." in text
+    assert "Es gelten die belegten Zeiten der letzten erfolgreichen Synchronisierung" in text
+    with app.app_context():  # stored in English: the job runner has no reader to write for
+        assert db.session.scalar(db.select(Calendar.last_error)) == (
+            "This address does not give an iCal calendar (.ics).")
+    speak(app, calendar_owner.id, "en")
+    assert "This address does not give an iCal calendar (.ics)." in client.get(
+        calendars).get_data(as_text=True)
 
 
 def browser_for(zoom_site, email: str) -> Browser:

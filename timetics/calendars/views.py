@@ -12,10 +12,11 @@ from ..auth.forms import EmptyForm
 from ..exceptions import CalendarAuthRefused, CalendarError, UnsafeURL
 from ..extensions import db
 from ..models import CalendarAccount, User
-from . import services
+from . import failures, services
 from .forms import CalDAVAccountForm, FeedForm
 
 bp = Blueprint("calendars", __name__, url_prefix="/staff")
+bp.add_app_template_filter(failures.shown, "calendar_failure")
 
 
 def _page(member: User, caldav: CalDAVAccountForm | None = None,
@@ -49,11 +50,11 @@ def add_caldav(user_id: int):
                                               password=form.password.data)
     except CalendarAuthRefused as e:
         db.session.rollback()
-        form.password.errors.append(e.message)
+        form.password.errors.append(failures.shown(e.message))
         return _page(member, caldav=form, status=422)
     except (CalendarError, UnsafeURL) as e:
         db.session.rollback()
-        form.server_url.errors.append(getattr(e, "message", None) or str(e))
+        form.server_url.errors.append(failures.shown(getattr(e, "message", None) or str(e)))
         return _page(member, caldav=form, status=422)
     db.session.commit()
     names = ", ".join(c.name for c in account.calendars)
@@ -76,7 +77,7 @@ def add_feed(user_id: int):
         services.add_feed(member, url=form.feed_url.data)
     except (CalendarError, UnsafeURL) as e:
         db.session.rollback()
-        form.feed_url.errors.append(getattr(e, "message", None) or str(e))
+        form.feed_url.errors.append(failures.shown(getattr(e, "message", None) or str(e)))
         return _page(member, feed=form, status=422)
     db.session.commit()
     flash(_("Calendar feed added: its events now block bookings."), "success")
@@ -134,7 +135,8 @@ def _say_rediscovered(found: services.Rediscovered) -> None:
         flash(_("Deleted on the server: %(names)s. They no longer block bookings.",
                 names=names(found.gone)), "info")
     if found.error:
-        flash(_("Could not look for new calendars: %(error)s", error=found.error), "error")
+        flash(_("Could not look for new calendars: %(error)s",
+                error=failures.shown(found.error)), "error")
 
 
 @bp.post("/<int:user_id>/calendars/<int:account_id>/remove")
