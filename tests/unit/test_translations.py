@@ -24,7 +24,15 @@ def extracted_messages() -> set:
     with (PROJECT_ROOT / "babel.cfg").open() as config:
         method_map, options_map = parse_mapping_cfg(config)
     return {message for _file, _line, message, _comments, _context in extract_from_dir(
-        str(PROJECT_ROOT), method_map, options_map, keywords=KEYWORDS)}
+        str(PROJECT_ROOT), method_map, options_map, keywords=KEYWORDS,
+        directory_filter=not_hidden)}
+
+
+def not_hidden(dirname: str) -> bool:
+    """Babel's default filter also skips folders starting with "_" (templates/_partials,
+    templates/_macros), whose messages would then go untranslated unseen; skip only dot
+    folders (.venv, .git), as ``--ignore-dirs ".*"`` does for pybabel extract."""
+    return not os.path.basename(dirname).startswith(".")
 
 
 @pytest.fixture(scope="module")

@@ -7,4 +7,5 @@ sync.py       busy times read by the job runner and stored; failures kept visibl
 check.py      Confirm booking's own short look at the calendars
 writeback.py  each booking as an event in the chosen calendar, through the outbox
 services.py   adding, choosing, syncing now, removing; views.py, forms.py: the Calendars tab
+failures.py   why a calendar cannot be read, stored in English and shown in the reader's language
 """

@@ -29,6 +29,7 @@ from ..exceptions import (
     UnsafeURL,
 )
 from ..safe_urls import safe_session
+from . import failures
 
 logger = logging.getLogger(__name__)
 
@@ -55,23 +56,23 @@ def timeout() -> float:
 
 @contextmanager
 def _plain_errors(what: str) -> Iterator[None]:
-    """Turn what the HTTP and CalDAV layers raise into CalendarError kinds."""
+    """Turn what the HTTP and CalDAV layers raise into CalendarError kinds; ``what`` is
+    failures.SERVER or failures.FEED."""
     try:
         yield
     except (UnsafeURL, ResponseTooLarge) as e:
         raise CalendarError(str(e)) from e
     except dav_error.AuthorizationError as e:
-        raise CalendarAuthRefused("The server refused this username and password. For "
-                                  "iCloud, Fastmail or Nextcloud use an app password.") from e
+        raise CalendarAuthRefused(failures.AUTH_REFUSED) from e
     except requests.Timeout as e:
-        raise CalendarUnavailable(f"{what} did not answer in time.") from e
+        raise CalendarUnavailable(failures.TIMED_OUT[what]) from e
     except requests.RequestException as e:
-        raise CalendarUnavailable(f"{what} could not be reached.") from e
+        raise CalendarUnavailable(failures.UNREACHABLE[what]) from e
     except dav_error.NotFoundError as e:
-        raise CalendarError(f"{what} has no calendar at this address any more.") from e
+        raise CalendarError(failures.NOT_THERE[what]) from e
     except (dav_error.DAVError, ValueError, KeyError) as e:
         # A 5xx, or an answer that is not CalDAV's (a web page, a proxy's error).
-        raise CalendarUnavailable(f"{what} gave an answer that is not a calendar's.") from e
+        raise CalendarUnavailable(failures.NOT_A_CALENDAR[what]) from e
 
 
 def _client(url: str, login: Login, wait: float | None = None) -> caldav.DAVClient:
@@ -90,7 +91,7 @@ def discover(login: Login) -> list[FoundCalendar]:
     errors: list[CalendarError] = []
     for candidate in (login.url, urljoin(login.url, WELL_KNOWN)):
         try:
-            with _plain_errors("The calendar server"):
+            with _plain_errors(failures.SERVER):
                 principal = _client(candidate, login).principal()
                 calendars = principal.calendars()
                 return [FoundCalendar(str(c.url), _name_of(c)) for c in calendars]
@@ -126,7 +127,7 @@ def caldav_events(login: Login, calendar_url: str, start: datetime, end: datetim
     query costs a larger answer (size-capped) and our own expansion (``busy.py``, measured in
     ``make bench``), and is right. Only Confirm booking asks for free-busy first
     (``caldav_freebusy``), as a quick "free or maybe busy" for one slot."""
-    with _plain_errors("The calendar server"):
+    with _plain_errors(failures.SERVER):
         calendar = _client(calendar_url, login, wait).calendar(url=calendar_url)
         found = calendar.search(event=True, start=start, end=end, post_filter=False)
         return [item.icalendar_instance for item in found]
@@ -139,7 +140,7 @@ def caldav_freebusy(login: Login, calendar_url: str, start: datetime, end: datet
     expanded by the server, a few bytes). ``FreeBusyRefused`` when the server refuses it or
     does not support it (any 4xx/5xx, or an answer that is not a VFREEBUSY); the other
     ``CalendarError`` kinds when the server cannot be reached or does not answer in time."""
-    with _plain_errors("The calendar server"):
+    with _plain_errors(failures.SERVER):
         calendar = _client(calendar_url, login, wait).calendar(url=calendar_url)
         try:
             answer = icalendar.Calendar.from_ical(calendar.freebusy_request(start, end).data)
@@ -153,29 +154,28 @@ def caldav_freebusy(login: Login, calendar_url: str, start: datetime, end: datet
 
 def feed_events(url: str, *, wait: float | None = None) -> list[icalendar.Calendar]:
     """The feed's whole calendar, as one object."""
-    with _plain_errors("The calendar feed"):
+    with _plain_errors(failures.FEED):
         response = safe_session(timeout=wait or timeout(), max_bytes=MAX_BYTES).get(url)
         if response.status_code in (401, 403, 404, 410):
-            raise CalendarError(f"The calendar feed answered {response.status_code}: the "
-                                "address may have been reset. Copy the secret address again.")
+            raise CalendarError(failures.FEED_RESET % {"status": response.status_code})
         if response.status_code >= 400:
-            raise CalendarUnavailable(f"The calendar feed answered {response.status_code}.")
+            raise CalendarUnavailable(failures.FEED_FAILED % {"status": response.status_code})
         try:
             return [icalendar.Calendar.from_ical(response.content)]
         except ValueError as e:
-            raise CalendarError("This address does not give an iCal calendar (.ics).") from e
+            raise CalendarError(failures.NOT_ICAL) from e
 
 
 def put_event(login: Login, calendar_url: str, uid: str, ical: bytes) -> None:
     """Create or replace the event with ``uid`` (RFC 4791 §5.3.2: PUT to the collection)."""
-    with _plain_errors("The calendar server"):
+    with _plain_errors(failures.SERVER):
         calendar = _client(calendar_url, login).calendar(url=calendar_url)
         calendar.save_event(ical.decode(), id=uid)
 
 
 def delete_event(login: Login, calendar_url: str, uid: str) -> None:
     """Delete the event with ``uid``; one that is gone already is fine."""
-    with _plain_errors("The calendar server"):
+    with _plain_errors(failures.SERVER):
         calendar = _client(calendar_url, login).calendar(url=calendar_url)
         try:
             calendar.event_by_uid(uid).delete()

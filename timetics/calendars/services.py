@@ -14,7 +14,7 @@ from ..extensions import db
 from ..models import Calendar, CalendarAccount, CalendarSource, User
 from ..safe_urls import check_url
 from ..security import encrypt_secret
-from . import remote
+from . import failures, remote
 from .sync import account_login, forget_busy, plan_sync, synced_from
 
 logger = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ def add_caldav_account(user: User, *, url: str, username: str,
     check_url(url)
     found = remote.discover(remote.Login(url, username, password))
     if not found:
-        raise CalendarError("The server accepted the login, but this account has no calendars.")
+        raise CalendarError(failures.NO_CALENDARS)
     account = CalendarAccount(user=user, source=CalendarSource.CALDAV, label=url[:300],
                               url_encrypted=encrypt_secret(url), username=username,
                               password_encrypted=encrypt_secret(password))
@@ -91,8 +91,7 @@ def save_choices(user: User, *, checked: set[int], bookings_to: int | None) -> N
     db.session.flush()
 
 
-GONE = ("The server has no calendar at this address any more (it was deleted there), so it no "
-        "longer blocks bookings.")
+GONE = failures.GONE
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from ..jobs import Kind, enqueue, handler, in_flight, open_jobs_query, periodic
 from ..mail import enqueue_email
 from ..models import BusyTime, Calendar, CalendarAccount, CalendarSource, Job, MeetingType
 from ..security import decrypt_secret
-from . import busy, remote
+from . import busy, failures, remote
 
 logger = logging.getLogger(__name__)
 
@@ -49,9 +49,7 @@ def account_login(account: CalendarAccount) -> remote.Login:
             if account.password_encrypted else ""
         return remote.Login(decrypt_secret(account.url_encrypted), account.username, password)
     except ValueError as e:  # ENCRYPTION_KEY lost the key it was stored under
-        raise CalendarError("Timetics can no longer decrypt this account's address or "
-                            "password (ENCRYPTION_KEY changed): remove it and add it again.") \
-            from e
+        raise CalendarError(failures.KEY_CHANGED) from e
 
 
 def own_uid_suffix() -> str:
@@ -87,8 +85,7 @@ def stretches_of(calendar: Calendar, objects: list[icalendar.Calendar], start: d
                                    me=(owner.email, calendar.account.username))
     except Exception as e:  # the libraries' many ways of refusing a malformed event
         logger.exception("Calendar %s: events that cannot be expanded", calendar.id)
-        raise CalendarError("An event in this calendar cannot be read (its date, time zone "
-                            "or repeat rule is malformed).") from e
+        raise CalendarError(failures.BAD_EVENT) from e
 
 
 def sync_calendar(calendar: Calendar, now: datetime | None = None) -> bool:

@@ -3,6 +3,8 @@ admins anyone's."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import login_required
 
 from ..auth.access import staff_member_or_403
@@ -10,10 +12,11 @@ from ..auth.forms import EmptyForm
 from ..exceptions import CalendarAuthRefused, CalendarError, UnsafeURL
 from ..extensions import db
 from ..models import CalendarAccount, User
-from . import services
+from . import failures, services
 from .forms import CalDAVAccountForm, FeedForm
 
 bp = Blueprint("calendars", __name__, url_prefix="/staff")
+bp.add_app_template_filter(failures.shown, "calendar_failure")
 
 
 def _page(member: User, caldav: CalDAVAccountForm | None = None,
@@ -47,16 +50,19 @@ def add_caldav(user_id: int):
                                               password=form.password.data)
     except CalendarAuthRefused as e:
         db.session.rollback()
-        form.password.errors.append(e.message)
+        form.password.errors.append(failures.shown(e.message))
         return _page(member, caldav=form, status=422)
     except (CalendarError, UnsafeURL) as e:
         db.session.rollback()
-        form.server_url.errors.append(getattr(e, "message", None) or str(e))
+        form.server_url.errors.append(failures.shown(getattr(e, "message", None) or str(e)))
         return _page(member, caldav=form, status=422)
     db.session.commit()
     names = ", ".join(c.name for c in account.calendars)
-    flash(f"CalDAV account added with {len(account.calendars)} calendars ({names}). Tick "
-          "Check for conflicts for those whose events should block bookings.", "success")
+    flash(ngettext("CalDAV account added with %(num)d calendar (%(names)s). Tick Check for "
+                   "conflicts for those whose events should block bookings.",
+                   "CalDAV account added with %(num)d calendars (%(names)s). Tick Check for "
+                   "conflicts for those whose events should block bookings.",
+                   len(account.calendars), names=names), "success")
     return redirect(url_for("calendars.index", user_id=member.id))
 
 
@@ -71,10 +77,10 @@ def add_feed(user_id: int):
         services.add_feed(member, url=form.feed_url.data)
     except (CalendarError, UnsafeURL) as e:
         db.session.rollback()
-        form.feed_url.errors.append(getattr(e, "message", None) or str(e))
+        form.feed_url.errors.append(failures.shown(getattr(e, "message", None) or str(e)))
         return _page(member, feed=form, status=422)
     db.session.commit()
-    flash("Calendar feed added: its events now block bookings.", "success")
+    flash(_("Calendar feed added: its events now block bookings."), "success")
     return redirect(url_for("calendars.index", user_id=member.id))
 
 
@@ -85,7 +91,7 @@ def save_choices(user_id: int):
     if EmptyForm().validate_on_submit():
         _save_posted_choices(member)
         db.session.commit()
-        flash("Calendar choices saved.", "success")
+        flash(_("Calendar choices saved."), "success")
     return redirect(url_for("calendars.index", user_id=member.id))
 
 
@@ -101,7 +107,7 @@ def _save_posted_choices(member: User) -> None:
 def _own_account(member: User, account_id: int) -> CalendarAccount:
     account = services.account_of(member, account_id)
     if account is None:
-        abort(404, "There is no such calendar account.")
+        abort(404, _("There is no such calendar account."))
     return account
 
 
@@ -116,20 +122,21 @@ def sync_now(user_id: int, account_id: int):
         found = services.sync_now(account)
         db.session.commit()
         _say_rediscovered(found)
-        flash("Syncing now: the times below show when it is done.", "success")
+        flash(_("Syncing now: the times below show when it is done."), "success")
     return redirect(url_for("calendars.index", user_id=member.id))
 
 
 def _say_rediscovered(found: services.Rediscovered) -> None:
     names = lambda calendars: ", ".join(f"“{c.name}”" for c in calendars)  # noqa: E731
     if found.new:
-        flash(f"New on the server: {names(found.new)}. Tick Check for conflicts for those "
-              "whose events should block bookings.", "success")
+        flash(_("New on the server: %(names)s. Tick Check for conflicts for those whose "
+                "events should block bookings.", names=names(found.new)), "success")
     if found.gone:
-        flash(f"Deleted on the server: {names(found.gone)}. They no longer block bookings.",
-              "info")
+        flash(_("Deleted on the server: %(names)s. They no longer block bookings.",
+                names=names(found.gone)), "info")
     if found.error:
-        flash(f"Could not look for new calendars: {found.error}", "error")
+        flash(_("Could not look for new calendars: %(error)s",
+                error=failures.shown(found.error)), "error")
 
 
 @bp.post("/<int:user_id>/calendars/<int:account_id>/remove")
@@ -141,5 +148,6 @@ def remove(user_id: int, account_id: int):
         label = account.label
         services.remove_account(account)
         db.session.commit()
-        flash(f"{label} removed; its events no longer block bookings.", "success")
+        flash(_("%(label)s removed; its events no longer block bookings.", label=label),
+              "success")
     return redirect(url_for("calendars.index", user_id=member.id))

@@ -20,7 +20,7 @@ from ..models import User, ZoomConnection
 from ..security import decrypt_secret, encrypt_secret
 from ..settings.services import zoom_app
 from .plan import Plan, read_plan, store_plan
-from .tokens import StoredTokens, forget_connection
+from .tokens import DISCONNECTED, StoredTokens, forget_connection
 
 logger = logging.getLogger(__name__)
 
@@ -123,8 +123,8 @@ def disconnect(staff: User, *, by: User) -> bool:
     token = decrypt_secret(connection.access_token_encrypted)
     # Deleted before the revoke, whose deauthorization webhook would otherwise race this
     # delete and tell everyone the app was removed in Zoom.
-    forget_connection(connection.id, why="was disconnected in Timetics"
-                      + ("" if by.id == staff.id else f" by {by.name}"))
+    forget_connection(connection.id, why=DISCONNECTED,
+                      by=None if by.id == staff.id else by.name)
     revoked = False
     try:
         zoom.revoke_token(zoom_app(), token)

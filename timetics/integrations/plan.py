@@ -6,8 +6,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+
 from .. import zoom
 from ..exceptions import ZoomError
+from ..i18n import N_
 from ..models import GuestJoin, ZoomConnection
 from ..zoom.transport import SCOPES_MISSING
 
@@ -15,13 +20,20 @@ logger = logging.getLogger(__name__)
 
 # Get a user, ``type`` (Zoom's Users API reference and its OpenAPI spec: 1 Basic, 2 Licensed,
 # 99 None; 4 is the older "no meetings licence" value some accounts still return).
-PLAN_NAMES = {1: "Basic (free): Zoom ends its meetings after 40 minutes", 2: "Licensed",
-              4: "No meetings licence", 99: "None"}
-BASIC_WARNING = "Zoom ends meetings of a Basic account after 40 minutes"
+PLAN_NAMES = {1: N_("Basic (free): Zoom ends its meetings after 40 minutes"), 2: N_("Licensed"),
+              4: N_("No meetings licence"), 99: N_("None")}
+BASIC_WARNING = _l("Zoom ends meetings of a Basic account after 40 minutes")
 LICENSED = 2
-GUEST_JOIN_LABELS = {GuestJoin.SHARED: "One shared meeting link",
-                     GuestJoin.REGISTRATION: "Zoom meeting with registration",
-                     GuestJoin.WEBINAR: "Zoom webinar"}
+GUEST_JOIN_LABELS = {GuestJoin.SHARED: _l("One shared meeting link"),
+                     GuestJoin.REGISTRATION: _l("Zoom meeting with registration"),
+                     GuestJoin.WEBINAR: _l("Zoom webinar")}
+# Why the plan's features are unknown: stored in English (ZoomConnection.zoom_plan_problem),
+# shown in the reader's language by problem_text().
+_NO_SETTINGS_ANSWER = N_("Zoom did not answer the settings lookup: the plan's features are "
+                         "unknown until the next Check connection.")
+_SETTINGS_SCOPE_MISSING = N_("The Zoom app lacks the optional scope %(scope)s: the plan's "
+                             "features (webinars, meeting capacity) are unknown.")
+_PROBLEMS = {_NO_SETTINGS_ANSWER: {}, _SETTINGS_SCOPE_MISSING: {"scope": zoom.SETTINGS_SCOPE}}
 
 
 @dataclass(frozen=True)
@@ -44,15 +56,21 @@ def read_plan(api: zoom.ZoomAPI, me: dict, granted: str | set[str]) -> Plan:
             return Plan(user_type, None, _scope_missing())
         logger.warning("Zoom settings lookup failed (%s); plan features unknown",
                        e.__class__.__name__)
-        return Plan(user_type, None, "Zoom did not answer the settings lookup: the plan's "
-                                     "features are unknown until the next Check connection.")
+        return Plan(user_type, None, _NO_SETTINGS_ANSWER)
     feature = settings.get("feature")
     return Plan(user_type, dict(feature) if isinstance(feature, dict) else {}, None)
 
 
 def _scope_missing() -> str:
-    return (f"The Zoom app lacks the optional scope {zoom.SETTINGS_SCOPE}: the plan's features "
-            "(webinars, meeting capacity) are unknown.")
+    return _SETTINGS_SCOPE_MISSING % _PROBLEMS[_SETTINGS_SCOPE_MISSING]
+
+
+def problem_text(problem: str | None) -> str | None:
+    """A stored ``zoom_plan_problem`` in the current language (as stored if not ours)."""
+    for message, params in _PROBLEMS.items():
+        if problem == message % params:
+            return _(message, **params)
+    return problem
 
 
 def store_plan(connection: ZoomConnection, plan: Plan) -> None:
@@ -62,13 +80,14 @@ def store_plan(connection: ZoomConnection, plan: Plan) -> None:
 
 
 def plan_name(user_type: int | None) -> str | None:
-    return PLAN_NAMES.get(user_type) if user_type is not None else None
+    name = PLAN_NAMES.get(user_type) if user_type is not None else None
+    return _(name) if name else None
 
 
-FEATURE_LABELS = {"webinar": "Webinars", "webinar_capacity": "Webinar capacity",
-                  "meeting_capacity": "Meeting capacity", "large_meeting": "Large meetings",
-                  "large_meeting_capacity": "Large meeting capacity",
-                  "zoom_events": "Zoom Events"}
+FEATURE_LABELS = {"webinar": N_("Webinars"), "webinar_capacity": N_("Webinar capacity"),
+                  "meeting_capacity": N_("Meeting capacity"), "large_meeting": N_("Large meetings"),
+                  "large_meeting_capacity": N_("Large meeting capacity"),
+                  "zoom_events": N_("Zoom Events")}
 
 
 def feature_lines(features: dict | None) -> list[tuple[str, str]]:
@@ -77,7 +96,7 @@ def feature_lines(features: dict | None) -> list[tuple[str, str]]:
     for name, label in FEATURE_LABELS.items():
         if features and name in features:
             value = features[name]
-            lines.append((label, ("yes" if value else "no") if isinstance(value, bool)
+            lines.append((_(label), (_("yes") if value else _("no")) if isinstance(value, bool)
                           else str(value)))
     return lines
 
@@ -93,14 +112,15 @@ def guest_join_problems(connection: ZoomConnection | None, mode: str,
         return []
     label = GUEST_JOIN_LABELS[GuestJoin(mode)]
     if connection is None:
-        return [f"{label} needs the host's Zoom account: the host has not connected Zoom."]
+        return [_("%(option)s needs the host's Zoom account: the host has not connected Zoom.",
+                  option=label)]
     scopes = _scopes_missing(GuestJoin(mode), connection.scopes)
     problems = [scopes] if scopes else []
     if mode == GuestJoin.REGISTRATION:
         if connection.zoom_user_type != LICENSED:
-            plan = plan_name(connection.zoom_user_type) or "unknown (use Check connection)"
-            problems.append(f"{label} needs a Licensed Zoom host; the host's Zoom plan is "
-                            f"{plan}.")
+            plan = plan_name(connection.zoom_user_type) or _("unknown (use Check connection)")
+            problems.append(_("%(option)s needs a Licensed Zoom host; the host's Zoom plan is "
+                              "%(plan)s.", option=label, plan=plan))
         return problems
     return problems + _webinar_problems(connection, label, capacity)
 
@@ -108,15 +128,16 @@ def guest_join_problems(connection: ZoomConnection | None, mode: str,
 def _webinar_problems(connection: ZoomConnection, label: str,
                       capacity: int | None) -> list[str]:
     if connection.zoom_features is None:
-        why = connection.zoom_plan_problem or "use Check connection to read it."
-        return [f"{label} needs the host's Zoom Webinar add-on, which is unknown: {why}"]
+        why = problem_text(connection.zoom_plan_problem) or _("use Check connection to read it.")
+        return [_("%(option)s needs the host's Zoom Webinar add-on, which is unknown: %(why)s",
+                  option=label, why=why)]
     if not connection.feature("webinar"):
-        return [f"{label} needs the Zoom Webinar add-on, which the host's Zoom account "
-                "does not have (feature.webinar)."]
+        return [_("%(option)s needs the Zoom Webinar add-on, which the host's Zoom account "
+                  "does not have (feature.webinar).", option=label)]
     limit = connection.feature("webinar_capacity")
     if isinstance(limit, int) and not isinstance(limit, bool) and capacity and capacity > limit:
-        return [f"The host's Zoom webinars take at most {limit} attendees: lower the capacity "
-                f"to {limit} or less."]
+        return [_("The host's Zoom webinars take at most %(limit)d attendees: lower the "
+                  "capacity to %(limit)d or less.", limit=limit)]
     return []
 
 
@@ -126,10 +147,11 @@ def _scopes_missing(mode: GuestJoin, granted: str | set[str]) -> str | None:
     missing = [name for name in needed if not zoom.has_scope(granted, name)]
     if not missing:
         return None
-    many = len(missing) > 1
-    return (f"{GUEST_JOIN_LABELS[mode]} needs the Zoom app's scope{'s' if many else ''} "
-            f"{', '.join(missing)}: add {'them' if many else 'it'} to the Zoom app, then the "
-            "host connects again.")
+    return ngettext("%(option)s needs the Zoom app's scope %(scopes)s: add it to the Zoom app, "
+                    "then the host connects again.",
+                    "%(option)s needs the Zoom app's scopes %(scopes)s: add them to the Zoom "
+                    "app, then the host connects again.", len(missing),
+                    option=GUEST_JOIN_LABELS[mode], scopes=", ".join(missing))
 
 
 def guest_join_scope_notes(granted: str | set[str]) -> list[str]:

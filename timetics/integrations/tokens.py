@@ -19,6 +19,7 @@ from ..auth.services import external_url
 from ..db import utcnow, write_transaction
 from ..exceptions import ZoomError, ZoomTokenRefused, ZoomUnavailable
 from ..extensions import db
+from ..i18n import N_, in_language, language_of
 from ..mail import enqueue_email
 from ..models import Role, User, ZoomConnection
 from ..security import decrypt_secret, encrypt_secret
@@ -162,7 +163,7 @@ def mark_reconnect_needed(row: ZoomConnection, reason: str) -> None:
     row.last_error = reason
     if row.reconnect_email_sent_at is None:
         row.reconnect_email_sent_at = utcnow()
-        tell_host_and_admins(row.user, "Zoom needs to be connected again",
+        tell_host_and_admins(row.user, N_("Zoom needs to be connected again"),
                              "email/zoom_reconnect")
     db.session.commit()
     logger.warning("Zoom refused the refresh for connection %s: reconnect needed", row.id)
@@ -170,14 +171,17 @@ def mark_reconnect_needed(row: ZoomConnection, reason: str) -> None:
 
 def tell_host_and_admins(staff: User, subject: str, template: str, **context) -> None:
     """An email to the staff member and every other active admin, as jobs of the current
-    transaction, with the link to connect Zoom again."""
+    transaction, with the link to connect Zoom again; each in the reader's own language
+    (``subject`` is an N_-marked message)."""
     link = external_url("settings.zoom")
     admins = db.session.scalars(select(User).where(User.role == Role.ADMIN,
                                                    User.active.is_(True), User.id != staff.id))
     for person in [staff, *admins]:
-        enqueue_email(person.email, subject, template, person=person, staff=staff,
-                      link=link if person.id == staff.id else
-                      external_url("staff.integrations", user_id=staff.id), **context)
+        language = language_of(person)
+        enqueue_email(person.email, in_language(language, subject), template, person=person,
+                      staff=staff, link=link if person.id == staff.id else
+                      external_url("staff.integrations", user_id=staff.id), language=language,
+                      **context)
 
 
 def api_for(host: User) -> zoom.ZoomAPI | None:
@@ -195,13 +199,18 @@ def delete_connection_of_zoom_user(zoom_user_id: str) -> bool:
     if connection is None:
         return False
     user_id = connection.user_id
-    forget_connection(connection.id, why="removed the Timetics app in Zoom")
+    forget_connection(connection.id, why=REMOVED_IN_ZOOM)
     logger.info("Zoom deauthorized user %s: connection deleted", user_id)
     return True
 
 
-def forget_connection(connection_id: int, *, why: str) -> None:
-    """Delete the row and leave no copy of it in the file.
+# Why a connection was forgotten, as the zoom_disconnected email words it.
+REMOVED_IN_ZOOM, DISCONNECTED = "removed_in_zoom", "disconnected"
+
+
+def forget_connection(connection_id: int, *, why: str, by: str | None = None) -> None:
+    """Delete the row and leave no copy of it in the file. ``why`` is REMOVED_IN_ZOOM or
+    DISCONNECTED (``by``: the name of whoever did it, when not the staff member).
 
     A bulk DELETE, because revoking makes Zoom call our webhook, which may delete the same row
     at the same moment; secure_delete (set per connection) zeroes the freed page, and the
@@ -213,8 +222,8 @@ def forget_connection(connection_id: int, *, why: str) -> None:
         gone = session.execute(delete(ZoomConnection).where(ZoomConnection.id == connection_id)
                                .returning(ZoomConnection.user_id)).scalar()
         if gone is not None:  # told once: whoever deleted it first
-            tell_host_and_admins(session.get(User, gone), "Zoom was disconnected",
-                                 "email/zoom_disconnected", why=why)
+            tell_host_and_admins(session.get(User, gone), N_("Zoom was disconnected"),
+                                 "email/zoom_disconnected", why=why, by=by)
     db.session.expire_all()
     if db.engine.dialect.name == "sqlite":
         with db.engine.connect() as connection:

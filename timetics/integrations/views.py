@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import zoom
@@ -32,6 +33,7 @@ bp = Blueprint("integrations", __name__)
 bp.add_app_template_global(plan.plan_name, "zoom_plan_name")
 bp.add_app_template_global(plan.guest_join_scope_notes, "zoom_scope_notes")
 bp.add_app_template_global(plan.BASIC_WARNING, "zoom_basic_warning")
+bp.add_app_template_global(plan.problem_text, "zoom_plan_problem_text")
 
 
 @bp.post("/staff/<int:user_id>/integrations/zoom/connect")
@@ -45,8 +47,8 @@ def connect(user_id: int):
     try:
         return redirect(oauth_flow.start_authorization(member))
     except ZoomNotConfigured:
-        flash("The Zoom app is not configured yet: enter its Client ID and Client Secret "
-              "under Settings > Integrations > Zoom first.", "error")
+        flash(_("The Zoom app is not configured yet: enter its Client ID and Client Secret "
+                "under Settings > Integrations > Zoom first."), "error")
         return _back(member)
 
 
@@ -57,12 +59,12 @@ def disconnect(user_id: int):
     if not EmptyForm().validate_on_submit():
         abort(400)
     if member.zoom_connection is None:
-        flash("Zoom was not connected.", "info")
+        flash(_("Zoom was not connected."), "info")
     else:
         email = member.zoom_connection.zoom_email
         oauth_flow.disconnect(member, by=current_user)
-        flash(f"Zoom ({email}) is disconnected and its tokens are deleted. Existing bookings "
-              "keep their links; new bookings get none.", "success")
+        flash(_("Zoom (%(email)s) is disconnected and its tokens are deleted. Existing "
+                "bookings keep their links; new bookings get none.", email=email), "success")
     return _back(member)
 
 
@@ -75,13 +77,13 @@ def check(user_id: int):
         abort(400)
     connection = member.zoom_connection
     if connection is None:
-        flash("Zoom is not connected: there is nothing to check.", "info")
+        flash(_("Zoom is not connected: there is nothing to check."), "info")
         return _back(member)
     me, problem = None, None
     try:
         api = tokens.api_for(member)
         if api is None:
-            problem = "Zoom no longer accepts this connection: connect again."
+            problem = _("Zoom no longer accepts this connection: connect again.")
         else:
             me = api.get_me()
             read = plan.read_plan(api, me, connection.scopes or "")
@@ -90,7 +92,7 @@ def check(user_id: int):
     db.session.expire_all()  # a refresh during the check may have stored a new expiry
     connection = db.session.get(ZoomConnection, connection.id)
     if connection is None:  # Zoom's deauthorization arrived meanwhile, and deleted it
-        flash("Zoom has removed this connection: connect again.", "error")
+        flash(_("Zoom has removed this connection: connect again."), "error")
         return _back(member)
     if me is not None:
         plan.store_plan(connection, read)
@@ -130,11 +132,11 @@ def _way_back(staff: User | None) -> tuple[str, str]:
     """The page Connect was on: the member's Integrations tab, else Settings > Integrations >
     Zoom (also when the sign-in expired and we no longer know whose it was)."""
     if staff is None or session.pop(BACK_KEY, False):
-        return url_for("settings.zoom"), "Back to Settings > Integrations > Zoom"
+        return url_for("settings.zoom"), _("Back to Settings > Integrations > Zoom")
     if staff.id == current_user.id:
-        return url_for("staff.integrations", user_id=staff.id), "Back to your integrations"
+        return url_for("staff.integrations", user_id=staff.id), _("Back to your integrations")
     return (url_for("staff.integrations", user_id=staff.id),
-            f"Back to {staff.name}'s integrations")
+            _("Back to %(name)s's integrations", name=staff.name))
 
 
 @bp.get("/integrations/zoom/callback")
@@ -145,45 +147,45 @@ def callback():
         staff_id, verifier = oauth_flow.take_authorization(request.args.get("state"))
     except StateInvalid:
         return failure(
-            "This Zoom sign-in has expired",
-            "The link back from Zoom was already used, is older than 10 minutes, or was "
-            "opened in another browser. Start again from Connect, in the same browser.", 400)
+            _("This Zoom sign-in has expired"),
+            _("The link back from Zoom was already used, is older than 10 minutes, or was "
+              "opened in another browser. Start again from Connect, in the same browser."), 400)
     staff = db.session.get(User, staff_id)
     if staff is None or not (current_user.is_admin or current_user.id == staff.id):
         abort(403)
     if error:
         if error == "access_denied":
-            return failure("Zoom was not connected",
-                           "You chose Deny on Zoom's page, so Timetics has no access. To "
-                           "connect, click Connect again and choose Allow.", 400, staff=staff)
-        return failure("Zoom was not connected",
-                       f"Zoom answered with the error “{error[:100]}”. Check that you are "
-                       "logged into the right Zoom account, then click Connect again.", 400,
-                       staff=staff)
+            return failure(_("Zoom was not connected"),
+                           _("You chose Deny on Zoom's page, so Timetics has no access. To "
+                             "connect, click Connect again and choose Allow."), 400, staff=staff)
+        return failure(_("Zoom was not connected"),
+                       _("Zoom answered with the error “%(error)s”. Check that you are logged "
+                         "into the right Zoom account, then click Connect again.",
+                         error=error[:100]), 400, staff=staff)
     code = request.args.get("code")
     if not code:
-        return failure("Zoom was not connected",
-                       "Zoom sent no authorization code back. Click Connect again.", 400,
+        return failure(_("Zoom was not connected"),
+                       _("Zoom sent no authorization code back. Click Connect again."), 400,
                        staff=staff)
     try:
         tokens, me, zoom_plan = oauth_flow.exchange_code(code, verifier)
     except ZoomNotConfigured:
-        return failure("The Zoom app is not configured",
-                       "Enter the Client ID and Client Secret under Settings > Integrations > "
-                       "Zoom, then click Connect again.", 400, staff=staff)
+        return failure(_("The Zoom app is not configured"),
+                       _("Enter the Client ID and Client Secret under Settings > Integrations > "
+                         "Zoom, then click Connect again."), 400, staff=staff)
     except ZoomOAuthError as e:
         logger.warning("Zoom refused the code exchange: %s", e.code)
         if e.code == "invalid_client":
-            return failure("Zoom refused the app's credentials",
-                           "The Client ID or Client Secret in Settings > Integrations > Zoom "
-                           "does not match the Zoom app. Copy both again from the Zoom App "
-                           "Marketplace, from the same set of credentials: production for a "
-                           "published or shared app, development only while it is private to "
-                           "your Zoom account.", 400, staff=staff)
-        return failure("Zoom refused the connection",
-                       "Zoom did not accept the sign-in. The Redirect URL in your Zoom app "
-                       "must match exactly, in both the OAuth Redirect URL and the OAuth Allow "
-                       "List fields:", 400, staff=staff, show_redirect_url=True)
+            return failure(_("Zoom refused the app's credentials"),
+                           _("The Client ID or Client Secret in Settings > Integrations > Zoom "
+                             "does not match the Zoom app. Copy both again from the Zoom App "
+                             "Marketplace, from the same set of credentials: production for a "
+                             "published or shared app, development only while it is private "
+                             "to your Zoom account."), 400, staff=staff)
+        return failure(_("Zoom refused the connection"),
+                       _("Zoom did not accept the sign-in. The Redirect URL in your Zoom app "
+                         "must match exactly, in both the OAuth Redirect URL and the OAuth "
+                         "Allow List fields:"), 400, staff=staff, show_redirect_url=True)
     except ZoomError as e:
         logger.warning("Zoom connect failed: %s", e.__class__.__name__)
         if e.code == SCOPES_MISSING:  # GET /users/me without its scope
@@ -195,49 +197,51 @@ def callback():
     try:
         connection = oauth_flow.connect(staff, tokens, me, zoom_plan)
     except ZoomUserTaken as e:
-        flash(f"Zoom was not connected: the Zoom account {e.zoom_email} belongs to "
-              f"{e.owner_name}, and stays connected there. Each staff member connects "
-              f"their own: sign in to Zoom as {staff.name} (sign out of Zoom first if it "
-              "remembers you), then click Connect again.", "error")
+        flash(_("Zoom was not connected: the Zoom account %(email)s belongs to %(owner)s, and "
+                "stays connected there. Each staff member connects their own: sign in to "
+                "Zoom as %(name)s (sign out of Zoom first if it remembers you), then click "
+                "Connect again.", email=e.zoom_email, owner=e.owner_name, name=staff.name),
+              "error")
         return _back(staff, from_settings=session.pop(BACK_KEY, False))
     # Bookings that waited for this connection get their meetings now, not at the next backoff.
     meetings.resume_waiting_jobs(staff)
     db.session.commit()
     # One status message; the Zoom card under it names the optional scopes the app lacks.
-    flash(f"Zoom connected as {connection.zoom_email}.", "success")
+    flash(_("Zoom connected as %(email)s.", email=connection.zoom_email), "success")
     return _back(staff, from_settings=session.pop(BACK_KEY, False))
 
 
 def _missing_scopes_page(missing: list[str], staff: User):
     # Nothing was stored: the fix is in the Zoom app, then a new Connect (no Disconnect first).
-    return failure("The Zoom app lacks permissions",
-                   "Add these scopes to the Zoom app in the Zoom App Marketplace (Scopes > "
-                   f"+ Add Scopes), then click Connect again: {', '.join(missing)}.",
-                   400, staff=staff)
+    return failure(_("The Zoom app lacks permissions"),
+                   _("Add these scopes to the Zoom app in the Zoom App Marketplace (Scopes > "
+                     "+ Add Scopes), then click Connect again: %(scopes)s.",
+                     scopes=", ".join(missing)), 400, staff=staff)
 
 
 def _no_answer_page(error: ZoomError, staff: User):
     """The code exchange or GET /users/me failed on Zoom's side or on the way there: say
     which, since each has its own remedy."""
     if isinstance(error, ZoomTimeout):
-        return failure("Zoom did not answer in time",
-                       "Zoom took too long to answer, so nothing was connected. Wait a moment "
-                       "and click Connect again.", 504, staff=staff)
+        return failure(_("Zoom did not answer in time"),
+                       _("Zoom took too long to answer, so nothing was connected. Wait a "
+                         "moment and click Connect again."), 504, staff=staff)
     if isinstance(error, ZoomRateLimited):
-        return failure("Zoom asked us to slow down",
-                       "Zoom refused the request for now because of its rate limits. Wait a "
-                       "minute and click Connect again.", 503, staff=staff)
+        return failure(_("Zoom asked us to slow down"),
+                       _("Zoom refused the request for now because of its rate limits. Wait a "
+                         "minute and click Connect again."), 503, staff=staff)
     if isinstance(error, ZoomUnavailable) and error.status and error.status >= 500:
-        return failure("Zoom had an internal error",
-                       f"Zoom answered with its own error (HTTP {error.status}), so nothing was "
-                       "connected. This is on Zoom's side: check status.zoom.us, wait a few "
-                       "minutes and click Connect again.", 502, staff=staff)
+        return failure(_("Zoom had an internal error"),
+                       _("Zoom answered with its own error (HTTP %(status)s), so nothing was "
+                         "connected. This is on Zoom's side: check status.zoom.us, wait a few "
+                         "minutes and click Connect again.", status=error.status), 502,
+                       staff=staff)
     if isinstance(error, ZoomUnavailable) and error.status is None:
-        return failure("Zoom could not be reached",
-                       "This server could not open a connection to Zoom, so nothing was "
-                       "connected. Check that it can reach Zoom (network, firewall, proxy, DNS) "
-                       "and click Connect again.", 502, staff=staff)
-    return failure("Zoom refused the connection",
-                   "Zoom did not accept the new connection, so nothing was connected. Check "
-                   "that you are signed in to the right Zoom account and click Connect "
-                   "again.", 502, staff=staff)
+        return failure(_("Zoom could not be reached"),
+                       _("This server could not open a connection to Zoom, so nothing was "
+                         "connected. Check that it can reach Zoom (network, firewall, proxy, "
+                         "DNS) and click Connect again."), 502, staff=staff)
+    return failure(_("Zoom refused the connection"),
+                   _("Zoom did not accept the new connection, so nothing was connected. Check "
+                     "that you are signed in to the right Zoom account and click Connect "
+                     "again."), 502, staff=staff)

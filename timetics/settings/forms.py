@@ -1,3 +1,4 @@
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     PasswordField,
@@ -19,29 +20,29 @@ from ..webhooks.outgoing import EVENTS
 
 class ZoomSettingsForm(FlaskForm):
     client_id = StringField(
-        "Client ID",
+        _l("Client ID"),
         validators=[DataRequired(), Length(max=200),
-                    Regexp(r"^\S+$", message="The Client ID has no spaces: copy it again.")],
+                    Regexp(r"^\S+$", message=_l("The Client ID has no spaces: copy it again."))],
     )
     # Secrets are never rendered back; an empty field keeps the stored value.
-    client_secret = PasswordField("Client Secret", validators=[Length(max=500)])
+    client_secret = PasswordField(_l("Client Secret"), validators=[Length(max=500)])
     secret_token = PasswordField(
-        "Secret Token", validators=[Length(max=500)],
-        description="From the app's Features page, for event notifications "
-                    "(used to verify that Zoom sent the deauthorization event).",
+        _l("Secret Token"), validators=[Length(max=500)],
+        description=_l("From the app's Features page, for event notifications "
+                       "(used to verify that Zoom sent the deauthorization event)."),
     )
-    submit = SubmitField("Save")
+    submit = SubmitField(_l("Save"))
 
 
 class EmbedSettingsForm(FlaskForm):
     allowed_origins = TextAreaField(
-        "Allowed origins",
-        validators=[Length(max=4000, message="At most 4,000 characters.")],
-        description="The websites that may show your booking pages in a frame, one origin per "
-                    "line or separated by spaces, such as https://www.example.com. "
-                    "Empty: no site may.",
+        _l("Allowed origins"),
+        validators=[Length(max=4000, message=_l("At most 4,000 characters."))],
+        description=_l("The websites that may show your booking pages in a frame, one origin "
+                       "per line or separated by spaces, such as https://www.example.com. "
+                       "Empty: no site may."),
     )
-    submit = SubmitField("Save")
+    submit = SubmitField(_l("Save"))
 
     def validate_allowed_origins(self, field):
         try:
@@ -53,8 +54,8 @@ class EmbedSettingsForm(FlaskForm):
 class EraseGuestForm(FlaskForm):
     """An admin erases one guest's data (booking/guest_data.py erase_guest)."""
 
-    email = StringField("Email", validators=[
-        DataRequired(message="Enter the guest's email address."), Length(max=254)])
+    email = StringField(_l("Email"), validators=[
+        DataRequired(message=_l("Enter the guest's email address.")), Length(max=254)])
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -72,11 +73,11 @@ def _safe_url(form, field) -> None:
 
 
 class WebhookEndpointForm(FlaskForm):
-    url = URLField("Endpoint URL", validators=[
-        DataRequired(message="Enter the address that receives the events."),
-        Length(max=2000, message="At most 2,000 characters."), _safe_url],
-        description="Timetics POSTs each event here as signed JSON.")
+    url = URLField(_l("Endpoint URL"), validators=[
+        DataRequired(message=_l("Enter the address that receives the events.")),
+        Length(max=2000, message=_l("At most 2,000 characters.")), _safe_url],
+        description=_l("Timetics POSTs each event here as signed JSON."))
     events = MultiCheckboxField(
-        "Events", choices=[SelectChoice(e, e) for e in EVENTS],
-        validators=[DataRequired(message="Choose at least one event.")])
-    submit = SubmitField("Add endpoint")
+        _l("Events"), choices=[SelectChoice(e, e) for e in EVENTS],
+        validators=[DataRequired(message=_l("Choose at least one event."))])
+    submit = SubmitField(_l("Add endpoint"))

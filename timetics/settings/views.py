@@ -1,4 +1,6 @@
 from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -40,7 +42,7 @@ def zoom():
         )
         if missing_secret:
             form.client_secret.errors.append(
-                "Paste the Client Secret from the Zoom App Marketplace."
+                _("Paste the Client Secret from the Zoom App Marketplace.")
             )
         else:
             services.save_zoom_settings(
@@ -48,7 +50,7 @@ def zoom():
                 client_secret=form.client_secret.data or "",
                 secret_token=form.secret_token.data or "",
             )
-            flash("Zoom settings saved.", "success")
+            flash(_("Zoom settings saved."), "success")
             return redirect(url_for("settings.zoom"))
     accounts = (db.session.scalars(select(User).options(selectinload(User.zoom_connection))
                                    .where(User.active.is_(True))
@@ -70,7 +72,8 @@ def embedding_settings():
     form = EmbedSettingsForm(allowed_origins="\n".join(embedding.allowed_origins()))
     if form.validate_on_submit():
         origins = embedding.save_allowed_origins(form.allowed_origins.data or "")
-        flash(f"Allowed origins saved: {', '.join(origins) or 'none'}.", "success")
+        flash(_("Allowed origins saved: %(origins)s.", origins=", ".join(origins))
+              if origins else _("Allowed origins saved: none."), "success")
         return redirect(url_for("settings.embedding_settings"))
     return render_form("settings/embedding.html", form,
                        configured=embedding.configured_origins(),
@@ -86,15 +89,21 @@ def guest_data():
         try:
             address = normalize_email(form.email.data)
         except ValueError:
-            form.email.errors.append(INVALID_EMAIL)
+            form.email.errors.append(_(INVALID_EMAIL))
         else:
             result = erase_guest(address)
-            flash(f"Erased the guest data of {result.erased} booking"
-                  f"{'s' if result.erased != 1 else ''} of {address}; cancelled "
-                  f"{result.cancelled} future booking{'s' if result.cancelled != 1 else ''} "
-                  "first.", "success")
+            flash(_erased_message(result, address), "success")
             return redirect(url_for("settings.guest_data"))
     return render_form("settings/guest_data.html", form, retention_days=retention_days())
+
+
+def _erased_message(result, address: str) -> str:
+    """Both counts in one sentence, each with its own plural (ngettext takes one count)."""
+    cancelled = ngettext("cancelled %(num)d future booking first",
+                         "cancelled %(num)d future bookings first", result.cancelled)
+    return ngettext("Erased the guest data of %(num)d booking of %(address)s; %(cancelled)s.",
+                    "Erased the guest data of %(num)d bookings of %(address)s; %(cancelled)s.",
+                    result.erased, address=address, cancelled=cancelled)
 
 
 @bp.route("/webhooks", methods=["GET", "POST"])
@@ -105,8 +114,8 @@ def webhooks():
     form = WebhookEndpointForm()
     secret = None
     if form.validate_on_submit():
-        _, secret = outgoing.add_endpoint(form.url.data.strip(), form.events.data)
-        flash("Endpoint added. Copy its signing secret now: it is not shown again.", "success")
+        secret = outgoing.add_endpoint(form.url.data.strip(), form.events.data)[1]
+        flash(_("Endpoint added. Copy its signing secret now: it is not shown again."), "success")
         form = WebhookEndpointForm(formdata=None)
     endpoints = outgoing.all_endpoints()
     return render_form("settings/webhooks.html", form, endpoints=endpoints,
@@ -128,7 +137,7 @@ def test_webhook(endpoint_id: int):
     endpoint = _endpoint_for_post(endpoint_id)
     outgoing.plan_test(endpoint)
     db.session.commit()
-    flash("A test event is on its way: its delivery shows in the log below.", "success")
+    flash(_("A test event is on its way: its delivery shows in the log below."), "success")
     return redirect(url_for("settings.webhooks"))
 
 
@@ -137,7 +146,8 @@ def test_webhook(endpoint_id: int):
 def toggle_webhook(endpoint_id: int):
     endpoint = _endpoint_for_post(endpoint_id)
     outgoing.set_active(endpoint, not endpoint.active)
-    flash(f"Endpoint {'switched on' if endpoint.active else 'switched off'}.", "success")
+    flash(_("Endpoint switched on.") if endpoint.active else _("Endpoint switched off."),
+          "success")
     return redirect(url_for("settings.webhooks"))
 
 
@@ -146,5 +156,5 @@ def toggle_webhook(endpoint_id: int):
 def delete_webhook(endpoint_id: int):
     endpoint = _endpoint_for_post(endpoint_id)
     outgoing.remove_endpoint(endpoint)
-    flash("Endpoint removed.", "success")
+    flash(_("Endpoint removed."), "success")
     return redirect(url_for("settings.webhooks"))
