@@ -459,10 +459,12 @@ def plan_request(booking: Booking, attendee: Attendee, token: str) -> None:
     """The guest's request was received (with their manage link, no meeting link: there is
     none until the host accepts); the host is asked to accept or decline it."""
     title, host = booking.meeting_type.name, booking.host
-    _enqueue(booking, REQUESTED, attendee, f"Request received: {title} with {host.name}",
-             token=encrypt_secret(token))
-    _enqueue(booking, REQUESTED, None, f"Please accept or decline: {title} with {attendee.name}",
-             attendee=attendee.id)
+    _enqueue(booking, REQUESTED, attendee, in_language(
+        language_of(attendee), "Request received: %(meeting)s with %(host)s", meeting=title,
+        host=host.name), token=encrypt_secret(token))
+    _enqueue(booking, REQUESTED, None, in_language(
+        language_of(host), "Please accept or decline: %(meeting)s with %(guest)s",
+        meeting=title, guest=attendee.name), attendee=attendee.id)
 
 
 def plan_declined(booking: Booking, attendees: list[Attendee], *, by: User | None,
@@ -472,12 +474,14 @@ def plan_declined(booking: Booking, attendees: list[Attendee], *, by: User | Non
     title, host = booking.meeting_type.name, booking.host
     who = {"by": by.id, "by_name": by.name, "message": message} if by else {}
     for attendee in attendees:
-        _enqueue(booking, DECLINED, attendee, f"Declined: {title} with {host.name}", **who)
+        _enqueue(booking, DECLINED, attendee, in_language(
+            language_of(attendee), "Declined: %(meeting)s with %(host)s", meeting=title,
+            host=host.name), **who)
     if by is None:
-        _enqueue(booking, DECLINED, None,
-                 f"Declined, not answered in time: {title} with "
-                 f"{', '.join(a.name for a in attendees)}",
-                 attendees=[a.id for a in attendees])
+        _enqueue(booking, DECLINED, None, in_language(
+            language_of(host), "Declined, not answered in time: %(meeting)s with %(guests)s",
+            meeting=title, guests=", ".join(a.name for a in attendees)),
+            attendees=[a.id for a in attendees])
 
 
 def _requested_email(booking: Booking, guest: Attendee | None, payload: dict) -> tuple:

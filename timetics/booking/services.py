@@ -95,6 +95,17 @@ def plan_confirmed(booking: Booking, attendee: Attendee, token: str, *,
                    first_attendee: bool) -> None:
     """In the transaction that confirms the guest's place (booked, or a request accepted):
     the Zoom meeting, the calendar event, the emails, the reminders and the webhooks."""
+    _plan_joined(booking, attendee, first_attendee=first_attendee)
+    notifications.plan_confirmation(booking, attendee, token)
+    reminders.plan_guest_reminders(booking, attendee, token)
+    plan_webhooks("booking.created", booking)
+
+
+# What a change to the booking means for its copies elsewhere (the Zoom meeting, each guest's
+# Zoom registration, the event in the host's calendar, the host's reminders). The emails, the
+# guests' reminders and the webhooks differ by who changed what, so each path says those itself.
+
+def _plan_joined(booking: Booking, attendee: Attendee, *, first_attendee: bool) -> None:
     if first_attendee:
         meetings.plan_meeting(booking)
         writeback.plan_event(booking)
@@ -102,9 +113,24 @@ def plan_confirmed(booking: Booking, attendee: Attendee, token: str, *,
     else:
         writeback.plan_update(booking)  # the event lists the new guest
         meetings.plan_registrant(booking, attendee)  # their own link, when guests get one
-    notifications.plan_confirmation(booking, attendee, token)
-    reminders.plan_guest_reminders(booking, attendee, token)
-    plan_webhooks("booking.created", booking)
+
+
+def _plan_left(booking: Booking, attendee: Attendee, *, ended: bool) -> None:
+    if ended:
+        _plan_ended(booking)
+    else:
+        writeback.plan_update(booking)  # the event no longer lists the guest
+        meetings.plan_unregister(booking, attendee)  # their link stops, not the others'
+
+
+def _plan_ended(booking: Booking) -> None:
+    meetings.plan_delete(booking)
+    writeback.plan_removal(booking)
+
+
+def _plan_moved(booking: Booking) -> None:
+    meetings.plan_move(booking)  # one update: the meeting and its links stay
+    writeback.plan_update(booking)
 
 
 def approval_deadline(start: datetime, now: datetime | None = None) -> datetime:
@@ -212,11 +238,7 @@ def cancel_attendee(attendee: Attendee) -> bool:
         ended = not live_attendees(booking)
         if ended:
             booking.status, booking.cancelled_at = BookingStatus.CANCELLED, now
-            meetings.plan_delete(booking)
-            writeback.plan_removal(booking)
-        else:
-            writeback.plan_update(booking)  # the event no longer lists the guest
-            meetings.plan_unregister(booking, attendee)  # their link stops, not the others'
+        _plan_left(booking, attendee, ended=ended)
         notifications.plan_cancellation(booking, [attendee], by_host=False, booking_ended=ended)
         reminders.drop_reminders(booking, None if ended else attendee)
         plan_webhooks("booking.cancelled", booking, guest=attendee)  # ended or not
@@ -238,8 +260,7 @@ def cancel_booking(booking: Booking, *, by: User | None = None,
         for attendee in affected:
             attendee.status, attendee.cancelled_at = BookingStatus.CANCELLED, now
         booking.status, booking.cancelled_at = BookingStatus.CANCELLED, now
-        meetings.plan_delete(booking)
-        writeback.plan_removal(booking)
+        _plan_ended(booking)
         notifications.plan_cancellation(booking, affected, by_host=True, booking_ended=True,
                                         by=by, message=message)
         reminders.drop_reminders(booking)
@@ -276,8 +297,8 @@ def reschedule(attendee: Attendee, new_start: datetime, *, manage_token: str,
                     attendee.status != BookingStatus.CONFIRMED:
                 raise SlotUnavailable(_("This booking was cancelled."))
             if booking.awaiting_approval:
-                raise SlotUnavailable("This request waits for the host's approval: cancel it "
-                                      "and request another time instead.")
+                raise SlotUnavailable(_("This request waits for the host's approval: cancel "
+                                        "it and request another time instead."))
             old_start = booking.start_at
             if new_start == old_start:
                 raise SlotUnavailable(_("That is the time you already have."))
@@ -293,8 +314,7 @@ def reschedule(attendee: Attendee, new_start: datetime, *, manage_token: str,
                 booking.start_at, booking.end_at = slot.start, slot.end
                 booking.sequence += 1
                 db.session.flush()
-                meetings.plan_move(booking)
-                writeback.plan_update(booking)
+                _plan_moved(booking)
                 notifications.plan_rescheduled(booking, attendee, old_start, manage_token)
                 reminders.move_reminders(booking, {attendee.id: manage_token})
                 plan_webhooks("booking.rescheduled", booking)
@@ -310,20 +330,10 @@ def reschedule(attendee: Attendee, new_start: datetime, *, manage_token: str,
             attendee.status, attendee.cancelled_at = BookingStatus.CANCELLED, utcnow()
             if alone:
                 booking.status, booking.cancelled_at = BookingStatus.CANCELLED, utcnow()
-                meetings.plan_delete(booking)
-                writeback.plan_removal(booking)
-            else:
-                writeback.plan_update(booking)  # one guest fewer there
-                meetings.plan_unregister(booking, attendee)  # their old link stops
+            _plan_left(booking, attendee, ended=alone)
             plan_webhooks("booking.cancelled", booking, guest=attendee)  # left, ended or not
             reminders.drop_reminders(booking, None if alone else attendee, reason="moved")
-            if moved.first_attendee:
-                meetings.plan_meeting(moved.booking)
-                writeback.plan_event(moved.booking)
-                reminders.plan_host_reminders(moved.booking)
-            else:
-                writeback.plan_update(moved.booking)  # one guest more here
-                meetings.plan_registrant(moved.booking, moved.attendee)
+            _plan_joined(moved.booking, moved.attendee, first_attendee=moved.first_attendee)
             notifications.plan_rescheduled(moved.booking, moved.attendee, old_start, token)
             reminders.plan_guest_reminders(moved.booking, moved.attendee, token)
             plan_webhooks("booking.rescheduled", moved.booking)
@@ -344,7 +354,7 @@ def move_booking(booking: Booking, new_start: datetime, *, by: User,
             if booking.status != BookingStatus.CONFIRMED:
                 raise SlotUnavailable(_("This booking was cancelled."))
             if booking.awaiting_approval:
-                raise SlotUnavailable("Accept or decline this request first.")
+                raise SlotUnavailable(_("Accept or decline this request first."))
             old_start = booking.start_at
             if new_start == old_start:
                 raise SlotUnavailable(_("That is the time the booking already has."))
@@ -359,8 +369,7 @@ def move_booking(booking: Booking, new_start: datetime, *, by: User,
             booking.start_at, booking.end_at = slot.start, slot.end
             booking.sequence += 1
             db.session.flush()
-            meetings.plan_move(booking)
-            writeback.plan_update(booking)
+            _plan_moved(booking)
             reminders.move_reminders(booking)  # each guest's link stays sealed in them
             notifications.plan_host_moved(booking, live_attendees(booking), old_start, by=by)
             plan_webhooks("booking.rescheduled", booking)
