@@ -147,12 +147,15 @@ def meetings_of(site, app, start) -> tuple[list[dict], set[str | None]]:
     return meetings, links
 
 
-def assert_winners_got_the_link(mailbox, responses, join_url: str) -> None:
+def assert_winners_got_the_link(app, mailbox, responses, join_url: str) -> None:
     """Each booked guest gets the booking's one Zoom link by email: in the confirmation, or
-    (who joined while the meeting was being made) in a follow-up after a confirmation that
-    said it would follow."""
+    (who joined while the meeting was being made) in one follow-up after a confirmation that
+    said it would follow. The request that made the meeting sends the follow-ups while its
+    time budget lasts; on a loaded machine the job runner sends the rest, as in production."""
     winners = [f"guest{i}@example.com" for i, r in enumerate(responses) if r.status_code == 302]
     mailbox.wait_for(2 * len(winners))
+    result = app.test_cli_runner().invoke(args=["run-jobs", "--once", "--all"])
+    assert result.exit_code == 0, result.output
     for address in winners:
         [confirmation] = [m for m in mailbox.to(address) if m["Subject"].startswith("Confirmed")]
         if join_url in text_of(confirmation):
@@ -172,7 +175,7 @@ def test_twenty_guests_racing_for_a_one_to_one_slot_get_one_booking(zoom_site, z
     assert seats_at(zoom_site.app, start) == (1, 1)
     [meeting], links = meetings_of(zoom_site, zoom_site.app, start)
     assert links == {meeting["join_url"]}
-    assert_winners_got_the_link(mailbox, responses, meeting["join_url"])
+    assert_winners_got_the_link(zoom_site.app, mailbox, responses, meeting["join_url"])
     assert_quiet_logs(caplog)
 
 
@@ -186,7 +189,7 @@ def test_twenty_guests_racing_for_a_group_of_five_get_five_places(zoom_site, zoo
     assert seats_at(zoom_site.app, start) == (1, 5)
     [meeting], links = meetings_of(zoom_site, zoom_site.app, start)
     assert links == {meeting["join_url"]}
-    assert_winners_got_the_link(mailbox, responses, meeting["join_url"])
+    assert_winners_got_the_link(zoom_site.app, mailbox, responses, meeting["join_url"])
     assert_quiet_logs(caplog)
 
 
