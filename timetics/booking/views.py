@@ -351,7 +351,7 @@ def manage(reference: str):
 @bp.get("/bookings/<reference>/calendar.ics")
 def calendar_file(reference: str):
     """Add to calendar: the booking as an .ics, for the guest whose link this is."""
-    attendee, _ = _attendee_or_404(reference)
+    attendee = _attendee_or_404(reference)[0]
     response = make_response(notifications.calendar_file(attendee.booking, attendee))
     response.mimetype = "text/calendar"
     response.headers["Content-Disposition"] = f'attachment; filename="{reference}.ics"'

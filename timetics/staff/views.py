@@ -90,8 +90,8 @@ def create_api_token(user_id: int):
     token_form = ApiTokenForm()
     secret = None
     if token_form.validate_on_submit():
-        _, secret = api_tokens.create_token(member, name=token_form.token_name.data.strip(),
-                                            scope=ApiScope(token_form.scope.data))
+        secret = api_tokens.create_token(member, name=token_form.token_name.data.strip(),
+                                         scope=ApiScope(token_form.scope.data))[1]
         flash(_("Token created. Copy it now: it is not shown again."), "success")
         token_form = ApiTokenForm(formdata=None)
     return _profile_page(member, StaffForm(formdata=None, obj=member), token_form, secret)
