@@ -12,6 +12,7 @@ import logging
 from urllib.parse import urlsplit
 
 from flask import current_app, g, request
+from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from .exceptions import OriginError
@@ -44,8 +45,8 @@ def parse_origins(text: str | None) -> list[str]:
 def _origin(entry: str) -> str:
     # An origin is scheme, host and port (RFC 6454 §4); a CSP host-source with more (a path,
     # a wildcard, quotes) would mean something else, so only this exact form is accepted.
-    problem = (f"“{entry[:80]}” is not an origin: write it as https://example.com "
-               "(with :port if any).")
+    problem = _("“%(entry)s” is not an origin: write it as https://example.com (with :port "
+                "if any).", entry=entry[:80])
     try:
         parts = urlsplit(entry)
         port = parts.port

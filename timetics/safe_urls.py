@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 
 import requests
 from flask import current_app
+from flask_babel import gettext as _
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
@@ -74,9 +75,10 @@ def check_address(address: str, host: str, allowed: Allowed) -> None:
     """Refuse ``address`` (the IP ``host`` resolved to) unless public or allowed."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])  # drop an IPv6 zone index
     if not (is_public(ip) or allowed.has_name(host) or allowed.has_address(ip)):
-        raise UnsafeURL(
-            f"{host} is a private or local address ({ip}); Timetics only connects to public "
-            "servers unless the administrator allows it in CALENDAR_ALLOWED_HOSTS.")
+        raise UnsafeURL(_(
+            "%(host)s is a private or local address (%(ip)s); Timetics only connects to "
+            "public servers unless the administrator allows it in CALENDAR_ALLOWED_HOSTS.",
+            host=host, ip=str(ip)))
 
 
 def check_url(url: str, allowed: Allowed | None = None) -> None:
@@ -86,17 +88,17 @@ def check_url(url: str, allowed: Allowed | None = None) -> None:
         parts = urlsplit(url)
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
-        raise UnsafeURL("That is not a valid web address.") from None
+        raise UnsafeURL(_("That is not a valid web address.")) from None
     if parts.scheme not in ("http", "https"):
-        raise UnsafeURL("Only http:// and https:// addresses can be used.")
+        raise UnsafeURL(_("Only http:// and https:// addresses can be used."))
     host = parts.hostname
     if not host:
-        raise UnsafeURL("That address has no server name.")
+        raise UnsafeURL(_("That address has no server name."))
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
-        raise UnsafeURL(f"The server name {host} could not be found.") from None
-    for *_, sockaddr in infos:
+        raise UnsafeURL(_("The server name %(host)s could not be found.", host=host)) from None
+    for *_rest, sockaddr in infos:  # (family, type, proto, canonname, sockaddr)
         check_address(sockaddr[0], host, allowed)
 
 
@@ -165,18 +167,23 @@ class SafeSession(requests.Session):
         return response
 
 
+def _too_large(max_bytes: int) -> ResponseTooLarge:
+    return ResponseTooLarge(_("The server's answer is larger than %(limit)s bytes.",
+                              limit=max_bytes))
+
+
 def _read_capped(response: requests.Response, max_bytes: int) -> None:
     """Read the body into ``response.content``, refusing more than ``max_bytes``."""
     declared = response.headers.get("Content-Length", "")
     if declared.isdigit() and int(declared) > max_bytes:
         response.close()
-        raise ResponseTooLarge(f"The server's answer is larger than {max_bytes} bytes.")
+        raise _too_large(max_bytes)
     body = bytearray()
     for chunk in response.iter_content(64 * 1024):
         body += chunk
         if len(body) > max_bytes:
             response.close()
-            raise ResponseTooLarge(f"The server's answer is larger than {max_bytes} bytes.")
+            raise _too_large(max_bytes)
     # What Response.content would have read itself; requests keeps it in these two attributes.
     response._content = bytes(body)
     response._content_consumed = True

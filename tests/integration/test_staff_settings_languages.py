@@ -105,6 +105,18 @@ def test_form_messages_and_notices_follow_the_admins_language(client, admin_in):
             "Buchungen storniert.") in erased.get_data(as_text=True)
 
 
+def test_refused_addresses_and_origins_are_explained_in_the_admins_language(client, admin_in):
+    admin_in("fr")
+    refused = post_form(client, "/settings/webhooks", {"url": "http://127.0.0.1:9/hook",
+                                                       "events": ["booking.created"]})
+    assert refused.status_code == 422
+    assert ("127.0.0.1 est une adresse privée ou locale (127.0.0.1) ; Timetics ne se connecte "
+            "qu’à des serveurs publics") in html.unescape(refused.get_data(as_text=True))
+    refused = post_form(client, "/settings/embedding", {"allowed_origins": "example.com/path"})
+    assert ("« example.com/path » n’est pas une origine : écrivez-la sous la forme "
+            "https://example.com") in html.unescape(refused.get_data(as_text=True))
+
+
 @pytest.mark.parametrize(("language", "sentences"), [
     ("de", ["CalDAV-Konto hinzufügen", "Noch keine Kalender.", "Kalender-Feed hinzufügen",
             '<label for="server_url">Server-URL</label>', "Kalenderauswahl gespeichert."]),

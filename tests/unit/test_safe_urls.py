@@ -9,6 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import requests
 from flask import Flask
+from flask_babel import Babel
 
 from timetics.exceptions import ResponseTooLarge, UnsafeURL
 from timetics.safe_urls import Allowed, SafeSession, _CheckedAdapter, check_url, safe_session
@@ -145,6 +146,7 @@ def test_a_silent_server_times_out():
 
 def test_the_setting_comes_from_the_configuration(port):
     app = Flask(__name__)
+    Babel(app)  # the refusal is a sentence in the reader's language
     app.config["CALENDAR_ALLOWED_HOSTS"] = "127.0.0.0/8"
     with app.app_context(), safe_session() as session:
         assert session.get(f"http://127.0.0.1:{port}/ok").text == "ok"
