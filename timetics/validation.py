@@ -100,7 +100,7 @@ def is_common_password(password: str) -> bool:
 
 def not_a_common_password(form, field) -> None:
     if field.data and is_common_password(field.data):
-        raise ValidationError("That password is too common. Choose another.")
+        raise ValidationError(_("That password is too common. Choose another."))
 
 
 def valid_timezone(form, field) -> None:

@@ -137,7 +137,7 @@ def build_picker(meeting_type: MeetingType, tz_name: str, zone: ZoneInfo,
         try:
             day = parse_day(requested)
         except ValueError:
-            abort(400, f"“{requested[:20]}” is not a date: use YYYY-MM-DD.")
+            abort(400, _("“%(value)s” is not a date: use YYYY-MM-DD.", value=requested[:20]))
     else:
         day = near.astimezone(zone).date() if near else None
     month_arg = request.args.get("month")
@@ -145,7 +145,7 @@ def build_picker(meeting_type: MeetingType, tz_name: str, zone: ZoneInfo,
         try:
             month = parse_day(month_arg + "-01")
         except ValueError:
-            abort(400, f"“{month_arg[:20]}” is not a month: use YYYY-MM.")
+            abort(400, _("“%(value)s” is not a month: use YYYY-MM.", value=month_arg[:20]))
     else:
         month = (day or today).replace(day=1)
     last = month.replace(day=calendar.monthrange(month.year, month.month)[1])
@@ -382,8 +382,8 @@ def reschedule(reference: str):
         flash(_("This booking is cancelled: book a new time instead."), "info")
         return redirect(url_for("booking.manage", reference=reference, token=token))
     if booking.awaiting_approval:
-        flash("This request waits for the host's approval: cancel it and request another time "
-              "instead.", "info")
+        flash(_("This request waits for the host's approval: cancel it and request another "
+                "time instead."), "info")
         return redirect(url_for("booking.manage", reference=reference, token=token))
     meeting_type = booking.meeting_type
     tz_name, zone = _zone_arg_for(attendee)
