@@ -35,7 +35,7 @@ EMAILS = {"confirmed": N_("Confirmation email to %(to)s"),
           "pick_new_time": N_("Please pick a new time email to %(to)s"),
           "requested": N_("Request received email to %(to)s"),
           "declined": N_("Request declined email to %(to)s")}
-OTHER_EMAIL = N_("Email email to %(to)s")
+OTHER_EMAIL = N_("Email to %(to)s")
 
 
 @dataclass(frozen=True)
