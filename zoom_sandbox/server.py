@@ -9,15 +9,19 @@ Port 0 lets the OS pick a free port, so parallel runs never collide. Requests ar
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import TYPE_CHECKING
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.wsgi import ClosingIterator
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
 
 SHUTDOWN_POLL_SECONDS = 0.05  # how often serve_forever checks for shutdown(): fast teardown
+# How long stop() waits for requests still being answered (a hanging one is given up on).
+DRAIN_SECONDS = 10
 
 
 class QuietRequestHandler(WSGIRequestHandler):
@@ -36,6 +40,8 @@ class BackgroundServer:
         self._requested_port = port
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
+        self._busy = 0  # requests being answered, until their response is closed
+        self._idle = threading.Condition()
 
     @property
     def port(self) -> int:
@@ -49,7 +55,7 @@ class BackgroundServer:
         return f"http://{self.host}:{self.port}"
 
     def start(self) -> BackgroundServer:
-        self._server = make_server(self.host, self._requested_port, self.app, threaded=True,
+        self._server = make_server(self.host, self._requested_port, self._counted, threaded=True,
                                    request_handler=QuietRequestHandler)
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": SHUTDOWN_POLL_SECONDS},
@@ -59,12 +65,31 @@ class BackgroundServer:
         return self
 
     def stop(self) -> None:
-        """Stop accepting requests and close the socket (serve_forever closes it on exit)."""
+        """Stop accepting requests, close the socket (serve_forever closes it on exit), and
+        wait for the requests still being answered: werkzeug's request threads are daemons
+        nobody joins, and one still running after its test would hold a database connection
+        past the test's teardown."""
         if self._server is None or self._thread is None:
             return
         self._server.shutdown()
         self._thread.join()
         self._server = self._thread = None
+        with self._idle:
+            self._idle.wait_for(lambda: self._busy == 0, timeout=DRAIN_SECONDS)
+
+    def _counted(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        with self._idle:
+            self._busy += 1
+        try:
+            return ClosingIterator(self.app(environ, start_response), self._done)
+        except BaseException:
+            self._done()
+            raise
+
+    def _done(self) -> None:
+        with self._idle:
+            self._busy -= 1
+            self._idle.notify_all()
 
     def __enter__(self) -> BackgroundServer:
         return self.start()
