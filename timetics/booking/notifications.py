@@ -184,8 +184,20 @@ def _told_before_the_meeting(booking: Booking) -> set[int | str]:
 
 # --- the job: write the email from the booking as it is now, and send it -----------------------
 
+def _after_any_zoom_create(booking_id: int) -> None:
+    """Wait for a Zoom create of the booking that is committing now. It holds the booking's
+    row while it decides who was told "your Zoom link will follow" (``plan_zoom_link``: the
+    emails sent or being sent, as this one is since it was claimed). Read after it, this email
+    carries the link; read before it, this email was counted and gets the follow-up. Nothing
+    is held while the email is sent (SQLite's write lock orders the claim the same way)."""
+    db.session.execute(select(Booking.id).where(Booking.id == booking_id)
+                       .with_for_update(read=True))
+    db.session.commit()
+
+
 @handler(Kind.BOOKING_EMAIL)
 def _send(job: Job) -> None:
+    _after_any_zoom_create(job.booking_id)
     booking, payload = job.booking, job.payload
     guest = None if payload["recipient"] == HOST else db.session.get(Attendee,
                                                                      payload["recipient"])
