@@ -5,17 +5,20 @@ from __future__ import annotations
 import html
 
 import pytest
-import requests
 
 from timetics.extensions import db
-from timetics.models import Calendar, CalendarAccount, Role, User, ZoomConnection
-from timetics.security import decrypt_secret
+from timetics.models import Calendar, CalendarAccount, Role, User
 
 from ..conftest import PASSWORD, login, post_form
-from ..live import CLIENT_ID, CLIENT_SECRET, Browser
+from ..live import Browser
 from ..radicale import vcalendar
 from ..smtp import html_of, text_of
-from .test_zoom_keepalive import DAY, clock, run_jobs_at  # noqa: F401 (clock: a fixture)
+from .test_zoom_keepalive import (  # noqa: F401 (clock: a fixture)
+    DAY,
+    clock,
+    run_jobs_at,
+    spend_refresh_token,
+)
 
 GONE = {"de": "Zoom wurde getrennt", "en": "Zoom was disconnected"}
 
@@ -241,14 +244,7 @@ def test_disconnect_emails_each_reader_in_their_own_language(zoom_site, connecte
 def test_the_reconnect_email_is_in_the_hosts_language(
         zoom_site, connected_host, clock, mailbox):  # noqa: F811 (clock: the fixture)
     speak(zoom_site.app, connected_host.host_id, "de")
-    with zoom_site.app.app_context():
-        stored = decrypt_secret(db.session.scalar(
-            db.select(ZoomConnection.refresh_token_encrypted)))
-    # The refresh token is spent elsewhere: Zoom refuses ours at the next keep-alive.
-    spent = requests.post(f"{zoom_site.zoom_url}/oauth/token", timeout=5,
-                          data={"grant_type": "refresh_token", "refresh_token": stored},
-                          auth=(CLIENT_ID, CLIENT_SECRET))
-    assert spent.status_code == 200
+    spend_refresh_token(zoom_site)
     mailbox.clear()
     assert run_jobs_at(zoom_site, clock, clock[0] + 31 * DAY) >= 1
     [to_host] = [m for m in mailbox.wait_for(2) if m["To"] == connected_host.host_email]

@@ -70,17 +70,22 @@ def test_the_period_is_configurable(zoom_site, connected_host, clock):
     assert len(refreshes(zoom_site)) == 1
 
 
-def test_a_refused_keepalive_marks_reconnect_needed_and_tells_the_host_once(
-        zoom_site, connected_host, clock, mailbox):
-    start = clock[0]
+def spend_refresh_token(zoom_site) -> None:
+    """Spend the stored refresh token elsewhere: Zoom refuses the one we hold (invalid_grant)
+    at the next keep-alive."""
     with zoom_site.app.app_context():
         stored = decrypt_secret(db.session.scalar(
             db.select(ZoomConnection.refresh_token_encrypted)))
-    # The refresh token is spent elsewhere: Zoom refuses the one we hold (invalid_grant).
     spent = requests.post(f"{zoom_site.zoom_url}/oauth/token", timeout=5,
                           data={"grant_type": "refresh_token", "refresh_token": stored},
                           auth=(CLIENT_ID, CLIENT_SECRET))
     assert spent.status_code == 200
+
+
+def test_a_refused_keepalive_marks_reconnect_needed_and_tells_the_host_once(
+        zoom_site, connected_host, clock, mailbox):
+    start = clock[0]
+    spend_refresh_token(zoom_site)
     mailbox.clear()
     assert run_jobs_at(zoom_site, clock, start + 31 * DAY) >= 1
     row = the_connection(zoom_site.app)
